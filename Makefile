@@ -1,0 +1,28 @@
+# Two commands from a fresh clone: `make run` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+RAW    ?= raw
+DB     ?= warehouse/ncmec.duckdb
+
+.PHONY: install run test clean
+
+install: $(STAMP)
+
+# constraints.txt holds the versions last shown to work together (pip freeze of a green run);
+# pyproject.toml holds the ranges. Re-installs only when either changes.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/ncmec run --raw $(RAW) --db $(DB)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

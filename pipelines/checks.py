@@ -1,0 +1,180 @@
+"""Stage 3b: from parsed documents to the warehouse's frames, every check applied.
+
+Order: whole-document rejections and duplicates; field checks (pandera, `schemas.py`);
+document checks (breakdown sums, sentence year and place, state within national); then across
+documents the majority rule that makes facts (national figures agree within a year, the same
+key agrees across documents) and the cumulative CVIP total never falling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from . import catalog, schemas
+from .extract import Observation, ParsedDocument
+
+OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "load_id"]
+REJECTION_COLUMNS = list(schemas.Rejections.to_schema().columns)
+BREAKDOWN_TOTAL = "missing_child_cases"
+BREAKDOWN_PARTS = ("missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr")
+CUMULATIVE = "cvip_children_identified_cumulative"
+
+
+@dataclass
+class Frames:
+    documents: pd.DataFrame
+    observations: pd.DataFrame
+    facts: pd.DataFrame
+    rejections: pd.DataFrame
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def _files(files: list[str], most: int = 3) -> str:
+    files = sorted(files)
+    shown = ", ".join(files[:most])
+    return shown + (f" and {len(files) - most} more" if len(files) > most else "")
+
+
+class _Rejector:
+    """Collects rejections and marks the observations they reject."""
+
+    def __init__(self, obs: pd.DataFrame, load_id: str):
+        self.obs, self.load_id, self.rows = obs, load_id, []
+
+    def document(self, doc: ParsedDocument, check: str, reason: str) -> None:
+        self.rows.append(dict(source_file=doc.source_file, geo=doc.geo, year=doc.year, metric=None,
+                              check=check, reason=reason, evidence=None, load_id=self.load_id))
+
+    def observation(self, index: object, check: str, reason: str) -> None:
+        r = self.obs.loc[index]
+        self.rows.append(dict(source_file=r.source_file, geo=r.geo, year=r.year, metric=r.metric,
+                              check=check, reason=reason, evidence=r.evidence, load_id=self.load_id))
+        self.obs.loc[index, "accepted"] = False
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows, columns=REJECTION_COLUMNS)
+        return df.sort_values(["source_file", "check", "metric"], na_position="first", ignore_index=True)
+
+
+def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> tuple[pd.DataFrame, list[ParsedDocument]]:
+    rows, loaded, first_of = [], [], {}
+    for doc in sorted(parsed, key=lambda d: d.source_file):
+        if doc.sha256 in first_of:
+            status = "duplicate"
+        elif doc.rejected:
+            status = "rejected"
+            rej.document(doc, doc.rejected_check, f"The file {doc.rejected_reason}.")
+        else:
+            status = "loaded"
+            loaded.append(doc)
+        first_of.setdefault(doc.sha256, doc.source_file)
+        rows.append(dict(source_file=doc.source_file, sha256=doc.sha256, n_bytes=doc.n_bytes,
+                         encoding=doc.encoding, geo=doc.geo, year=doc.year, status=status,
+                         n_observations=len(doc.observations) if status == "loaded" else 0,
+                         text=doc.text, load_id=load_id))
+    return pd.DataFrame(rows, columns=list(schemas.Documents.to_schema().columns)), loaded
+
+
+def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> None:
+    sheet = docs.set_index("source_file")[["geo", "year"]]
+    sheet_geo = obs["source_file"].map(sheet["geo"])
+    sheet_year = obs["source_file"].map(sheet["year"])
+    live = obs["accepted"]
+    for i in obs.index[live & (obs["year"] != sheet_year)]:
+        rej.observation(i, "year_matches_sheet",
+                        f"The sentence is about {obs.at[i, 'year']}, but the sheet is about {sheet_year[i]}.")
+    state_rows = obs["accepted"] & (obs["geo"] != catalog.NATION)
+    for i in obs.index[state_rows & (obs["geo"] != sheet_geo)]:
+        rej.observation(i, "place_matches_sheet",
+                        f"The sentence names {catalog.geo_name(obs.at[i, 'geo'])}, "
+                        f"but the sheet is about {catalog.geo_name(sheet_geo[i])}.")
+
+    for _, group in obs[obs["accepted"]].groupby("source_file", sort=False):
+        by_metric = {(r.metric, r.geo == catalog.NATION): (i, r.value) for i, r in group.iterrows()}
+        total = by_metric.get((BREAKDOWN_TOTAL, False))
+        parts = [by_metric[(p, False)] for p in BREAKDOWN_PARTS if (p, False) in by_metric]
+        if total and parts:
+            part_sum = sum(v for _, v in parts)
+            complete = len(parts) == len(BREAKDOWN_PARTS)
+            if (complete and part_sum != total[1]) or part_sum > total[1]:
+                shown = " + ".join(_fmt(v) for _, v in parts)
+                reason = (f"The missing-children rows add up to {_fmt(part_sum)} ({shown}), "
+                          f"but the sheet's total is {_fmt(total[1])}.")
+                for i, _ in [total, *parts]:
+                    rej.observation(i, "breakdown_sums", reason)
+        for (metric, national), (i, value) in by_metric.items():
+            nat = by_metric.get((metric, True))
+            if not national and nat and value > nat[1] and obs.at[i, "accepted"]:
+                rej.observation(i, "state_within_national",
+                                f"The state figure {_fmt(value)} for {metric} is larger than "
+                                f"the national figure {_fmt(nat[1])}.")
+
+
+def _resolve(obs: pd.DataFrame, rej: _Rejector, load_id: str) -> pd.DataFrame:
+    """One fact per (geo, year, metric): the value most distinct documents give."""
+    facts = []
+    live = obs[obs["accepted"]]
+    for (geo, year, metric), group in live.groupby(["geo", "year", "metric"], sort=True):
+        votes = group.groupby("value")["source_file"].agg(list)
+        counts = votes.map(len).sort_values(ascending=False)
+        check = "national_agrees" if geo == catalog.NATION else "sources_agree"
+        if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:
+            said = "; ".join(f"{_fmt(v)} in {_files(votes[v])}" for v in counts.index)
+            reason = f"Sheets disagree on {metric} for {geo} {year} ({said}); no value has a majority, so there is no fact."
+            for i in group.index:
+                rej.observation(i, check, reason)
+            continue
+        winner = counts.index[0]
+        for i in group.index[group["value"] != winner]:
+            reason = (f"This sheet gives {_fmt(group.at[i, 'value'])} for {metric} ({geo} {year}), but "
+                      f"{counts.iloc[0]} sheet(s) give {_fmt(winner)}: {_files(votes[winner])}.")
+            rej.observation(i, check, reason)
+        agree = group[group["value"] == winner]
+        facts.append(dict(geo=geo, year=int(year), metric=metric, value=float(winner),
+                          qualifier=agree["qualifier"].mode().iloc[0], unit=agree["unit"].iloc[0],
+                          source_file=min(agree["source_file"]), n_sources=agree["source_file"].nunique(),
+                          load_id=load_id))
+    return pd.DataFrame(facts, columns=list(schemas.Facts.to_schema().columns))
+
+
+def _cumulative_never_falls(facts: pd.DataFrame, obs: pd.DataFrame, rej: _Rejector) -> pd.DataFrame:
+    series = facts[(facts["metric"] == CUMULATIVE) & (facts["geo"] == catalog.NATION)].sort_values("year")
+    drop, best = [], None
+    for i, row in series.iterrows():
+        if best is not None and row.value < best.value:
+            reason = (f"The cumulative CVIP total {_fmt(row.value)} for {row.year} is below "
+                      f"{_fmt(best.value)} for {best.year}; a running total cannot fall.")
+            hit = obs.index[obs["accepted"] & (obs["metric"] == CUMULATIVE) & (obs["year"] == row.year)
+                            & (obs["geo"] == catalog.NATION)]
+            for j in hit:
+                rej.observation(j, "cvip_cumulative_non_decreasing", reason)
+            drop.append(i)
+        elif best is None or row.value >= best.value:
+            best = row
+    return facts.drop(index=drop).reset_index(drop=True)
+
+
+def build_frames(parsed: list[ParsedDocument], load_id: str) -> Frames:
+    """All checks over one run's parsed documents: the frames the load stage writes."""
+    rej = _Rejector(pd.DataFrame(columns=OBS_COLUMNS), load_id)
+    docs, loaded = _documents(parsed, rej, load_id)
+    rej.obs = obs = pd.DataFrame(
+        [dict(source_file=d.source_file, **asdict(o), accepted=True, load_id=load_id)
+         for d in loaded for o in d.observations],
+        columns=OBS_COLUMNS,
+    )
+    for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
+        rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
+    _document_checks(obs, docs, rej)
+    facts = _cumulative_never_falls(_resolve(obs, rej, load_id), obs, rej)
+    return Frames(
+        documents=schemas.validate_table(schemas.Documents, docs),
+        observations=schemas.validate_table(schemas.Observations, obs),
+        facts=schemas.validate_table(schemas.Facts, facts),
+        rejections=schemas.validate_table(schemas.Rejections, rej.frame()),
+    )

@@ -1,0 +1,98 @@
+"""Stage 1: raw bytes to text.
+
+Sheets arrive as text exported from PDF by different tools: UTF-8 (with or without BOM),
+UTF-16, cp1252, latin-1; LF or CRLF. The decoded text is what `char_start`/`char_end` point
+into: BOM removed and line endings folded to "\\n", nothing else changed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+
+import charset_normalizer
+
+# Magic numbers of formats that are surely not a text sheet, named in the rejection reason.
+_MAGIC = {
+    b"%PDF": "a PDF file (PDF intake is not supported yet; export the sheet's text)",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive (or an Office document)",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x7fELF": "an executable",
+}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Share of control characters (other than tab, newlines, form feed) above which decoded
+# "text" is really binary that happened to decode.
+_MAX_CONTROL_SHARE = 0.01
+
+
+class Rejected(Exception):
+    """A whole input rejected: `check` names the check, the message is the reason."""
+
+    def __init__(self, check: str, reason: str):
+        super().__init__(reason)
+        self.check = check
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _control_share(text: str) -> float:
+    if not text:
+        return 0.0
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    controls += sum(1 for ch in text if 0x7F <= ord(ch) < 0xA0)
+    return controls / len(text)
+
+
+def _guess(data: bytes) -> tuple[str, str]:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise Rejected("undecodable", f"starts with a {encoding} byte-order mark but is not valid {encoding}: {exc.reason} at byte {exc.start}") from None
+    if b"\x00" in data:
+        raise Rejected("binary", "contains NUL bytes, so it is binary, not a text sheet")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: let charset-normalizer choose (cp1252 and latin-1 exports are common).
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise Rejected("undecodable", "is neither UTF-8 nor any encoding charset-normalizer recognises")
+    return str(best), best.encoding
+
+
+def decode(data: bytes) -> Decoded:
+    """Decode one input file's bytes, or raise `Rejected` with a reason a person understands."""
+    if not data.strip(b" \t\r\n\x0b\x0c"):
+        raise Rejected("empty", "is empty" if not data else "holds only white space")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise Rejected("binary", f"is {what}, not a text sheet")
+    text, encoding = _guess(data)
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise Rejected("empty", "holds only white space")
+    if _control_share(text) > _MAX_CONTROL_SHARE:
+        raise Rejected("binary", f"decodes as {encoding} but is full of control characters, so it is binary")
+    return Decoded(text=text, encoding=encoding)

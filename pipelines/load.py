@@ -1,0 +1,202 @@
+"""Stage 4: the run's frames into DuckDB, in one transaction.
+
+The warehouse mirrors the raw folder: each table is replaced by what this run computed, but a
+row whose content did not change keeps the `load_id` of the run that first wrote it, so a
+re-run over unchanged inputs changes nothing. Facts that appear, change or go are logged in
+`fact_changes`. Documents that left the raw folder stay in `documents` as `removed`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import catalog, schemas
+from .checks import Frames
+
+# Tables a run replaces, in this order, and the columns that identify a row's content.
+MIRRORED = ("metrics", "geos", "documents", "observations", "facts", "rejections")
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be opened or written; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    load_id: str
+    files_seen: int
+    files_loaded: int
+    files_duplicate: int
+    files_rejected: int
+    files_removed: int
+    observations: int
+    facts: int
+    rejections: int
+    facts_added: int
+    facts_changed: int
+    facts_removed: int
+
+
+def new_load_id(now: datetime | None = None) -> str:
+    """Sortable by time, unique across machines: 20261122T021500Z-1a2b3c4d."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    db_path = Path(db_path)
+    if read_only and not db_path.exists():
+        raise WarehouseError(f"no warehouse at {db_path}: run `ncmec run` first")
+    if not read_only and not db_path.parent.is_dir():
+        raise WarehouseError(f"the warehouse folder {db_path.parent} does not exist")
+    try:
+        return duckdb.connect(str(db_path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(resources.files(__package__).joinpath("tables.sql").read_text("utf-8"))
+
+
+def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime) -> None:
+    """Record the run as `running` at once, so a run that never finishes is visible as such."""
+    con = connect(db_path)
+    try:
+        _ensure_tables(con)
+        con.execute(
+            "insert into load_runs (load_id, started_at, status, raw_dir) values (?, ?, 'running', ?)",
+            [load_id, started_at, raw_dir],
+        )
+    finally:
+        con.close()
+
+
+def fail_run(db_path: Path, load_id: str, error: str) -> None:
+    """Best effort: mark the run failed; the load's own transaction was already rolled back."""
+    try:
+        con = connect(db_path)
+        try:
+            con.execute(
+                "update load_runs set status = 'failed', finished_at = ?, error = ? where load_id = ?",
+                [datetime.now(timezone.utc), error, load_id],
+            )
+        finally:
+            con.close()
+    except Exception:  # the warehouse itself may be what failed
+        pass
+
+
+def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
+    metrics = pd.DataFrame(
+        [dict(metric=m.metric, scope=m.scope, program=m.program, unit=m.unit,
+              description=m.description, example=m.example, load_id=load_id)
+         for m in catalog.metrics()]
+    )
+    geos = pd.DataFrame([dict(asdict(g), load_id=load_id) for g in catalog.geos()])
+    return {
+        "metrics": schemas.validate_table(schemas.Metrics, metrics),
+        "geos": schemas.validate_table(schemas.Geos, geos),
+    }
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(f"describe {table}").fetchall()]
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    """Replace `table` with `df`; rows whose content is unchanged keep their old load_id."""
+    cols = _columns(con, table)
+    content = [c for c in cols if c != "load_id"]
+    con.execute(f"create or replace temp table incoming as select * from {table} limit 0")
+    con.register("incoming_df", df[cols])
+    con.execute("insert into incoming by name select * from incoming_df")
+    con.unregister("incoming_df")
+    same = " and ".join(f'i."{c}" is not distinct from o."{c}"' for c in content)
+    con.execute(f"update incoming i set load_id = o.load_id from {table} o where {same}")
+    con.execute(f"delete from {table}")
+    con.execute(f"insert into {table} select * from incoming")
+    con.execute("drop table incoming")
+
+
+def _with_removed(con: duckdb.DuckDBPyConnection, documents: pd.DataFrame, load_id: str) -> pd.DataFrame:
+    """Documents no longer in the raw folder stay listed, as `removed`."""
+    gone = con.execute(
+        "select * from documents where source_file not in (select unnest(?::varchar[]))",
+        [documents["source_file"].tolist()],
+    ).df()
+    if gone.empty:
+        return documents
+    gone = gone.assign(status="removed", n_observations=0, load_id=load_id)
+    return pd.concat([documents, gone[documents.columns]], ignore_index=True)
+
+
+_FACT_DIFF = """
+insert into fact_changes
+select coalesce(n.geo, o.geo), coalesce(n.year, o.year), coalesce(n.metric, o.metric),
+       case when o.geo is null then 'added' when n.geo is null then 'removed' else 'changed' end,
+       o.value, n.value, o.qualifier, n.qualifier, ?
+from new_facts n
+full outer join facts o on n.geo = o.geo and n.year = o.year and n.metric = o.metric
+where o.geo is null or n.geo is null
+   or n.value is distinct from o.value or n.qualifier is distinct from o.qualifier
+"""
+
+
+def load(db_path: Path, frames: Frames, load_id: str) -> LoadStats:
+    """Write one run in one transaction: all of it, or (on any error) none of it."""
+    con = connect(db_path)
+    try:
+        _ensure_tables(con)
+        con.execute("begin transaction")
+        documents = _with_removed(con, frames.documents, load_id)
+        con.register("new_facts", frames.facts)
+        con.execute(_FACT_DIFF, [load_id])
+        con.unregister("new_facts")
+        tables = {**reference_frames(load_id), "documents": documents,
+                  "observations": frames.observations, "facts": frames.facts,
+                  "rejections": frames.rejections}
+        for table in MIRRORED:
+            _replace(con, table, tables[table])
+        changes = dict(con.execute(
+            "select change, count(*) from fact_changes where load_id = ? group by change", [load_id]
+        ).fetchall())
+        status = frames.documents["status"].value_counts()
+        stats = LoadStats(
+            load_id=load_id,
+            files_seen=len(frames.documents),
+            files_loaded=int(status.get("loaded", 0)),
+            files_duplicate=int(status.get("duplicate", 0)),
+            files_rejected=int(status.get("rejected", 0)),
+            files_removed=int((documents["status"] == "removed").sum()),
+            observations=len(frames.observations),
+            facts=len(frames.facts),
+            rejections=len(frames.rejections),
+            facts_added=changes.get("added", 0),
+            facts_changed=changes.get("changed", 0),
+            facts_removed=changes.get("removed", 0),
+        )
+        counts = {k: v for k, v in asdict(stats).items() if k != "load_id"}
+        con.execute(
+            "update load_runs set status = 'completed', finished_at = ?, "
+            + ", ".join(f"{k} = ?" for k in counts)
+            + " where load_id = ?",
+            [datetime.now(timezone.utc), *counts.values(), load_id],
+        )
+        con.execute("commit")
+        return stats
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        raise
+    finally:
+        con.close()

@@ -1,0 +1,206 @@
+"""Stage 3a: one pandera DataFrameModel per warehouse table, and lazy validation whose every
+failure becomes a rejection a person can read.
+
+Field checks on observations (value >= 0, counts whole, percent 0..100, metric in catalog, geo
+known, year plausible) are named checks here; the document and cross-document checks are in
+`checks.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing.pandas import Series
+
+from . import catalog
+
+FIRST_YEAR = 1984  # NCMEC was founded in 1984: no sheet speaks of an earlier year.
+
+
+def _latest_year() -> int:
+    return date.today().year + 1
+
+
+class _Strict:
+    strict = True
+    coerce = True
+
+
+class Observations(pa.DataFrameModel):
+    source_file: Series[str]
+    geo: Series[str]
+    year: Series[int]
+    metric: Series[str]
+    value: Series[float]
+    qualifier: Series[str] = pa.Field(isin=catalog.QUALIFIERS)
+    unit: Series[str]
+    evidence: Series[str] = pa.Field(str_length={"min_value": 1})
+    char_start: Series[int] = pa.Field(ge=0)
+    char_end: Series[int] = pa.Field(ge=1)
+    accepted: Series[bool]
+    load_id: Series[str]
+
+    Config = _Strict
+
+
+class ObservationChecks(Observations):
+    """The field checks an observation must pass to be accepted (and so reach `facts`)."""
+
+    @pa.check("geo", name="geo_known")
+    def geo_known(cls, geo: Series[str]) -> Series[bool]:
+        return geo.isin(catalog.known_geos())
+
+    @pa.check("year", name="year_plausible")
+    def year_plausible(cls, year: Series[int]) -> Series[bool]:
+        return year.between(FIRST_YEAR, _latest_year())
+
+    @pa.check("value", name="value_non_negative")
+    def value_non_negative(cls, value: Series[float]) -> Series[bool]:
+        return value >= 0
+
+    @pa.dataframe_check(name="metric_in_catalog")
+    def metric_in_catalog(cls, df: pd.DataFrame) -> Series[bool]:
+        scope = df["geo"].map(catalog.scope_of)
+        return pd.Series(
+            [(m, s) in catalog.metric_index() for m, s in zip(df["metric"], scope)], index=df.index
+        )
+
+    @pa.dataframe_check(name="unit_matches_catalog")
+    def unit_matches_catalog(cls, df: pd.DataFrame) -> Series[bool]:
+        units = {m.metric: m.unit for m in catalog.metrics()}
+        return df["metric"].map(units).isna() | (df["metric"].map(units) == df["unit"])
+
+    @pa.dataframe_check(name="count_whole")
+    def count_whole(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["unit"] == "percent") | (df["value"] % 1 == 0)
+
+    @pa.dataframe_check(name="percent_range")
+    def percent_range(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["unit"] != "percent") | df["value"].between(0, 100)
+
+
+class Facts(pa.DataFrameModel):
+    geo: Series[str]
+    year: Series[int]
+    metric: Series[str]
+    value: Series[float] = pa.Field(ge=0)
+    qualifier: Series[str] = pa.Field(isin=catalog.QUALIFIERS)
+    unit: Series[str]
+    source_file: Series[str]
+    n_sources: Series[int] = pa.Field(ge=1)
+    load_id: Series[str]
+
+    Config = _Strict
+
+    @pa.dataframe_check(name="one_fact_per_key")
+    def one_fact_per_key(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df.duplicated(["geo", "year", "metric"], keep=False)
+
+
+class Documents(pa.DataFrameModel):
+    source_file: Series[str] = pa.Field(unique=True)
+    sha256: Series[str] = pa.Field(str_length={"min_value": 64, "max_value": 64})
+    n_bytes: Series[int] = pa.Field(ge=0)
+    encoding: Series[str] = pa.Field(nullable=True)
+    geo: Series[str] = pa.Field(nullable=True)
+    year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    status: Series[str] = pa.Field(isin=["loaded", "duplicate", "rejected", "removed"])
+    n_observations: Series[int] = pa.Field(ge=0)
+    text: Series[str] = pa.Field(nullable=True)
+    load_id: Series[str]
+
+    Config = _Strict
+
+
+class Rejections(pa.DataFrameModel):
+    source_file: Series[str]
+    geo: Series[str] = pa.Field(nullable=True)
+    year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    metric: Series[str] = pa.Field(nullable=True)
+    check: Series[str]
+    reason: Series[str] = pa.Field(str_length={"min_value": 1})
+    evidence: Series[str] = pa.Field(nullable=True)
+    load_id: Series[str]
+
+    Config = _Strict
+
+
+class Metrics(pa.DataFrameModel):
+    metric: Series[str]
+    scope: Series[str] = pa.Field(isin=catalog.SCOPES)
+    program: Series[str]
+    unit: Series[str]
+    description: Series[str]
+    example: Series[str]
+    load_id: Series[str]
+
+    Config = _Strict
+
+
+class Geos(pa.DataFrameModel):
+    geo: Series[str] = pa.Field(unique=True, str_length={"min_value": 2, "max_value": 2})
+    name: Series[str]
+    kind: Series[str] = pa.Field(isin=["state", "district", "territory", "nation"])
+    fips: Series[str] = pa.Field(nullable=True)
+    load_id: Series[str]
+
+    Config = _Strict
+
+
+class FactChanges(pa.DataFrameModel):
+    geo: Series[str]
+    year: Series[int]
+    metric: Series[str]
+    change: Series[str] = pa.Field(isin=["added", "changed", "removed"])
+    old_value: Series[float] = pa.Field(nullable=True)
+    new_value: Series[float] = pa.Field(nullable=True)
+    old_qualifier: Series[str] = pa.Field(nullable=True)
+    new_qualifier: Series[str] = pa.Field(nullable=True)
+    load_id: Series[str]
+
+    Config = _Strict
+
+
+# What each named check means, said of the failing observation `r` (a row as a dict).
+_REASONS = {
+    "geo_known": lambda r: f"the sentence names '{r['geo']}', which is not a known state, DC or territory",
+    "year_plausible": lambda r: f"the year {r['year']} is outside {FIRST_YEAR}..{_latest_year()}",
+    "value_non_negative": lambda r: f"{r['metric']} is {r['value']:g}, but a count cannot be negative",
+    "metric_in_catalog": lambda r: f"{r['metric']} is not a {catalog.scope_of(r['geo'])} metric of the catalog",
+    "unit_matches_catalog": lambda r: f"{r['metric']} has unit '{r['unit']}', not the catalog's",
+    "count_whole": lambda r: f"{r['metric']} is {r['value']:g}, but a count of {r['unit']} must be a whole number",
+    "percent_range": lambda r: f"{r['metric']} is {r['value']:g}%, outside 0..100",
+}
+
+
+def _reason(check: str, row: dict, failure_case: object) -> str:
+    if check in _REASONS:
+        return _REASONS[check](row)
+    return f"{row.get('metric', 'a value')} fails the check {check} (found {failure_case!r})"
+
+
+def row_failures(model: type[pa.DataFrameModel], df: pd.DataFrame) -> list[tuple[object, str, str]]:
+    """Validate lazily; return (row index, check, reason) for every failing row and check.
+
+    A failure that is not tied to a row (a missing column, say) is a bug in the pipeline, not
+    bad input, and raises.
+    """
+    try:
+        model.validate(df, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        if cases["index"].isna().any():
+            raise
+        failures = []
+        for (index, check), group in cases.groupby(["index", "check"], sort=False):
+            row = df.loc[index].to_dict()
+            failures.append((index, str(check), _reason(str(check), row, group["failure_case"].iloc[0])))
+        return failures
+
+
+def validate_table(model: type[pa.DataFrameModel], df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a table the pipeline built itself: any failure is a bug and raises."""
+    return model.validate(df, lazy=True)
