@@ -16,6 +16,9 @@ from . import catalog, schemas
 from .extract import Observation, ParsedDocument
 
 OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "load_id"]
+# Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select
+# columns instead of rows.
+OBS_DTYPES = {"year": "int64", "value": "float64", "char_start": "int64", "char_end": "int64", "accepted": "bool"}
 REJECTION_COLUMNS = list(schemas.Rejections.to_schema().columns)
 BREAKDOWN_TOTAL = "missing_child_cases"
 BREAKDOWN_PARTS = ("missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr")
@@ -167,7 +170,7 @@ def build_frames(parsed: list[ParsedDocument], load_id: str) -> Frames:
         [dict(source_file=d.source_file, **asdict(o), accepted=True, load_id=load_id)
          for d in loaded for o in d.observations],
         columns=OBS_COLUMNS,
-    )
+    ).astype(OBS_DTYPES)
     for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
         rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
     _document_checks(obs, docs, rej)

@@ -30,6 +30,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_LEGACY = ("cp1252", "iso8859_15", "latin_1")
 # Share of control characters (other than tab, newlines, form feed) above which decoded
 # "text" is really binary that happened to decode.
 _MAX_CONTROL_SHARE = 0.01
@@ -75,8 +76,10 @@ def _guess(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Not UTF-8: let charset-normalizer choose (cp1252 and latin-1 exports are common).
-    best = charset_normalizer.from_bytes(data).best()
+    # Not UTF-8: let charset-normalizer choose among the Western encodings Windows exporters
+    # write (Mac ones write UTF-8; with mac_roman allowed, cp1252 quotes came out as "í").
+    # Unrestricted, it reads a short English sheet with a few curly quotes as big5 or cp932.
+    best = charset_normalizer.from_bytes(data, cp_isolation=list(_LEGACY)).best()
     if best is None:
         raise Rejected("undecodable", "is neither UTF-8 nor any encoding charset-normalizer recognises")
     return str(best), best.encoding

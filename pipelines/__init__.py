@@ -1,0 +1,3 @@
+"""NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,162 @@
+"""The `ncmec` console script: a thin layer over the library and the Prefect flow."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
+DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
+
+
+def _fail(command: str, message: str, code: int = 2) -> None:
+    err.print(f"ncmec {command}: error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _print_summary(summary) -> None:
+    s = summary.stats
+    table = Table(title=f"load {s.load_id}", show_header=False, title_justify="left", box=None)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for label, value in (
+        ("files seen", s.files_seen), ("  loaded", s.files_loaded), ("  duplicate", s.files_duplicate),
+        ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
+        ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
+        ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections),
+    ):
+        table.add_row(label, f"{value:,}")
+    out.print(table)
+    for name, check, reason in summary.rejected_files:
+        out.print(f"rejected {name} ({check}): the file {reason}", markup=False, soft_wrap=True)
+    if summary.rejections_by_check:
+        listed = ", ".join(f"{c} {n}" for c, n in sorted(summary.rejections_by_check.items()))
+        out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
+
+
+@app.command()
+def run(
+    raw: RawOption = Path("raw"),
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")] = False,
+) -> None:
+    """Run the flow once: parse every file under --raw, validate, load into --db."""
+    if not raw.is_dir():
+        _fail("run", f"the raw folder {raw} does not exist")
+    if not db.parent.is_dir():
+        _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
+    from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
+    from pipelines.load import WarehouseError
+
+    try:
+        summary = warehouse_flow(raw=str(raw), db=str(db))
+    except (WarehouseError, OSError) as exc:
+        _fail("run", str(exc))
+    except Exception as exc:  # any other failure: one line, non-zero
+        _fail("run", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
+    _print_summary(summary)
+    if strict and summary.stats.rejections:
+        err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
+        raise typer.Exit(1)
+
+
+def _json_value(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+@app.command()
+def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]) -> None:
+    """Print the observations of one file as JSON lines; touches no database."""
+    from dataclasses import asdict
+
+    from pipelines.extract import parse_file
+
+    if not file.is_file():
+        _fail("parse", f"{file} is not a file")
+    doc = parse_file(file, file.name)
+    if doc.rejected:
+        _fail("parse", f"{file} rejected ({doc.rejected_check}): the file {doc.rejected_reason}", 1)
+    for o in doc.observations:
+        row = {"source_file": doc.source_file, **asdict(o)}
+        row["value"] = _json_value(row["value"])
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        # Measured values are DOUBLE; counts such as year or char_start are integers, shown bare.
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
+    return str(value)
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Run read-only SQL against the warehouse. A statement that writes is refused."""
+    import duckdb
+
+    from pipelines.load import WarehouseError, connect
+
+    try:
+        con = connect(db, read_only=True)  # DuckDB itself refuses writes on this connection
+    except WarehouseError as exc:
+        _fail("query", str(exc))
+    try:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        if "read-only" in message:
+            message = f"refused: the warehouse is opened read-only ({message})"
+        _fail("query", message, 1)
+    finally:
+        con.close()
+    if fmt is Format.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False) + "\n")
+    elif fmt is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table(show_lines=False)
+        for i, name in enumerate(columns):
+            numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows)
+            table.add_column(name, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        out.print(table)
+        out.print(f"{len(rows)} row(s)", markup=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,71 @@
+"""Shared fixtures. Prefect's home and database live in a temporary folder for the whole session
+(set before anything imports Prefect), and one test-harness server serves every flow test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="ncmec-test-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("PREFECT_API_URL", None)  # never a developer's real server
+
+import duckdb  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "raw"
+SHARED_SEEDS = REPO.parent / "shared" / "seeds"
+SEEDS = {"wisconsin_2023.txt": "000_688fd10d68973722.txt", "illinois_2023.txt": "004_7be2b4a232efdfb0.txt"}
+# Tables whose content a run over unchanged inputs must leave exactly as it was.
+MIRRORED = ("documents", "observations", "facts", "rejections", "metrics", "geos", "fact_changes")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """A temporary Prefect server for the session; yields its API URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield PREFECT_API_URL.value()
+
+
+@pytest.fixture
+def raw_dir(tmp_path: Path) -> Path:
+    """A raw folder holding the two seed sheets."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in SEEDS:
+        shutil.copyfile(RAW / name, raw / name)
+    return raw
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    (tmp_path / "warehouse").mkdir()
+    return tmp_path / "warehouse" / "ncmec.duckdb"
+
+
+def snapshot(db: Path, tables=MIRRORED) -> dict[str, list[tuple]]:
+    """Every row of each table, sorted, for comparing whole warehouses."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in tables}
+    finally:
+        con.close()
+
+
+def query(db: Path, sql: str, params=()) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()

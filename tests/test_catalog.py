@@ -1,0 +1,67 @@
+"""The catalog is the contract's catalog: the same metrics, scopes and units as DESIGN.md."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import REPO
+from pipelines import catalog
+
+DESIGN = REPO.parent / "shared" / "DESIGN.md"
+
+
+def _design_catalog() -> set[tuple[str, str, str]]:
+    text = DESIGN.read_text("utf-8")
+    found = set()
+    for scope, heading in (("state", "State scope"), ("national", "National scope")):
+        section = text.split(heading, 1)[1].split("\n\n", 2)[1]
+        for metric, unit in re.findall(r"^\| `(\w+)` \| (\w+) \|", section, re.M):
+            found.add((metric, scope, unit))
+    return found
+
+
+def test_catalog_matches_design():
+    if not DESIGN.exists():
+        pytest.skip("../shared/DESIGN.md is not beside this checkout")
+    ours = {(m.metric, m.scope, m.unit) for m in catalog.metrics()}
+    assert ours == _design_catalog()
+
+
+def test_catalog_counts():
+    scopes = [m.scope for m in catalog.metrics()]
+    assert scopes.count("state") == 11 and scopes.count("national") == 9
+
+
+def test_catalog_examples_match_their_own_patterns():
+    """Each metric's example sentence (from the Wisconsin sheet) is found by its patterns."""
+    for m in catalog.metrics():
+        assert any(p.search(m.example) for p in m.patterns), m.metric
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [("Wisconsin", "WI"), ("the District of Columbia", "DC"), ("District of Columbia", "DC"),
+     ("New Hampshire", "NH"), ("U.S. Virgin Islands", "VI"), ("Puerto Rico", "PR"),
+     ("Northern Mariana Islands", "MP"), ("Washington, D.C.", "DC"), ("Washington", "WA"),
+     ("Wisconsin In", "WI"), ("West Virginia", "WV"), ("Atlantis", None), ("In", None), ("", None)],
+)
+def test_resolve_place(name, code):
+    assert catalog.resolve_place(name) == code
+
+
+def test_geos_cover_states_dc_territories_and_nation():
+    kinds = [g.kind for g in catalog.geos()]
+    assert kinds.count("state") == 50 and kinds.count("district") == 1
+    assert kinds.count("territory") == 5 and kinds.count("nation") == 1
+    assert {g.geo: g.fips for g in catalog.geos()}["WI"] == "55"
+
+
+@pytest.mark.parametrize(
+    "phrase, scale, expected",
+    [(None, False, "exact"), (None, True, "approximate"), ("more than", True, "at_least"),
+     ("nearly", True, "at_most"), ("Over", False, "at_least"), ("fewer  than", False, "at_most")],
+)
+def test_qualifier(phrase, scale, expected):
+    assert catalog.qualifier_for(phrase, scale) == expected

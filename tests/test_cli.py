@@ -1,0 +1,95 @@
+"""The `ncmec` console script: parse, run, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO, RAW, query
+from pipelines.cli import app
+
+runner = CliRunner()
+NCMEC = Path(sys.executable).parent / "ncmec"
+
+
+def test_parse_prints_20_observations_as_json_lines():
+    result = runner.invoke(app, ["parse", str(RAW / "wisconsin_2023.txt")])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 20
+    by_metric = {(r["geo"], r["metric"]): r for r in rows}
+    assert by_metric[("WI", "cybertipline_reports_to_law_enforcement")]["value"] == 8468
+    assert by_metric[("US", "cybertipline_reports_received")]["value"] == 36200000
+    assert by_metric[("US", "cybertipline_reports_received")]["qualifier"] == "approximate"
+    assert set(rows[0]) == {"source_file", "geo", "year", "metric", "value", "qualifier", "unit",
+                            "evidence", "char_start", "char_end"}
+
+
+def test_parse_of_a_rejected_file_says_why(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    result = runner.invoke(app, ["parse", str(bad)])
+    assert result.exit_code == 1
+    assert "rejected (empty)" in result.stderr and result.stdout == ""
+
+
+def test_parse_of_a_missing_file_is_one_line(tmp_path):
+    result = runner.invoke(app, ["parse", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "is not a file" in result.stderr
+
+
+@pytest.fixture
+def cli(prefect_server):
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_run_loads_the_seeds(cli, raw_dir, db_path):
+    result = cli("run", "--raw", str(raw_dir), "--db", str(db_path))
+    assert result.exit_code == 0, result.output
+    assert query(db_path, "select count(*) from facts") == [(31,)]
+    assert "facts" in result.stdout and "31" in result.stdout
+
+
+def test_run_with_bad_files_exits_0_and_names_each_one(cli, raw_dir, db_path):
+    (raw_dir / "blank.txt").write_text("   \n")
+    (raw_dir / "atlantis.txt").write_text(
+        (RAW / "wisconsin_2023.txt").read_text().replace("Wisconsin", "Atlantis"))
+    result = cli("run", "--raw", str(raw_dir), "--db", str(db_path))
+    assert result.exit_code == 0, result.output
+    assert "rejected blank.txt (empty)" in result.stdout
+    assert "rejected atlantis.txt (unknown_state)" in result.stdout and "'Atlantis'" in result.stdout
+    strict = cli("run", "--raw", str(raw_dir), "--db", str(db_path), "--strict")
+    assert strict.exit_code == 1
+    assert query(db_path, "select count(*) from facts") == [(31,)]
+
+
+def test_strict_run_with_nothing_rejected_exits_0(cli, raw_dir, db_path):
+    assert cli("run", "--raw", str(raw_dir), "--db", str(db_path), "--strict").exit_code == 0
+
+
+@pytest.mark.parametrize("what", ["raw", "db"])
+def test_run_with_a_missing_folder_fails_in_one_line(cli, tmp_path, raw_dir, db_path, what):
+    args = {"raw": ["--raw", str(tmp_path / "nowhere"), "--db", str(db_path)],
+            "db": ["--raw", str(raw_dir), "--db", str(tmp_path / "nowhere" / "x.duckdb")]}[what]
+    result = cli("run", *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
+
+
+def test_console_script_and_flows_py_run_the_same_flow(prefect_server, raw_dir, tmp_path):
+    """The installed `ncmec` and `python flows.py` as real processes, against the test server."""
+    env = {**os.environ, "PREFECT_API_URL": prefect_server}
+    for i, cmd in enumerate([[str(NCMEC), "run"], [sys.executable, str(REPO / "flows.py")]]):
+        db = tmp_path / f"w{i}" / "ncmec.duckdb"
+        db.parent.mkdir()
+        done = subprocess.run([*cmd, "--raw", str(raw_dir), "--db", str(db)], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert query(db, "select count(*) from facts") == [(31,)]

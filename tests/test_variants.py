@@ -1,0 +1,68 @@
+"""Every variant sheet in tests/variants/ gives exactly its expected values and rejections.
+
+Each `<name>.txt` has a `<name>.expected.json` (written by hand or by render.py, never by the
+extractor): the complete list of values the sheet states, and what validation of that file alone
+must reject. See tests/variants/README.md for what each covers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.checks import build_frames
+from pipelines.extract import parse_bytes
+
+VARIANTS = Path(__file__).parent / "variants"
+CASES = sorted(p.name.removesuffix(".expected.json") for p in VARIANTS.glob("*.expected.json"))
+
+
+def _load(name: str):
+    expected = json.loads((VARIANTS / f"{name}.expected.json").read_text("utf-8"))
+    doc = parse_bytes((VARIANTS / f"{name}.txt").read_bytes(), f"{name}.txt")
+    return expected, doc
+
+
+def test_corpus_is_broad():
+    assert len(CASES) >= 30
+    places = {json.loads((VARIANTS / f"{n}.expected.json").read_text())["document"]["geo"] for n in CASES}
+    years = {json.loads((VARIANTS / f"{n}.expected.json").read_text())["document"]["year"] for n in CASES}
+    assert len(places - {None}) >= 10 and len(years - {None}) >= 3
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_document(name):
+    expected, doc = _load(name)
+    want = expected["document"]
+    assert doc.rejected_check == want["rejected_check"], doc.rejected_reason
+    if want["rejected_check"] is None:
+        assert (doc.geo, doc.year) == (want["geo"], want["year"])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_observations(name):
+    expected, doc = _load(name)
+    got = sorted((o.geo, o.year, o.metric, o.value, o.qualifier) for o in doc.observations)
+    want = sorted((o["geo"], o["year"], o["metric"], float(o["value"]), o["qualifier"])
+                  for o in expected["observations"])
+    assert got == want
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_evidence_is_verbatim(name):
+    _, doc = _load(name)
+    for o in doc.observations:
+        assert doc.text[o.char_start : o.char_end] == o.evidence
+        assert o.evidence.strip() == o.evidence and o.evidence
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_rejections(name):
+    expected, doc = _load(name)
+    frames = build_frames([doc], "test")
+    got = sorted(("" if pd.isna(r.metric) else r.metric, r.check) for r in frames.rejections.itertuples())
+    want = sorted((r["metric"] or "", r["check"]) for r in expected["rejections"])
+    assert got == want
