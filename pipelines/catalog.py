@@ -37,7 +37,7 @@ _NUMBER = (
     + r")(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
 )
 _PERCENT = r"(?P<num>\d+(?:\.\d+)?) ?(?:%|percent\b)"
-_SEP = r" ?:? ?"
+_SEP = r"[\s:]*"  # tab, spaces, one colon or two ("(HHS-ORR) : : 5")
 
 
 @dataclass(frozen=True)

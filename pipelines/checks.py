@@ -118,31 +118,47 @@ def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> N
                                 f"the national figure {_fmt(nat[1])}.")
 
 
+KEY = ["geo", "year", "metric"]
+
+
 def _resolve(obs: pd.DataFrame, rej: _Rejector, load_id: str) -> pd.DataFrame:
-    """One fact per (geo, year, metric): the value most distinct documents give."""
-    facts = []
+    """One fact per (geo, year, metric): the (value, qualifier) most distinct documents give.
+
+    A tie for the most is a conflict: every document of the key is rejected and there is no
+    fact. Documents that give a minority value are rejected, naming the majority's files.
+    """
     live = obs[obs["accepted"]]
-    for (geo, year, metric), group in live.groupby(["geo", "year", "metric"], sort=True):
-        votes = group.groupby("value")["source_file"].agg(list)
-        counts = votes.map(len).sort_values(ascending=False)
-        check = "national_agrees" if geo == catalog.NATION else "sources_agree"
-        if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:
-            said = "; ".join(f"{_fmt(v)} in {_files(votes[v])}" for v in counts.index)
-            reason = f"Sheets disagree on {metric} for {geo} {year} ({said}); no value has a majority, so there is no fact."
-            for i in group.index:
-                rej.observation(i, check, reason)
-            continue
-        winner = counts.index[0]
-        for i in group.index[group["value"] != winner]:
-            reason = (f"This sheet gives {_fmt(group.at[i, 'value'])} for {metric} ({geo} {year}), but "
-                      f"{counts.iloc[0]} sheet(s) give {_fmt(winner)}: {_files(votes[winner])}.")
-            rej.observation(i, check, reason)
-        agree = group[group["value"] == winner]
-        facts.append(dict(geo=geo, year=int(year), metric=metric, value=float(winner),
-                          qualifier=agree["qualifier"].mode().iloc[0], unit=agree["unit"].iloc[0],
-                          source_file=min(agree["source_file"]), n_sources=agree["source_file"].nunique(),
-                          load_id=load_id))
-    return pd.DataFrame(facts, columns=list(schemas.Facts.to_schema().columns))
+    votes = (live.groupby([*KEY, "value", "qualifier"], sort=False)["source_file"]
+             .agg(n="nunique", files=lambda s: sorted(set(s))).reset_index()
+             .sort_values([*KEY, "n", "value"], ascending=[True, True, True, False, True]))
+    ranked = votes.groupby(KEY, sort=False)
+    top, runner_up = ranked.nth(0).set_index(KEY), ranked.nth(1).set_index(KEY)
+    tied = top.index.intersection(runner_up.index[runner_up["n"] == top.loc[runner_up.index, "n"]])
+    winners = top.drop(index=tied)
+
+    rows = live.merge(winners[["value", "qualifier", "n", "files"]].reset_index(), on=KEY,
+                      how="left", suffixes=("", "_top")).set_axis(live.index)
+    lost = rows[(rows["value"] != rows["value_top"]) | (rows["qualifier"] != rows["qualifier_top"])]
+    said = {key: "; ".join(f"{_fmt(v.value)} ({v.qualifier}) in {_files(v.files)}" for v in g.itertuples())
+            for key, g in votes.set_index(KEY).loc[tied].groupby(level=[0, 1, 2])} if len(tied) else {}
+    for i, r in lost.iterrows():
+        check = "national_agrees" if r.geo == catalog.NATION else "sources_agree"
+        key = (r.geo, r.year, r.metric)
+        if key in said:
+            reason = (f"Sheets disagree on {r.metric} for {r.geo} {r.year} ({said[key]}); "
+                      "no value has a majority, so there is no fact.")
+        else:
+            reason = (f"This sheet gives {_fmt(r.value)} ({r.qualifier}) for {r.metric} ({r.geo} {r.year}), "
+                      f"but {int(r.n)} sheet(s) give {_fmt(r.value_top)} ({r.qualifier_top}): {_files(r.files)}.")
+        rej.observation(i, check, reason)
+
+    facts = winners.reset_index().assign(
+        year=lambda f: f["year"].astype("int64"),
+        unit=lambda f: [catalog.metric_index()[(m, catalog.scope_of(g))].unit for g, m in zip(f["geo"], f["metric"])],
+        source_file=lambda f: f["files"].map(min), n_sources=lambda f: f["n"].astype("int64"),
+        load_id=load_id,
+    )
+    return facts.sort_values(KEY, ignore_index=True)[list(schemas.Facts.to_schema().columns)]
 
 
 def _cumulative_never_falls(facts: pd.DataFrame, obs: pd.DataFrame, rej: _Rejector) -> pd.DataFrame:
