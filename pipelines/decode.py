@@ -63,6 +63,18 @@ def _control_share(text: str) -> float:
     return controls / len(text)
 
 
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: English text has a NUL in every other byte."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _guess(data: bytes) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -71,7 +83,13 @@ def _guess(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise Rejected("undecodable", f"starts with a {encoding} byte-order mark but is not valid {encoding}: {exc.reason} at byte {exc.start}") from None
     if b"\x00" in data:
-        raise Rejected("binary", "contains NUL bytes, so it is binary, not a text sheet")
+        encoding = _bomless_utf16(data)
+        if encoding is None:
+            raise Rejected("binary", "contains NUL bytes, so it is binary, not a text sheet")
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            raise Rejected("undecodable", f"looks like {encoding} without a byte-order mark but does not decode as it") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

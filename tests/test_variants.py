@@ -66,3 +66,25 @@ def test_rejections(name):
     got = sorted(("" if pd.isna(r.metric) else r.metric, r.check) for r in frames.rejections.itertuples())
     want = sorted((r["metric"] or "", r["check"]) for r in expected["rejections"])
     assert got == want
+
+
+def test_whole_corpus_with_the_seeds_validates_as_each_file_alone():
+    """Across documents (four years, national figures repeated on every sheet, the cumulative
+    CVIP total rising) the corpus is consistent: a run over all of it rejects exactly what
+    each file's expected rejections list, and every sheet of a year agrees on national facts."""
+    from conftest import RAW, SEEDS
+
+    docs = [parse_bytes((VARIANTS / f"{n}.txt").read_bytes(), f"{n}.txt") for n in CASES]
+    docs += [parse_bytes((RAW / n).read_bytes(), n) for n in SEEDS]
+    frames = build_frames(docs, "test")
+    got = sorted((r.source_file, "" if pd.isna(r.metric) else r.metric, r.check)
+                 for r in frames.rejections.itertuples())
+    want = sorted((f"{n}.txt", r["metric"] or "", r["check"]) for n in CASES for r in _load(n)[0]["rejections"])
+    assert got == want
+    national = frames.facts[frames.facts["geo"] == "US"]
+    assert set(national["year"]) == {2021, 2022, 2023, 2024}
+    assert (national.groupby("year").size() == 9).all()
+    status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
+    for n in CASES:
+        rejected = _load(n)[0]["document"]["rejected_check"] is not None
+        assert status[f"{n}.txt"] == ("rejected" if rejected else "loaded"), n
