@@ -8,12 +8,13 @@ key agrees across documents) and the cumulative CVIP total never falling.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from . import catalog, schemas
-from .extract import Observation, ParsedDocument
+from .extract import PARSER, Observation, ParsedDocument
 
 OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "load_id"]
 # Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select
@@ -64,22 +65,31 @@ class _Rejector:
         return df.sort_values(["source_file", "check", "metric"], na_position="first", ignore_index=True)
 
 
-def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> tuple[pd.DataFrame, list[ParsedDocument]]:
-    rows, loaded, first_of = [], [], {}
+def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str,
+               incumbents: Mapping[str, str]) -> tuple[pd.DataFrame, list[ParsedDocument]]:
+    """One row per file. Of byte-identical files one is loaded and the rest are duplicates: the
+    one the warehouse already loaded (`incumbents`: sha256 -> file), else the first by name, so
+    that adding a copy never moves the values to another file."""
+    present = {(d.sha256, d.source_file) for d in parsed}
+    primary: dict[str, str] = {}
     for doc in sorted(parsed, key=lambda d: d.source_file):
-        if doc.sha256 in first_of:
+        primary.setdefault(doc.sha256, doc.source_file)
+    primary.update({sha: name for sha, name in incumbents.items() if (sha, name) in present})
+    rows, loaded = [], []
+    for doc in sorted(parsed, key=lambda d: d.source_file):
+        if primary[doc.sha256] != doc.source_file:
             status = "duplicate"
         elif doc.rejected:
             status = "rejected"
-            rej.document(doc, doc.rejected_check, f"The file {doc.rejected_reason}.")
+            rej.document(doc, doc.rejected_check, doc.rejected_reason)
         else:
             status = "loaded"
             loaded.append(doc)
-        first_of.setdefault(doc.sha256, doc.source_file)
         rows.append(dict(source_file=doc.source_file, sha256=doc.sha256, n_bytes=doc.n_bytes,
                          encoding=doc.encoding, geo=doc.geo, year=doc.year, status=status,
+                         rejected_check=doc.rejected_check, reason=doc.rejected_reason,
                          n_observations=len(doc.observations) if status == "loaded" else 0,
-                         text=doc.text, load_id=load_id))
+                         text=doc.text, parser=PARSER, load_id=load_id))
     return pd.DataFrame(rows, columns=list(schemas.Documents.to_schema().columns)), loaded
 
 
@@ -178,10 +188,14 @@ def _cumulative_never_falls(facts: pd.DataFrame, obs: pd.DataFrame, rej: _Reject
     return facts.drop(index=drop).reset_index(drop=True)
 
 
-def build_frames(parsed: list[ParsedDocument], load_id: str) -> Frames:
-    """All checks over one run's parsed documents: the frames the load stage writes."""
+def build_frames(parsed: list[ParsedDocument], load_id: str, incumbents: Mapping[str, str] | None = None) -> Frames:
+    """All checks over one run's parsed documents: the frames the load stage writes.
+
+    `incumbents` maps the sha256 of content the warehouse already holds to the file it was
+    loaded from (see `_documents`).
+    """
     rej = _Rejector(pd.DataFrame(columns=OBS_COLUMNS), load_id)
-    docs, loaded = _documents(parsed, rej, load_id)
+    docs, loaded = _documents(parsed, rej, load_id, incumbents or {})
     rej.obs = obs = pd.DataFrame(
         [dict(source_file=d.source_file, **asdict(o), accepted=True, load_id=load_id)
          for d in loaded for o in d.observations],

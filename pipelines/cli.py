@@ -37,7 +37,7 @@ def _print_summary(summary) -> None:
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, value in (
-        ("files seen", s.files_seen), ("  loaded", s.files_loaded), ("  duplicate", s.files_duplicate),
+        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded), ("  duplicate", s.files_duplicate),
         ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
         ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
         ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections),
@@ -45,7 +45,7 @@ def _print_summary(summary) -> None:
         table.add_row(label, f"{value:,}")
     out.print(table)
     for name, check, reason in summary.rejected_files:
-        out.print(f"rejected {name} ({check}): the file {reason}", markup=False, soft_wrap=True)
+        out.print(f"rejected {name} ({check}): {reason}", markup=False, soft_wrap=True)
     if summary.rejections_by_check:
         listed = ", ".join(f"{c} {n}" for c, n in sorted(summary.rejections_by_check.items()))
         out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
@@ -56,18 +56,24 @@ def run(
     raw: RawOption = Path("raw"),
     db: DbOption = Path("warehouse/ncmec.duckdb"),
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")] = False,
+    wait: Annotated[float, typer.Option("--wait", metavar="SECONDS",
+                                        help="When another run holds the warehouse, wait up to this long.")] = 0.0,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if not raw.is_dir():
         _fail("run", f"the raw folder {raw} does not exist")
     if not db.parent.is_dir():
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
-    from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
     from pipelines.load import WarehouseError
+    from pipelines.lock import WarehouseBusy, run_lock
 
     try:
-        summary = warehouse_flow(raw=str(raw), db=str(db))
-    except (WarehouseError, OSError) as exc:
+        # Take the writer lock before Prefect starts: a busy warehouse fails at once, in one line.
+        with run_lock(db, wait=wait):
+            from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
+
+            summary = warehouse_flow(raw=str(raw), db=str(db))
+    except (WarehouseError, WarehouseBusy, OSError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
         _fail("run", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
@@ -92,7 +98,7 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
         _fail("parse", f"{file} is not a file")
     doc = parse_file(file, file.name)
     if doc.rejected:
-        _fail("parse", f"{file} rejected ({doc.rejected_check}): the file {doc.rejected_reason}", 1)
+        _fail("parse", f"{file} rejected ({doc.rejected_check}): {doc.rejected_reason}", 1)
     for o in doc.observations:
         row = {"source_file": doc.source_file, **asdict(o)}
         row["value"] = _json_value(row["value"])

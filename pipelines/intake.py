@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from . import faults
+from .decode import sha256
 from .extract import ParsedDocument, parse_bytes
 
 
@@ -29,16 +32,31 @@ def batches(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-def parse_files(raw_dir: Path, files: list[str]) -> list[ParsedDocument]:
-    """Parse each file; a file that cannot even be read is a rejected document, not an error."""
+def parse_files(raw_dir: Path, files: list[str], known: Collection[str] = ()) -> list[ParsedDocument]:
+    """Parse each file; a file that cannot even be read is a rejected document, not an error.
+
+    A file whose sha256 is in `known` is not parsed: it comes back with only its name, hash
+    and size, and `reused` set, for the caller to fill from what the warehouse holds.
+    """
     parsed = []
     for name in files:
         try:
             data = (Path(raw_dir) / name).read_bytes()
         except OSError as exc:
-            doc = parse_bytes(b"", name)
-            doc.rejected_check, doc.rejected_reason = "unreadable", f"cannot be read: {exc.strerror}"
+            # No content to hash: hash the name, so two unreadable files are not "duplicates".
+            doc = ParsedDocument(source_file=name, sha256=sha256(name.encode()), n_bytes=0)
+            doc.rejected_check, doc.rejected_reason = "unreadable", f"The file cannot be read: {exc.strerror}."
             parsed.append(doc)
             continue
-        parsed.append(parse_bytes(data, name))
+        digest = sha256(data)
+        if digest in known:
+            parsed.append(ParsedDocument(source_file=name, sha256=digest, n_bytes=len(data), reused=True))
+        else:
+            parsed.append(parse_bytes(data, name))
+        faults.pause_point("parse")
     return parsed
+
+
+def fill_reused(parsed: list[ParsedDocument], known: dict[str, ParsedDocument]) -> list[ParsedDocument]:
+    """Replace each reused stub by the stored document of the same content, under its own name."""
+    return [replace(known[d.sha256], source_file=d.source_file) if d.reused else d for d in parsed]

@@ -8,6 +8,7 @@ re-run over unchanged inputs changes nothing. Facts that appear, change or go ar
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -17,8 +18,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import catalog, schemas
+from . import catalog, faults, lock, schemas
 from .checks import Frames
+from .extract import PARSER, Observation, ParsedDocument
 
 # Tables a run replaces, in this order, and the columns that identify a row's content.
 MIRRORED = ("metrics", "geos", "documents", "observations", "facts", "rejections")
@@ -32,6 +34,7 @@ class WarehouseError(Exception):
 class LoadStats:
     load_id: str
     files_seen: int
+    files_parsed: int
     files_loaded: int
     files_duplicate: int
     files_rejected: int
@@ -50,20 +53,40 @@ def new_load_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+# How long to wait for DuckDB's file lock: a reader meets it while a load commits (seconds);
+# a writer meets it while a reader (`ncmec query`, say) has the file open.
+READ_RETRY_SECONDS = 30.0
+WRITE_RETRY_SECONDS = 60.0
+
+
+def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting out another process's lock for a while; else one-line error."""
     db_path = Path(db_path)
     if read_only and not db_path.exists():
         raise WarehouseError(f"no warehouse at {db_path}: run `ncmec run` first")
     if not read_only and not db_path.parent.is_dir():
         raise WarehouseError(f"the warehouse folder {db_path.parent} does not exist")
+    if retry_seconds is None:
+        retry_seconds = READ_RETRY_SECONDS if read_only else WRITE_RETRY_SECONDS
     try:
-        return duckdb.connect(str(db_path), read_only=read_only)
-    except duckdb.IOException as exc:
+        return lock.retry_locked(lambda: duckdb.connect(str(db_path), read_only=read_only), retry_seconds)
+    except duckdb.Error as exc:
+        if lock.is_lock_error(exc):
+            raise WarehouseError(f"{db_path} is locked by {lock.lock_holder(exc)} (waited {retry_seconds:g} s); "
+                                 "try again when its load finishes") from None
         raise WarehouseError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(resources.files(__package__).joinpath("tables.sql").read_text("utf-8"))
+    """Create missing tables, and add columns that newer versions added to existing ones."""
+    ddl = resources.files(__package__).joinpath("tables.sql").read_text("utf-8")
+    con.execute(ddl)
+    for table, body in re.findall(r"create table if not exists (\w+) \((.*?)\n\);", ddl, re.S):
+        have = set(_columns(con, table))
+        for line in body.splitlines():
+            m = re.match(r'\s*("?\w+"?)\s+(\w+)', line)
+            if m and m.group(1).strip('"') not in have:
+                con.execute(f"alter table {table} add column {m.group(1)} {m.group(2)}")
 
 
 def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime) -> None:
@@ -92,6 +115,46 @@ def fail_run(db_path: Path, load_id: str, error: str) -> None:
             con.close()
     except Exception:  # the warehouse itself may be what failed
         pass
+
+
+def previous_documents(db_path: Path) -> dict[str, ParsedDocument]:
+    """Documents the warehouse already holds, parsed by this extractor, keyed by sha256.
+
+    A file with one of these hashes needs no parsing: its document is rebuilt from the tables,
+    exactly as parsing would give it.
+    """
+    if not Path(db_path).exists():
+        return {}
+    con = connect(db_path, read_only=True)
+    try:
+        if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
+            return {}
+        docs = con.execute(
+            """select source_file, sha256, n_bytes, encoding, text, geo, year, rejected_check, reason
+               from documents where parser = ? and status in ('loaded', 'rejected')""", [PARSER]
+        ).df()
+        fields = list(Observation.__dataclass_fields__)
+        obs = con.execute(
+            f"""select o.source_file, {", ".join("o." + f for f in fields)} from observations o
+                join documents d using (source_file) where d.parser = ? and d.status = 'loaded'""", [PARSER]
+        ).df()
+    finally:
+        con.close()
+    by_file: dict[str, list[Observation]] = {}
+    for row in obs.itertuples(index=False):
+        values = row._asdict()
+        by_file.setdefault(values.pop("source_file"), []).append(Observation(**values))
+    known = {}
+    for d in docs.itertuples(index=False):
+        rejected = isinstance(d.rejected_check, str)
+        known[d.sha256] = ParsedDocument(
+            source_file=d.source_file, sha256=d.sha256, n_bytes=int(d.n_bytes),
+            encoding=None if pd.isna(d.encoding) else d.encoding, text=None if pd.isna(d.text) else d.text,
+            geo=None if pd.isna(d.geo) else d.geo, year=None if pd.isna(d.year) else int(d.year),
+            rejected_check=d.rejected_check if rejected else None, rejected_reason=d.reason if rejected else None,
+            observations=by_file.get(d.source_file, []),
+        )
+    return known
 
 
 def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
@@ -150,12 +213,13 @@ where o.geo is null or n.geo is null
 """
 
 
-def load(db_path: Path, frames: Frames, load_id: str) -> LoadStats:
+def load(db_path: Path, frames: Frames, load_id: str, files_parsed: int) -> LoadStats:
     """Write one run in one transaction: all of it, or (on any error) none of it."""
     con = connect(db_path)
     try:
         _ensure_tables(con)
         con.execute("begin transaction")
+        faults.pause_point("load")
         documents = _with_removed(con, frames.documents, load_id)
         con.register("new_facts", frames.facts)
         con.execute(_FACT_DIFF, [load_id])
@@ -172,6 +236,7 @@ def load(db_path: Path, frames: Frames, load_id: str) -> LoadStats:
         stats = LoadStats(
             load_id=load_id,
             files_seen=len(frames.documents),
+            files_parsed=files_parsed,
             files_loaded=int(status.get("loaded", 0)),
             files_duplicate=int(status.get("duplicate", 0)),
             files_rejected=int(status.get("rejected", 0)),
@@ -191,6 +256,7 @@ def load(db_path: Path, frames: Frames, load_id: str) -> LoadStats:
             [datetime.now(timezone.utc), *counts.values(), load_id],
         )
         con.execute("commit")
+        faults.pause_point("after_commit")
         return stats
     except BaseException:
         try:

@@ -107,8 +107,11 @@ class Documents(pa.DataFrameModel):
     geo: Series[str] = pa.Field(nullable=True)
     year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     status: Series[str] = pa.Field(isin=["loaded", "duplicate", "rejected", "removed"])
+    rejected_check: Series[str] = pa.Field(nullable=True)
+    reason: Series[str] = pa.Field(nullable=True)
     n_observations: Series[int] = pa.Field(ge=0)
     text: Series[str] = pa.Field(nullable=True)
+    parser: Series[str] = pa.Field(nullable=True)
     load_id: Series[str]
 
     Config = _Strict

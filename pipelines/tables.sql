@@ -1,5 +1,5 @@
 -- The warehouse's tables (DESIGN.md, Tables). Every row carries the load_id of the run that
--- last changed it. No primary keys: the pandera schemas enforce keys before a load, and DuckDB
+-- last changed it. Columns added here later are added to existing warehouses by load.py. No primary keys: the pandera schemas enforce keys before a load, and DuckDB
 -- rejects a delete-then-insert of the same key inside one transaction.
 
 create table if not exists documents (
@@ -10,8 +10,11 @@ create table if not exists documents (
     geo            varchar,
     year           integer,
     status         varchar not null,  -- loaded, duplicate, rejected, removed
+    rejected_check varchar,           -- for a rejected file: the check that rejected it
+    reason         varchar,           -- for a rejected file: why, in a sentence
     n_observations integer not null,
     text           varchar,           -- the decoded text that char_start/char_end point into
+    parser         varchar,           -- fingerprint of the extractor that parsed it
     load_id        varchar not null
 );
 
@@ -78,6 +81,7 @@ create table if not exists load_runs (
     status          varchar not null,  -- running, completed, failed
     raw_dir         varchar,
     files_seen      integer,
+    files_parsed    integer,           -- decoded and extracted this run (the rest were known)
     files_loaded    integer,
     files_duplicate integer,
     files_rejected  integer,

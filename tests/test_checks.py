@@ -134,3 +134,11 @@ def test_facts_hold_only_accepted_values():
     accepted = frames.observations[frames.observations["accepted"]]
     keys = set(zip(accepted["geo"], accepted["year"], accepted["metric"], accepted["value"]))
     assert set(zip(frames.facts["geo"], frames.facts["year"], frames.facts["metric"], frames.facts["value"])) <= keys
+
+
+def test_the_file_already_loaded_stays_loaded_when_a_copy_appears():
+    original, copy = doc(IL, "illinois_2023.txt"), doc(IL, "a_copy.txt")
+    frames = build_frames([original, copy], "L", incumbents={original.sha256: "illinois_2023.txt"})
+    status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
+    assert status == {"illinois_2023.txt": "loaded", "a_copy.txt": "duplicate"}
+    assert set(frames.facts["source_file"]) == {"illinois_2023.txt"}
