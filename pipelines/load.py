@@ -170,6 +170,23 @@ def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
     }
 
 
+# SQL view files: `warehouse/*.sql` beside the package (DESIGN.md), applied in name order by
+# every load, inside its transaction, so views always match the tables they read.
+VIEWS_DIR = Path(__file__).resolve().parents[1] / "warehouse"
+
+
+def view_files(views_dir: Path = VIEWS_DIR) -> list[Path]:
+    return sorted(views_dir.glob("*.sql")) if views_dir.is_dir() else []
+
+
+def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
+    for path in view_files(views_dir):
+        try:
+            con.execute(path.read_text("utf-8"))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"view file {path.name} failed: {str(exc).splitlines()[0]}") from None
+
+
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"describe {table}").fetchall()]
 
@@ -229,6 +246,7 @@ def load(db_path: Path, frames: Frames, load_id: str, files_parsed: int) -> Load
                   "rejections": frames.rejections}
         for table in MIRRORED:
             _replace(con, table, tables[table])
+        apply_views(con)
         changes = dict(con.execute(
             "select change, count(*) from fact_changes where load_id = ? group by change", [load_id]
         ).fetchall())
