@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= raw
 DB     ?= warehouse/ncmec.duckdb
 
-.PHONY: install run test clean
+.PHONY: install run test bench clean
 
 install: $(STAMP)
 
@@ -26,3 +26,9 @@ test: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+
+# Benchmark (not part of CI): writes bench/report.md. SIZES and REPEAT override the defaults.
+SIZES  ?= 1000,10000,50000
+REPEAT ?= 3
+bench: install
+	$(BIN)/python bench/run.py --sizes $(SIZES) --repeat $(REPEAT) --out bench/report.md

@@ -70,7 +70,9 @@ def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
     # Sheets wrap lines anywhere: a space in a pattern stands for a run of white space, and
     # " ?" for an optional one. (So patterns keep spaces out of character classes.)
     body = body.replace(" ?", r"\s*").replace(" ", r"\s+")
-    return re.compile(body, re.IGNORECASE)
+    # Every match starts a word; saying so spares the engine trying the leading alternations
+    # at each character (it made patterns that begin with {Q}{N} ten times slower).
+    return re.compile(r"\b" + body, re.IGNORECASE)
 
 
 @cache

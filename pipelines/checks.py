@@ -9,7 +9,7 @@ key agrees across documents) and the cumulative CVIP total never falling.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -107,25 +107,39 @@ def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> N
                         f"The sentence names {catalog.geo_name(obs.at[i, 'geo'])}, "
                         f"but the sheet is about {catalog.geo_name(sheet_geo[i])}.")
 
-    for _, group in obs[obs["accepted"]].groupby("source_file", sort=False):
-        by_metric = {(r.metric, r.geo == catalog.NATION): (i, r.value) for i, r in group.iterrows()}
-        total = by_metric.get((BREAKDOWN_TOTAL, False))
-        parts = [by_metric[(p, False)] for p in BREAKDOWN_PARTS if (p, False) in by_metric]
-        if total and parts:
-            part_sum = sum(v for _, v in parts)
-            complete = len(parts) == len(BREAKDOWN_PARTS)
-            if (complete and part_sum != total[1]) or part_sum > total[1]:
-                shown = " + ".join(_fmt(v) for _, v in parts)
-                reason = (f"The missing-children rows add up to {_fmt(part_sum)} ({shown}), "
-                          f"but the sheet's total is {_fmt(total[1])}.")
-                for i, _ in [total, *parts]:
-                    rej.observation(i, "breakdown_sums", reason)
-        for (metric, national), (i, value) in by_metric.items():
-            nat = by_metric.get((metric, True))
-            if not national and nat and value > nat[1] and obs.at[i, "accepted"]:
-                rej.observation(i, "state_within_national",
-                                f"The state figure {_fmt(value)} for {metric} is larger than "
-                                f"the national figure {_fmt(nat[1])}.")
+    _breakdown_sums(obs, rej)
+    _state_within_national(obs, rej)
+
+
+def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector) -> None:
+    """The breakdown rows sum to the total: exactly when all three are there, else at most."""
+    state = obs[obs["accepted"] & (obs["geo"] != catalog.NATION)]
+    rows = state[state["metric"].isin([BREAKDOWN_TOTAL, *BREAKDOWN_PARTS])]
+    wide = rows.pivot_table(index="source_file", columns="metric", values="value", aggfunc="first")
+    if BREAKDOWN_TOTAL not in wide:
+        return
+    parts = wide.reindex(columns=list(BREAKDOWN_PARTS))
+    total, part_sum, present = wide[BREAKDOWN_TOTAL], parts.sum(axis=1), parts.notna().sum(axis=1)
+    bad = total.notna() & (present > 0) & (
+        ((present == len(BREAKDOWN_PARTS)) & (part_sum != total)) | (part_sum > total))
+    for source_file in wide.index[bad]:
+        shown = " + ".join(_fmt(v) for v in parts.loc[source_file].dropna())
+        reason = (f"The missing-children rows add up to {_fmt(part_sum[source_file])} ({shown}), "
+                  f"but the sheet's total is {_fmt(total[source_file])}.")
+        for i in rows.index[rows["source_file"] == source_file]:
+            rej.observation(i, "breakdown_sums", reason)
+
+
+def _state_within_national(obs: pd.DataFrame, rej: _Rejector) -> None:
+    """A state's value is at most the national value of the same metric on the same sheet."""
+    live = obs[obs["accepted"]]
+    national = live[live["geo"] == catalog.NATION][["source_file", "metric", "value"]]
+    state = live[live["geo"] != catalog.NATION].reset_index()
+    both = state.merge(national, on=["source_file", "metric"], suffixes=("", "_national"))
+    for r in both[both["value"] > both["value_national"]].itertuples():
+        rej.observation(r.index, "state_within_national",
+                        f"The state figure {_fmt(r.value)} for {r.metric} is larger than "
+                        f"the national figure {_fmt(r.value_national)}.")
 
 
 KEY = ["geo", "year", "metric"]
@@ -196,11 +210,11 @@ def build_frames(parsed: list[ParsedDocument], load_id: str, incumbents: Mapping
     """
     rej = _Rejector(pd.DataFrame(columns=OBS_COLUMNS), load_id)
     docs, loaded = _documents(parsed, rej, load_id, incumbents or {})
-    rej.obs = obs = pd.DataFrame(
-        [dict(source_file=d.source_file, **asdict(o), accepted=True, load_id=load_id)
-         for d in loaded for o in d.observations],
-        columns=OBS_COLUMNS,
-    ).astype(OBS_DTYPES)
+    rej.obs = obs = pd.DataFrame.from_records(
+        [(d.source_file, o.geo, o.year, o.metric, o.value, o.qualifier, o.unit, o.evidence,
+          o.char_start, o.char_end) for d in loaded for o in d.observations],
+        columns=OBS_COLUMNS[:-2],
+    ).assign(accepted=True, load_id=load_id).astype(OBS_DTYPES)
     for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
         rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
     _document_checks(obs, docs, rej)

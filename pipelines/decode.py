@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -55,12 +56,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def _control_share(text: str) -> float:
-    if not text:
-        return 0.0
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-    controls += sum(1 for ch in text if 0x7F <= ord(ch) < 0xA0)
-    return controls / len(text)
+    return len(_CONTROL.findall(text)) / len(text) if text else 0.0
 
 
 def _bomless_utf16(data: bytes) -> str | None:

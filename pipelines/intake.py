@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import faults
@@ -32,31 +32,45 @@ def batches(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-def parse_files(raw_dir: Path, files: list[str], known: Collection[str] = ()) -> list[ParsedDocument]:
-    """Parse each file; a file that cannot even be read is a rejected document, not an error.
+@dataclass
+class ParsedBatch:
+    documents: list[ParsedDocument]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds in "decode", "extract"
 
-    A file whose sha256 is in `known` is not parsed: it comes back with only its name, hash
-    and size, and `reused` set, for the caller to fill from what the warehouse holds.
-    """
-    parsed = []
+
+def _unreadable(name: str, exc: OSError) -> ParsedDocument:
+    # No content to hash: hash the name, so two unreadable files are not "duplicates".
+    return ParsedDocument(source_file=name, sha256=sha256(name.encode()), n_bytes=0, rejected_check="unreadable",
+                          rejected_reason=f"The file cannot be read: {exc.strerror}.")
+
+
+def inventory(raw_dir: Path, files: list[str]) -> list[ParsedDocument]:
+    """Each file's name, sha256 and size (unparsed), or its rejection when it cannot be read."""
+    found = []
     for name in files:
         try:
             data = (Path(raw_dir) / name).read_bytes()
         except OSError as exc:
-            # No content to hash: hash the name, so two unreadable files are not "duplicates".
-            doc = ParsedDocument(source_file=name, sha256=sha256(name.encode()), n_bytes=0)
-            doc.rejected_check, doc.rejected_reason = "unreadable", f"The file cannot be read: {exc.strerror}."
-            parsed.append(doc)
+            found.append(_unreadable(name, exc))
             continue
-        digest = sha256(data)
-        if digest in known:
-            parsed.append(ParsedDocument(source_file=name, sha256=digest, n_bytes=len(data), reused=True))
-        else:
-            parsed.append(parse_bytes(data, name))
+        found.append(ParsedDocument(source_file=name, sha256=sha256(data), n_bytes=len(data)))
+    return found
+
+
+def parse_files(raw_dir: Path, files: list[str]) -> ParsedBatch:
+    """Parse each file; a file that cannot even be read is a rejected document, not an error."""
+    parsed, timings = [], {"decode": 0.0, "extract": 0.0}
+    for name in files:
+        try:
+            data = (Path(raw_dir) / name).read_bytes()
+        except OSError as exc:
+            parsed.append(_unreadable(name, exc))
+            continue
+        parsed.append(parse_bytes(data, name, timings))
         faults.pause_point("parse")
-    return parsed
+    return ParsedBatch(parsed, timings)
 
 
-def fill_reused(parsed: list[ParsedDocument], known: dict[str, ParsedDocument]) -> list[ParsedDocument]:
-    """Replace each reused stub by the stored document of the same content, under its own name."""
-    return [replace(known[d.sha256], source_file=d.source_file) if d.reused else d for d in parsed]
+def reuse(found: ParsedDocument, known: ParsedDocument) -> ParsedDocument:
+    """The stored document of the same content, under the name it has now."""
+    return replace(known, source_file=found.source_file, reused=True)

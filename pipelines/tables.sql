@@ -92,6 +92,10 @@ create table if not exists load_runs (
     facts_added     integer,
     facts_changed   integer,
     facts_removed   integer,
+    decode_seconds   double,           -- summed over parse workers
+    extract_seconds  double,           -- summed over parse workers
+    validate_seconds double,
+    load_seconds     double,
     error           varchar
 );
 

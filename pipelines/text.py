@@ -15,14 +15,13 @@ _FOLD = {
     "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
 }
-# Bold markers and invisible characters vanish; white space runs (any Unicode space, NBSP
-# included) become one character; the characters in _FOLD are swapped for ASCII.
-_SPECIAL = re.compile(
-    r"(?P<drop>\*\*|[\u00ad\u200b\u200c\u200d\u2060\ufeff])"
-    r"|(?P<space>\s+)"
-    r"|(?P<fold>[" + "".join(_FOLD) + "])"
-)
-# A blank line ends a paragraph ("\n" in the folded text); any other white space is a space.
+# One character for one: quotes and dashes to ASCII, any white space but a newline to a space.
+_SAME_LENGTH = str.maketrans({**_FOLD, **{ch: " " for ch in "\t\x0b\x0c\u00a0\u1680\u2000\u2001\u2002"
+                                          "\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                                          "\u2028\u2029\u202f\u205f\u3000"}})
+# What changes length: bold markers and invisible characters vanish; a run of white space (or a
+# lone newline) becomes one character, "\n" where it holds a blank line (a paragraph break).
+_SPECIAL = re.compile(r"\*\*|[\u00ad\u200b\u200c\u200d\u2060\ufeff]|\s{2,}|\n")
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
 
 
@@ -49,38 +48,31 @@ class Folded:
 
 
 def fold(text: str) -> Folded:
+    # Same-length replacements keep every offset, so only the length-changing matches below
+    # need a segment of the map: a few hundred per sheet, not one per word.
+    same = text.translate(_SAME_LENGTH)
     out: list[str] = []
     starts: list[int] = []
     origins: list[int] = []
     lengths: list[int] = []
     literal: list[bool] = []
-    pos = 0  # position in the folded text
-
-    def segment(chunk: str, origin: int, length: int, is_literal: bool) -> None:
-        nonlocal pos
-        out.append(chunk)
-        starts.append(pos)
-        origins.append(origin)
-        lengths.append(length)
-        literal.append(is_literal)
-        pos += len(chunk)
-
-    last = 0
-    for m in _SPECIAL.finditer(text):
-        if m.start() > last:
-            segment(text[last : m.start()], last, m.start() - last, True)
-        last = m.end()
-        if m.group("drop"):
+    pos = last = 0
+    for m in _SPECIAL.finditer(same):
+        a, b = m.span()
+        if a > last:
+            out.append(same[last:a]); starts.append(pos); origins.append(last)
+            lengths.append(a - last); literal.append(True)
+            pos += a - last
+        last = b
+        run = m.group()
+        if run == "**" or len(run) == 1 and not run.isspace():
             continue
-        if m.group("space"):
-            run = m.group("space")
-            segment("\n" if _PARAGRAPH.search(run) else " ", m.start(), len(run), False)
-        else:
-            segment(_FOLD[m.group("fold")], m.start(), 1, True)
-    if last < len(text):
-        segment(text[last:], last, len(text) - last, True)
-    if not starts:
-        segment("", 0, 0, True)
+        out.append("\n" if _PARAGRAPH.search(run) else " ")
+        starts.append(pos); origins.append(a); lengths.append(b - a); literal.append(False)
+        pos += 1
+    if last < len(same) or not starts:
+        out.append(same[last:]); starts.append(pos); origins.append(last)
+        lengths.append(len(same) - last); literal.append(True)
     return Folded("".join(out), tuple(starts), tuple(origins), tuple(lengths), tuple(literal))
 
 
