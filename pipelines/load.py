@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -142,9 +144,7 @@ def stored_inventory(db_path: Path) -> set[tuple[str, str]] | None:
 def record_unchanged_run(db_path: Path, load_id: str) -> LoadStats:
     """A run whose inputs are exactly what the warehouse holds: only the ledger and views change."""
     started = time.perf_counter()
-    con = connect(db_path)
-    try:
-        con.execute("begin transaction")
+    with _transaction(db_path) as con:
         status = dict(con.execute("select status, count(*) from documents group by status").fetchall())
         (n_obs,), (n_facts,), (n_rej,) = (con.execute(f"select count(*) from {t}").fetchone()
                                           for t in ("observations", "facts", "rejections"))
@@ -158,13 +158,7 @@ def record_unchanged_run(db_path: Path, load_id: str) -> LoadStats:
             load_seconds=time.perf_counter() - started,
         )
         _finish_run(con, stats)
-        con.execute("commit")
-        return stats
-    except BaseException:
-        _rollback(con)
-        raise
-    finally:
-        con.close()
+    return stats
 
 
 def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
@@ -298,10 +292,7 @@ def load(db_path: Path, frames: Frames, load_id: str, files_parsed: int,
     """
     started = time.perf_counter()
     timings = timings or {}
-    con = connect(db_path)
-    try:
-        _ensure_tables(con)
-        con.execute("begin transaction")
+    with _transaction(db_path) as con:
         faults.pause_point("load")
         documents = _with_removed(con, frames.documents, load_id)
         con.register("new_facts", frames.facts)
@@ -337,11 +328,24 @@ def load(db_path: Path, frames: Frames, load_id: str, files_parsed: int,
             load_seconds=time.perf_counter() - started,
         )
         _finish_run(con, stats)
+    faults.pause_point("after_commit")
+    return stats
+
+
+@contextmanager
+def _transaction(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One write transaction on the warehouse: committed whole, or on any error rolled back."""
+    con = connect(db_path)
+    try:
+        _ensure_tables(con)
+        con.execute("begin transaction")
+        yield con
         con.execute("commit")
-        faults.pause_point("after_commit")
-        return stats
     except BaseException:
-        _rollback(con)
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
         raise
     finally:
         con.close()
@@ -356,9 +360,3 @@ def _finish_run(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         [datetime.now(timezone.utc), *counts.values(), stats.load_id],
     )
 
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("rollback")
-    except duckdb.Error:
-        pass
