@@ -164,5 +164,80 @@ def query(
         out.print(f"{len(rows)} row(s)", markup=False)
 
 
+@app.command()
+def export(
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    out_dir: Annotated[Path, typer.Option("--out", help="The export folder (replaced whole).")] = Path("exports"),
+) -> None:
+    """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.export import ExportError
+    from pipelines.export import export as export_warehouse
+    from pipelines.load import WarehouseError
+
+    columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("exporting", total=None)
+            done = 0
+
+            def step(label: str) -> None:
+                nonlocal done
+                progress.update(task, description=label, completed=done)
+                done += 1
+
+            summary = export_warehouse(db, out_dir, on_start=lambda n: progress.update(task, total=n), on_step=step)
+    except (ExportError, WarehouseError, OSError) as exc:
+        _fail("export", str(exc))
+    table = Table(title=f"exported {summary.out} (load {summary.load_id or 'none'})", title_justify="left")
+    table.add_column("path")
+    table.add_column("rows", justify="right")
+    table.add_column("files", justify="right")
+    table.add_column("bytes", justify="right")
+    for d in summary.datasets:
+        table.add_row(d.path, f"{d.rows:,}", f"{d.files:,}", f"{d.bytes:,}")
+    table.add_row("data_dictionary.md, manifest.json", "", "2", "")
+    out.print(table)
+    out.print(f"{sum(d.rows for d in summary.datasets):,} rows in {sum(d.files for d in summary.datasets) + 2} "
+              f"files, {summary.bytes:,} bytes of parquet", markup=False)
+    out.print(f"start with {summary.out / 'data_dictionary.md'}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def report(
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
+    from pipelines.load import WarehouseError
+    from pipelines.report import ReportError, write
+
+    try:
+        with err.status("building the report"):
+            summary = write(db, out_file)
+    except (ReportError, WarehouseError, OSError) as exc:
+        _fail("report", str(exc))
+    out.print(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
+              f"{summary.bytes:,} bytes; it needs no network to view", markup=False, soft_wrap=True)
+
+
+@app.command()
+def status(
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
+) -> None:
+    """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
+    from pipelines.load import WarehouseError
+    from pipelines.status import gather, render
+
+    try:
+        state = gather(db, runs=runs)
+    except WarehouseError as exc:
+        _fail("status", str(exc))
+    render(state, out, limit=limit)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,123 @@
+"""`ncmec status`: the load ledger (last runs), what the warehouse holds, and open rejections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from . import load
+
+RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "files_loaded", "facts",
+               "rejections", "error")
+
+
+@dataclass(frozen=True)
+class Status:
+    db: Path
+    runs: list[dict]  # newest first
+    documents: dict[str, int]  # status -> files
+    counts: dict[str, int]
+    years: list[int]
+    places: list[str]
+    rejections_by_check: dict[str, int]
+    rejections: list[dict]  # the open ones: every row of `rejections`
+
+
+def gather(db: Path, runs: int = 5) -> Status:
+    """Everything `status` shows, read in one read-only connection."""
+    con = load.connect(db, read_only=True)
+    try:
+        def rows(sql: str, params=()) -> list[dict]:
+            cur = con.execute(sql, list(params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+        def scalar(sql: str) -> int:
+            return int(con.execute(sql).fetchone()[0])
+
+        return Status(
+            db=Path(db),
+            runs=rows(f"select {', '.join(RUN_COLUMNS)} from load_runs order by started_at desc limit ?", [runs]),
+            documents=dict(con.execute("select status, count(*) from documents group by status order by status").fetchall()),
+            counts={
+                "observations": scalar("select count(*) from observations"),
+                "  accepted": scalar("select count(*) from observations where accepted"),
+                "facts": scalar("select count(*) from facts"),
+                "  national (US)": scalar("select count(*) from facts where geo = 'US'"),
+                "rejections": scalar("select count(*) from rejections"),
+                "runs": scalar("select count(*) from load_runs"),
+            },
+            years=[y for (y,) in con.execute("select distinct year from facts order by year").fetchall()],
+            places=[g for (g,) in con.execute("select distinct geo from facts where geo <> 'US' order by geo").fetchall()],
+            rejections_by_check=dict(con.execute(
+                'select "check", count(*) from rejections group by "check" order by count(*) desc, "check"').fetchall()),
+            rejections=rows('select source_file, geo, year, metric, "check", reason, evidence from rejections '
+                            'order by source_file, "check", metric nulls first'),
+        )
+    except duckdb.Error as exc:
+        raise load.WarehouseError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+def _n(value) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def render(s: Status, console: Console, limit: int = 20) -> None:
+    """Print the ledger; `limit` caps the rejection entries (one per file, check and reason)."""
+    # The load id starts with the run's start time (UTC), so it needs no column of its own.
+    runs = Table(title=f"last runs of {s.db} (files: loaded/seen)", title_justify="left",
+                 box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in (("load", "left"), ("took", "right"), ("status", "left"), ("files", "right"),
+                          ("facts", "right"), ("rejections", "right")):
+        runs.add_column(name, justify=justify, no_wrap=name != "status")
+    for r in s.runs:
+        took = (f"{(r['finished_at'] - r['started_at']).total_seconds():.1f} s"
+                if r["finished_at"] is not None else "")
+        status = r["status"] if not r["error"] else f"{r['status']}: {r['error']}"
+        files = f"{_n(r['files_loaded'])}/{_n(r['files_seen'])}" if r["files_seen"] is not None else ""
+        runs.add_row(r["load_id"], took, status, files, _n(r["facts"]), _n(r["rejections"]))
+    console.print(runs if s.runs else "no runs yet: `ncmec run` loads the warehouse")
+    if s.runs and s.runs[0]["status"] == "running":
+        console.print(f"the newest run {s.runs[0]['load_id']} has not finished: it is loading now, "
+                      "or it was stopped (the warehouse holds the run before it)", markup=False)
+
+    held = Table(title="what the warehouse holds", title_justify="left", show_header=False, box=None)
+    held.add_column("what")
+    held.add_column("count", justify="right")
+    held.add_row("documents", _n(sum(s.documents.values())))
+    for status, n in s.documents.items():
+        held.add_row(f"  {status}", _n(n))
+    for label, n in s.counts.items():
+        held.add_row(label, _n(n))
+    held.add_row("years", ", ".join(str(y) for y in s.years) or "none")
+    held.add_row("places", ", ".join(s.places) or "none")
+    console.print(held)
+
+    if not s.rejections:
+        console.print("no open rejections")
+        return
+    by_check = ", ".join(f"{check} {n}" for check, n in s.rejections_by_check.items())
+    console.print(f"{len(s.rejections)} open rejection(s): {by_check}", markup=False)
+    # One entry per file, check and reason: a breakdown that does not add up rejects four values
+    # for one reason, and reads best as one entry.
+    groups: dict[tuple, list[dict]] = {}
+    for r in s.rejections:
+        groups.setdefault((r["source_file"], r["check"], r["reason"]), []).append(r)
+    for (source_file, check, reason), items in list(groups.items())[:limit]:
+        first = items[0]
+        if first["metric"] is None:
+            what = "whole file"
+        else:
+            place = " ".join(str(v) for v in (first["geo"], first["year"]) if v is not None)
+            what = f"{place} " + ", ".join(str(r["metric"]) for r in items)
+        console.print(f"  {source_file} ({check}), {what}:\n      {reason}", markup=False, soft_wrap=True)
+    if len(groups) > limit:
+        console.print(f"  and {len(groups) - limit} more (ncmec query \"select * from rejections\", "
+                      "or --limit)", markup=False)

@@ -1,0 +1,64 @@
+"""`ncmec status`: last runs, counts, open rejections; one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from test_views import build_analyst_warehouse, rows
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def db(prefect_server, tmp_path_factory) -> Path:
+    return build_analyst_warehouse(tmp_path_factory.mktemp("status"))
+
+
+def status(*args: str):
+    # Wide enough that rich does not wrap the load id or a reason.
+    return runner.invoke(app, ["status", *args], env={"COLUMNS": "240"})
+
+
+def test_status_shows_the_last_run_counts_and_every_open_rejection(db):
+    result = status("--db", str(db))
+    assert result.exit_code == 0, result.output
+    (run,) = rows(db, "select load_id, facts from load_runs")
+    assert run["load_id"] in result.stdout and "completed" in result.stdout
+    assert "7/8" in result.stdout  # files loaded of seen
+    assert "facts" in result.stdout and f"{run['facts']:,}" in result.stdout
+    assert "2021, 2022, 2023, 2024" in result.stdout and "DC, IL, NH, NV, WI" in result.stdout
+    assert "5 open rejection(s): breakdown_sums 4, not_a_fact_sheet 1" in result.stdout
+    for r in rows(db, 'select source_file, "check", metric, reason from rejections'):
+        assert r["source_file"] in result.stdout and r["reason"] in result.stdout
+        assert (r["metric"] or "whole file") in result.stdout
+
+
+def test_limit_shortens_the_rejection_list(db):
+    result = status("--db", str(db), "--limit", "1")
+    assert result.exit_code == 0
+    assert "and 1 more" in result.stdout  # entries group the four breakdown_sums values of one sheet
+
+
+def test_an_unfinished_run_is_pointed_out(db, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("insert into load_runs (load_id, started_at, status) values ('29990101T000000Z-deadbeef', ?, 'running')",
+                [datetime.now(timezone.utc)])
+    con.close()
+    result = status("--db", str(copy))
+    assert result.exit_code == 0
+    assert "29990101T000000Z-deadbeef" in result.stdout and "has not finished" in result.stdout
+
+
+def test_status_of_a_missing_warehouse_is_one_line(tmp_path):
+    result = status("--db", str(tmp_path / "none.duckdb"))
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "no warehouse" in result.stderr

@@ -1,0 +1,41 @@
+-- state_share_of_national: a state's fact over the national fact of the same metric and year,
+-- where both exist. Only three metric names have both scopes: missing_child_cases,
+-- missing_from_social_services and team_hope_families_supported. (The national
+-- missing_from_social_services counts children who ran away from a social services facility; the
+-- state figure is the "missing from social services" row of the state's table.) not_exact is true
+-- when either figure is rounded or bounded (qualifier other than exact).
+
+create or replace view state_share_of_national as
+
+with state_facts as (
+    select geo, year, metric, value, qualifier
+    from facts
+    where geo <> 'US'
+),
+
+national_facts as (
+    select year, metric, value, qualifier
+    from facts
+    where geo = 'US'
+),
+
+final as (
+    select
+        state_facts.geo,
+        state_facts.year,
+        state_facts.metric,
+        state_facts.value as state_value,
+        national_facts.value as national_value,
+        state_facts.value / national_facts.value as share,
+        state_facts.qualifier as state_qualifier,
+        national_facts.qualifier as national_qualifier,
+        state_facts.qualifier <> 'exact' or national_facts.qualifier <> 'exact' as not_exact
+    from state_facts
+    inner join national_facts
+        on national_facts.year = state_facts.year
+       and national_facts.metric = state_facts.metric
+    where national_facts.value <> 0
+)
+
+select * from final
+order by metric, year, geo;

@@ -1,0 +1,44 @@
+-- year_over_year: per place and metric, the change from one available year to the next one the
+-- warehouse holds (previous_year may be more than a year back when a sheet is missing). National
+-- figures are the rows with geo = 'US'. pct_change is in percent, null when the earlier value is 0.
+-- not_exact is true when either value is rounded or bounded (qualifier other than exact): then the
+-- change is only as good as those figures. cvip_children_identified_cumulative is a running total,
+-- so its change is the children identified between the two years, not a trend in a yearly count.
+
+create or replace view year_over_year as
+
+with series as (
+    select
+        geo,
+        metric,
+        year,
+        value,
+        qualifier,
+        lag(year) over by_year as previous_year,
+        lag(value) over by_year as previous_value,
+        lag(qualifier) over by_year as previous_qualifier
+    from facts
+    window by_year as (partition by geo, metric order by year)
+),
+
+final as (
+    select
+        geo,
+        metric,
+        previous_year,
+        year,
+        previous_value,
+        value,
+        value - previous_value as change,
+        case when previous_value <> 0
+             then 100.0 * (value - previous_value) / previous_value
+        end as pct_change,
+        previous_qualifier,
+        qualifier,
+        previous_qualifier <> 'exact' or qualifier <> 'exact' as not_exact
+    from series
+    where previous_year is not null
+)
+
+select * from final
+order by geo, metric, year;
