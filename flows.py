@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
+from unittest import mock
 
 # A temporary Prefect server needs more than the default 20 s to start on a busy 2-core machine.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -77,25 +77,11 @@ def _parse(raw: str, files: list[str], batch_size: int, workers: int) -> list[in
         # Without a server of its own a flow runs on a temporary one that only this process
         # knows; a worker process would start yet another (~10 s each). Point them at ours.
         api_url = os.environ.get("PREFECT_API_URL") or str(get_run_context().client.api_url)
-        with _environ(PREFECT_API_URL=api_url), \
+        with mock.patch.dict(os.environ, {"PREFECT_API_URL": api_url}), \
                 ProcessPoolTaskRunner(max_workers=min(workers, len(chunks))) as runner:
             futures = [runner.submit(parse_batch, {"raw": raw, "files": chunk}) for chunk in chunks]
             return [future.result() for future in futures]
     return [parse_batch(raw, chunk) for chunk in chunks]
-
-
-@contextmanager
-def _environ(**values: str):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @flow(name="ncmec-warehouse")

@@ -96,3 +96,21 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(flow, raw_dir, db_path, mo
     assert snapshot(db_path) == before
     assert query(db_path, "select status, error from load_runs order by started_at") == [
         ("completed", None), ("failed", "RuntimeError: disk full (simulated)")]
+
+
+def test_parsing_on_a_process_pool_gives_the_same_warehouse(prefect_server, raw_dir, tmp_path):
+    """One file per batch on two worker processes: the same tables as parsing in-process."""
+    from flows import warehouse_flow
+
+    shutil.copyfile(Path(__file__).parent / "variants" / "nh_2022_wrap72.txt", raw_dir / "nh.txt")
+    dbs = []
+    for name, options in (("pool", {"batch_size": 1, "workers": 2}), ("inline", {})):
+        db = tmp_path / f"{name}.duckdb"
+        summary = warehouse_flow(raw=str(raw_dir), db=str(db), **options)
+        assert summary.stats.files_parsed == 3
+        dbs.append(db)
+    tables = ("observations", "facts", "rejections")
+    strip = lambda rows: sorted(r[:-1] for r in rows)  # noqa: E731  (load_id is the last column)
+    for table in tables:
+        assert strip(query(dbs[0], f"select * from {table}")) == strip(query(dbs[1], f"select * from {table}"))
+    assert query(dbs[0], "select count(*) from facts") == [(51,)]
