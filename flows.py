@@ -80,8 +80,18 @@ def _parse(raw: str, files: list[str], batch_size: int, workers: int) -> list[in
         with mock.patch.dict(os.environ, {"PREFECT_API_URL": api_url}), \
                 ProcessPoolTaskRunner(max_workers=min(workers, len(chunks))) as runner:
             futures = [runner.submit(parse_batch, {"raw": raw, "files": chunk}) for chunk in chunks]
-            return [future.result() for future in futures]
-    return [parse_batch(raw, chunk) for chunk in chunks]
+            return [_progress(future.result(), i, chunks) for i, future in enumerate(futures)]
+    return [_progress(parse_batch(raw, chunk), i, chunks) for i, chunk in enumerate(chunks)]
+
+
+def _progress(batch: intake.ParsedBatch, index: int, chunks: list[list[str]]) -> intake.ParsedBatch:
+    """A log line per parsed batch of a long run (in the terminal and in Prefect's UI)."""
+    if len(chunks) > 1:
+        done = sum(len(c) for c in chunks[: index + 1])
+        total = sum(len(c) for c in chunks)
+        get_run_logger().info("parsed %s of %s new files (batch %d of %d)", f"{done:,}", f"{total:,}",
+                              index + 1, len(chunks))
+    return batch
 
 
 @flow(name="ncmec-warehouse")
