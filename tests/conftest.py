@@ -38,6 +38,30 @@ def prefect_server():
         yield PREFECT_API_URL.value()
 
 
+# Seeds plus variant sheets of other years (one with a breakdown that does not add up, one that
+# is no fact sheet): the warehouse the view, export, report and status tests read.
+ANALYST_VARIANTS = ("wi_2021.txt", "il_2024_illinois_wording.txt", "nh_2022_wrap72.txt",
+                    "dc_2021_bold_place_wrap80.txt", "reject_breakdown_nv_2023.txt", "not_a_fact_sheet_recipe.txt")
+
+
+@pytest.fixture(scope="session")
+def analyst_db(prefect_server, tmp_path_factory) -> Path:
+    """Loaded once by the flow; the tests that use it only read it (or copy it first)."""
+    from flows import warehouse_flow
+
+    tmp = tmp_path_factory.mktemp("analyst")
+    raw = tmp / "raw"
+    raw.mkdir()
+    for name in SEEDS:
+        shutil.copyfile(RAW / name, raw / name)
+    for name in ANALYST_VARIANTS:
+        shutil.copyfile(REPO / "tests" / "variants" / name, raw / name)
+    (tmp / "warehouse").mkdir()
+    db = tmp / "warehouse" / "ncmec.duckdb"
+    warehouse_flow(raw=str(raw), db=str(db))
+    return db
+
+
 @pytest.fixture
 def raw_dir(tmp_path: Path) -> Path:
     """A raw folder holding the two seed sheets."""

@@ -13,14 +13,13 @@ from typer.testing import CliRunner
 
 from pipelines import catalog, dictionary, export
 from pipelines.cli import app
-from test_views import build_analyst_warehouse
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(prefect_server, tmp_path_factory) -> Path:
-    return build_analyst_warehouse(tmp_path_factory.mktemp("export"))
+def db(analyst_db) -> Path:
+    return analyst_db
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from pipelines import catalog
 from pipelines.cli import app
-from test_views import build_analyst_warehouse, rows
+from test_views import rows
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(prefect_server, tmp_path_factory) -> Path:
-    return build_analyst_warehouse(tmp_path_factory.mktemp("report"))
+def db(analyst_db) -> Path:
+    return analyst_db
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from test_views import build_analyst_warehouse, rows
+from test_views import rows
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(prefect_server, tmp_path_factory) -> Path:
-    return build_analyst_warehouse(tmp_path_factory.mktemp("status"))
+def db(analyst_db) -> Path:
+    return analyst_db
 
 
 def status(*args: str):

@@ -1,6 +1,6 @@
 """The SQL views in warehouse/*.sql, against the values the seed and variant sheets state.
 
-`build_analyst_warehouse` (also used by the export, report and status tests) loads the two seeds
+The `analyst_db` fixture (conftest.py; shared with the export, report and status tests) loads the two seeds
 plus variant sheets of other years through the public flow: Wisconsin 2021, Illinois 2024, New
 Hampshire 2022, DC 2021 (no HHS-ORR row), Nevada 2023 (breakdown does not add up) and a recipe
 (not a fact sheet).
@@ -9,40 +9,20 @@ Hampshire 2022, DC 2021 (no HHS-ORR row), Nevada 2023 (breakdown does not add up
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import RAW, SEEDS, query
+from conftest import query
 from pipelines import catalog
 from pipelines.load import VIEWS_DIR
 
-VARIANTS = Path(__file__).parent / "variants"
-VARIANT_SHEETS = ("wi_2021.txt", "il_2024_illinois_wording.txt", "nh_2022_wrap72.txt",
-                  "dc_2021_bold_place_wrap80.txt", "reject_breakdown_nv_2023.txt", "not_a_fact_sheet_recipe.txt")
 VIEWS = ("state_year_wide", "missing_breakdown", "state_share_of_national", "year_over_year")
 
 
-def build_analyst_warehouse(tmp: Path) -> Path:
-    """Seeds plus variants of other years, loaded by the flow into tmp/warehouse/ncmec.duckdb."""
-    from flows import warehouse_flow
-
-    raw = tmp / "raw"
-    raw.mkdir()
-    for name in SEEDS:
-        shutil.copyfile(RAW / name, raw / name)
-    for name in VARIANT_SHEETS:
-        shutil.copyfile(VARIANTS / name, raw / name)
-    (tmp / "warehouse").mkdir()
-    db = tmp / "warehouse" / "ncmec.duckdb"
-    warehouse_flow(raw=str(raw), db=str(db))
-    return db
-
-
 @pytest.fixture(scope="module")
-def db(prefect_server, tmp_path_factory) -> Path:
-    return build_analyst_warehouse(tmp_path_factory.mktemp("views"))
+def db(analyst_db) -> Path:
+    return analyst_db
 
 
 def rows(db: Path, sql: str, params=()) -> list[dict]:
