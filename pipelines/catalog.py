@@ -51,10 +51,6 @@ class Metric:
     evidence: str  # "sentence" or "row"
     patterns: tuple[re.Pattern[str], ...]
 
-    @property
-    def is_count(self) -> bool:
-        return self.unit != "percent"
-
 
 def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
     qual_alt = "|".join(

@@ -110,15 +110,10 @@ def _covering(spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, 
     return first, last
 
 
-def extract(text: str, geo: str, year: int) -> list[Observation]:
-    """Every catalog metric the text states; a metric it does not state is absent."""
-    folded = fold(text)
-    return _extract(text, folded, sentence_spans(folded.text), geo, year)
-
-
 def _extract(
     text: str, folded: Folded, spans: list[tuple[int, int]], geo: str, year: int
 ) -> list[Observation]:
+    """Every catalog metric the text states; a metric it does not state is absent."""
     observations = []
     for metric in catalog.metrics():
         m = next((m for p in metric.patterns if (m := p.search(folded.text))), None)
