@@ -50,26 +50,27 @@ def analyst_db(prefect_server, tmp_path_factory) -> Path:
     from flows import warehouse_flow
 
     tmp = tmp_path_factory.mktemp("analyst")
-    raw = tmp / "raw"
-    raw.mkdir()
-    for name in SEEDS:
-        shutil.copyfile(RAW / name, raw / name)
-    for name in ANALYST_VARIANTS:
-        shutil.copyfile(REPO / "tests" / "variants" / name, raw / name)
+    raw = seed_raw(tmp / "raw", *ANALYST_VARIANTS)
     (tmp / "warehouse").mkdir()
     db = tmp / "warehouse" / "ncmec.duckdb"
     warehouse_flow(raw=str(raw), db=str(db))
     return db
 
 
-@pytest.fixture
-def raw_dir(tmp_path: Path) -> Path:
-    """A raw folder holding the two seed sheets."""
-    raw = tmp_path / "raw"
+def seed_raw(raw: Path, *variants: str) -> Path:
+    """Make `raw` a new raw folder holding the two seed sheets and the named variant sheets."""
     raw.mkdir()
     for name in SEEDS:
         shutil.copyfile(RAW / name, raw / name)
+    for name in variants:
+        shutil.copyfile(REPO / "tests" / "variants" / name, raw / name)
     return raw
+
+
+@pytest.fixture
+def raw_dir(tmp_path: Path) -> Path:
+    """A raw folder holding the two seed sheets."""
+    return seed_raw(tmp_path / "raw")
 
 
 @pytest.fixture

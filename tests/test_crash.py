@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RAW, SEEDS, query, snapshot
+from conftest import RAW, query, seed_raw, snapshot
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")
 VARIANTS = Path(__file__).parent / "variants"
@@ -75,10 +75,7 @@ def change_inputs(raw: Path) -> None:
 def clean_after_change(prefect_server, tmp_path_factory) -> dict:
     """The content a clean run over the changed inputs gives, in a warehouse of its own."""
     tmp = tmp_path_factory.mktemp("clean")
-    raw2 = tmp / "raw"
-    raw2.mkdir()
-    for name in SEEDS:
-        shutil.copyfile(RAW / name, raw2 / name)
+    raw2 = seed_raw(tmp / "raw")
     change_inputs(raw2)
     db = tmp / "clean.duckdb"
     assert run(raw2, db, prefect_server).returncode == 0
