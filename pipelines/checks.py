@@ -1,14 +1,14 @@
-"""Stage 3b: from parsed documents to the warehouse's frames, every check applied.
+"""Stage 3b: the checks of one batch of documents, which need nothing outside the batch.
 
-Order: whole-document rejections and duplicates; field checks (pandera, `schemas.py`);
-document checks (breakdown sums, sentence year and place, state within national); then across
-documents the majority rule that makes facts (national figures agree within a year, the same
-key agrees across documents) and the cumulative CVIP total never falling.
+Order: whole-document rejections; field checks (pandera, `schemas.py`); document checks
+(breakdown sums, sentence year and place, state within national). The checks across documents
+(duplicates, the majority rule that makes facts, the cumulative CVIP total) run once over the
+whole run in `resolve.py`, in SQL over the staged batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,24 +21,42 @@ OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "lo
 # columns instead of rows.
 OBS_DTYPES = {"year": "int64", "value": "float64", "char_start": "int64", "char_end": "int64", "accepted": "bool"}
 REJECTION_COLUMNS = list(schemas.Rejections.to_schema().columns)
+DOCUMENT_COLUMNS = list(schemas.Documents.to_schema().columns)
 BREAKDOWN_TOTAL = "missing_child_cases"
 BREAKDOWN_PARTS = ("missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr")
-CUMULATIVE = "cvip_children_identified_cumulative"
 
 
 @dataclass
 class Frames:
+    """Rows for the warehouse's tables: of one batch (no facts yet), or of a whole run."""
+
     documents: pd.DataFrame
     observations: pd.DataFrame
-    facts: pd.DataFrame
     rejections: pd.DataFrame
+    facts: pd.DataFrame | None = None
 
 
-def _fmt(value: float) -> str:
+def primaries(found: Iterable[tuple[str, str]], incumbents: Mapping[str, str]) -> dict[str, str]:
+    """For each file (name, sha256), the file whose copy of that content is loaded.
+
+    Of byte-identical files one is loaded and the rest are duplicates, never parsed: the one the
+    warehouse already loaded (`incumbents`: sha256 -> file), else the first by name, so that
+    adding a copy never moves the values to another file.
+    """
+    found = sorted(found)
+    present = set(found)
+    primary: dict[str, str] = {}
+    for name, sha in found:
+        primary.setdefault(sha, name)
+    primary.update({sha: name for sha, name in incumbents.items() if (name, sha) in present})
+    return {name: primary[sha] for name, sha in found}
+
+
+def fmt_number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
-def _files(files: list[str], most: int = 3) -> str:
+def name_files(files: list[str], most: int = 3) -> str:
     files = sorted(files)
     shown = ", ".join(files[:most])
     return shown + (f" and {len(files) - most} more" if len(files) > most else "")
@@ -65,32 +83,19 @@ class _Rejector:
         return df.sort_values(["source_file", "check", "metric"], na_position="first", ignore_index=True)
 
 
-def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str,
-               incumbents: Mapping[str, str]) -> tuple[pd.DataFrame, list[ParsedDocument]]:
-    """One row per file. Of byte-identical files one is loaded and the rest are duplicates: the
-    one the warehouse already loaded (`incumbents`: sha256 -> file), else the first by name, so
-    that adding a copy never moves the values to another file."""
-    present = {(d.sha256, d.source_file) for d in parsed}
-    primary: dict[str, str] = {}
+def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> pd.DataFrame:
+    """One row per file of the batch: loaded, or rejected as a whole with its reason."""
+    rows = []
     for doc in sorted(parsed, key=lambda d: d.source_file):
-        primary.setdefault(doc.sha256, doc.source_file)
-    primary.update({sha: name for sha, name in incumbents.items() if (sha, name) in present})
-    rows, loaded = [], []
-    for doc in sorted(parsed, key=lambda d: d.source_file):
-        if primary[doc.sha256] != doc.source_file:
-            status = "duplicate"
-        elif doc.rejected:
-            status = "rejected"
+        if doc.rejected:
             rej.document(doc, doc.rejected_check, doc.rejected_reason)
-        else:
-            status = "loaded"
-            loaded.append(doc)
         rows.append(dict(source_file=doc.source_file, sha256=doc.sha256, n_bytes=doc.n_bytes,
-                         encoding=doc.encoding, geo=doc.geo, year=doc.year, status=status,
+                         encoding=doc.encoding, geo=doc.geo, year=doc.year,
+                         status="rejected" if doc.rejected else "loaded",
                          rejected_check=doc.rejected_check, reason=doc.rejected_reason,
-                         n_observations=len(doc.observations) if status == "loaded" else 0,
-                         text=doc.text, parser=PARSER, load_id=load_id))
-    return pd.DataFrame(rows, columns=list(schemas.Documents.to_schema().columns)), loaded
+                         n_observations=len(doc.observations), text=doc.text, parser=PARSER,
+                         load_id=load_id))
+    return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
 
 
 def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> None:
@@ -123,9 +128,9 @@ def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector) -> None:
     bad = total.notna() & (present > 0) & (
         ((present == len(BREAKDOWN_PARTS)) & (part_sum != total)) | (part_sum > total))
     for source_file in wide.index[bad]:
-        shown = " + ".join(_fmt(v) for v in parts.loc[source_file].dropna())
-        reason = (f"The missing-children rows add up to {_fmt(part_sum[source_file])} ({shown}), "
-                  f"but the sheet's total is {_fmt(total[source_file])}.")
+        shown = " + ".join(fmt_number(v) for v in parts.loc[source_file].dropna())
+        reason = (f"The missing-children rows add up to {fmt_number(part_sum[source_file])} ({shown}), "
+                  f"but the sheet's total is {fmt_number(total[source_file])}.")
         for i in rows.index[rows["source_file"] == source_file]:
             rej.observation(i, "breakdown_sums", reason)
 
@@ -138,90 +143,28 @@ def _state_within_national(obs: pd.DataFrame, rej: _Rejector) -> None:
     both = state.merge(national, on=["source_file", "metric"], suffixes=("", "_national"))
     for r in both[both["value"] > both["value_national"]].itertuples():
         rej.observation(r.index, "state_within_national",
-                        f"The state figure {_fmt(r.value)} for {r.metric} is larger than "
-                        f"the national figure {_fmt(r.value_national)}.")
+                        f"The state figure {fmt_number(r.value)} for {r.metric} is larger than "
+                        f"the national figure {fmt_number(r.value_national)}.")
 
 
-KEY = ["geo", "year", "metric"]
+def check_batch(parsed: list[ParsedDocument], load_id: str) -> Frames:
+    """Every check that needs only the batch, over documents that are not duplicates.
 
-
-def _resolve(obs: pd.DataFrame, rej: _Rejector, load_id: str) -> pd.DataFrame:
-    """One fact per (geo, year, metric): the (value, qualifier) most distinct documents give.
-
-    A tie for the most is a conflict: every document of the key is rejected and there is no
-    fact. Documents that give a minority value are rejected, naming the majority's files.
-    """
-    live = obs[obs["accepted"]]
-    votes = (live.groupby([*KEY, "value", "qualifier"], sort=False)["source_file"]
-             .agg(n="nunique", files=lambda s: sorted(set(s))).reset_index()
-             .sort_values([*KEY, "n", "value"], ascending=[True, True, True, False, True]))
-    ranked = votes.groupby(KEY, sort=False)
-    top, runner_up = ranked.nth(0).set_index(KEY), ranked.nth(1).set_index(KEY)
-    tied = top.index.intersection(runner_up.index[runner_up["n"] == top.loc[runner_up.index, "n"]])
-    winners = top.drop(index=tied)
-
-    rows = live.merge(winners[["value", "qualifier", "n", "files"]].reset_index(), on=KEY,
-                      how="left", suffixes=("", "_top")).set_axis(live.index)
-    lost = rows[(rows["value"] != rows["value_top"]) | (rows["qualifier"] != rows["qualifier_top"])]
-    said = {key: "; ".join(f"{_fmt(v.value)} ({v.qualifier}) in {_files(v.files)}" for v in g.itertuples())
-            for key, g in votes.set_index(KEY).loc[tied].groupby(level=[0, 1, 2])} if len(tied) else {}
-    for i, r in lost.iterrows():
-        check = "national_agrees" if r.geo == catalog.NATION else "sources_agree"
-        key = (r.geo, r.year, r.metric)
-        if key in said:
-            reason = (f"Sheets disagree on {r.metric} for {r.geo} {r.year} ({said[key]}); "
-                      "no value has a majority, so there is no fact.")
-        else:
-            reason = (f"This sheet gives {_fmt(r.value)} ({r.qualifier}) for {r.metric} ({r.geo} {r.year}), "
-                      f"but {int(r.n)} sheet(s) give {_fmt(r.value_top)} ({r.qualifier_top}): {_files(r.files)}.")
-        rej.observation(i, check, reason)
-
-    facts = winners.reset_index().assign(
-        year=lambda f: f["year"].astype("int64"),
-        unit=lambda f: [catalog.metric_index()[(m, catalog.scope_of(g))].unit for g, m in zip(f["geo"], f["metric"])],
-        source_file=lambda f: f["files"].map(min), n_sources=lambda f: f["n"].astype("int64"),
-        load_id=load_id,
-    )
-    return facts.sort_values(KEY, ignore_index=True)[list(schemas.Facts.to_schema().columns)]
-
-
-def _cumulative_never_falls(facts: pd.DataFrame, obs: pd.DataFrame, rej: _Rejector) -> pd.DataFrame:
-    series = facts[(facts["metric"] == CUMULATIVE) & (facts["geo"] == catalog.NATION)].sort_values("year")
-    drop, best = [], None
-    for i, row in series.iterrows():
-        if best is not None and row.value < best.value:
-            reason = (f"The cumulative CVIP total {_fmt(row.value)} for {row.year} is below "
-                      f"{_fmt(best.value)} for {best.year}; a running total cannot fall.")
-            hit = obs.index[obs["accepted"] & (obs["metric"] == CUMULATIVE) & (obs["year"] == row.year)
-                            & (obs["geo"] == catalog.NATION)]
-            for j in hit:
-                rej.observation(j, "cvip_cumulative_non_decreasing", reason)
-            drop.append(i)
-        elif best is None or row.value >= best.value:
-            best = row
-    return facts.drop(index=drop).reset_index(drop=True)
-
-
-def build_frames(parsed: list[ParsedDocument], load_id: str, incumbents: Mapping[str, str] | None = None) -> Frames:
-    """All checks over one run's parsed documents: the frames the load stage writes.
-
-    `incumbents` maps the sha256 of content the warehouse already holds to the file it was
-    loaded from (see `_documents`).
+    Each table's rows are validated against its pandera model, so what is staged is what the
+    warehouse accepts; observations that fail a check stay, with `accepted` false.
     """
     rej = _Rejector(pd.DataFrame(columns=OBS_COLUMNS), load_id)
-    docs, loaded = _documents(parsed, rej, load_id, incumbents or {})
+    docs = _documents(parsed, rej, load_id)
     rej.obs = obs = pd.DataFrame.from_records(
         [(d.source_file, o.geo, o.year, o.metric, o.value, o.qualifier, o.unit, o.evidence,
-          o.char_start, o.char_end) for d in loaded for o in d.observations],
+          o.char_start, o.char_end) for d in parsed if not d.rejected for o in d.observations],
         columns=OBS_COLUMNS[:-2],
     ).assign(accepted=True, load_id=load_id).astype(OBS_DTYPES)
     for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
         rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
     _document_checks(obs, docs, rej)
-    facts = _cumulative_never_falls(_resolve(obs, rej, load_id), obs, rej)
     return Frames(
         documents=schemas.validate_table(schemas.Documents, docs),
         observations=schemas.validate_table(schemas.Observations, obs),
-        facts=schemas.validate_table(schemas.Facts, facts),
         rejections=schemas.validate_table(schemas.Rejections, rej.frame()),
     )

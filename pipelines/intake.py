@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from . import faults
 from .decode import sha256
 from .extract import ParsedDocument, parse_bytes
+
+
+T = TypeVar("T")
 
 
 def discover(raw_dir: Path) -> list[str]:
@@ -30,6 +34,18 @@ def discover(raw_dir: Path) -> list[str]:
 def batches(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def regroup(groups: Iterable[list[T]], size: int) -> Iterator[list[T]]:
+    """The items of `groups`, in lists of at least `size` (but the last), as they arrive."""
+    pending: list[T] = []
+    for group in groups:
+        pending.extend(group)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
 
 
 @dataclass
@@ -71,6 +87,3 @@ def parse_files(raw_dir: Path, files: list[str]) -> ParsedBatch:
     return ParsedBatch(parsed, timings)
 
 
-def reuse(found: ParsedDocument, known: ParsedDocument) -> ParsedDocument:
-    """The stored document of the same content, under the name it has now."""
-    return replace(known, source_file=found.source_file, reused=True)

@@ -13,16 +13,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from . import catalog, faults, lock, schemas
-from .checks import Frames
+from . import catalog, faults, lock, schemas, staging
 from .extract import PARSER, Observation, ParsedDocument
 
 # Tables a run replaces, in this order, and the columns that identify a row's content.
@@ -86,7 +84,7 @@ def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables, and add columns that newer versions added to existing ones."""
-    ddl = resources.files(__package__).joinpath("tables.sql").read_text("utf-8")
+    ddl = staging.table_ddl()
     con.execute(ddl)
     for table, body in re.findall(r"create table if not exists (\w+) \((.*?)\n\);", ddl, re.S):
         have = set(_columns(con, table))
@@ -145,18 +143,8 @@ def record_unchanged_run(db_path: Path, load_id: str) -> LoadStats:
     """A run whose inputs are exactly what the warehouse holds: only the ledger and views change."""
     started = time.perf_counter()
     with _transaction(db_path) as con:
-        status = dict(con.execute("select status, count(*) from documents group by status").fetchall())
-        (n_obs,), (n_facts,), (n_rej,) = (con.execute(f"select count(*) from {t}").fetchone()
-                                          for t in ("observations", "facts", "rejections"))
         apply_views(con)
-        stats = LoadStats(
-            load_id=load_id, files_seen=sum(v for k, v in status.items() if k != "removed"), files_parsed=0,
-            files_loaded=status.get("loaded", 0), files_duplicate=status.get("duplicate", 0),
-            files_rejected=status.get("rejected", 0), files_removed=status.get("removed", 0),
-            observations=n_obs, facts=n_facts, rejections=n_rej, facts_added=0, facts_changed=0,
-            facts_removed=0, decode_seconds=0.0, extract_seconds=0.0, validate_seconds=0.0,
-            load_seconds=time.perf_counter() - started,
-        )
+        stats = _stats(con, load_id, 0, {}, started)
         _finish_run(con, stats)
     return stats
 
@@ -171,11 +159,11 @@ def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
         con.close()
 
 
-def previous_documents(db_path: Path) -> dict[str, ParsedDocument]:
-    """Documents the warehouse already holds, parsed by this extractor, keyed by sha256.
+def stored_content(db_path: Path) -> dict[str, tuple[str, bool]]:
+    """sha256 -> (file, reusable) of every loaded or rejected document the warehouse holds.
 
-    A file with one of these hashes needs no parsing: its document is rebuilt from the tables,
-    exactly as parsing would give it.
+    The file is the incumbent for duplicates (`checks.primaries`); reusable content was parsed
+    by this extractor, so it needs no parsing again (`stored_documents`).
     """
     if not Path(db_path).exists():
         return {}
@@ -183,14 +171,30 @@ def previous_documents(db_path: Path) -> dict[str, ParsedDocument]:
     try:
         if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
             return {}
+        rows = con.execute("select sha256, source_file, parser = ? from documents "
+                           "where status in ('loaded', 'rejected')", [PARSER]).fetchall()
+    finally:
+        con.close()
+    return {sha: (name, bool(same)) for sha, name, same in rows}
+
+
+def stored_documents(db_path: Path, found: list[ParsedDocument]) -> list[ParsedDocument]:
+    """The stored documents of these files' content (all reusable), under the files' names:
+    exactly what parsing them again would give. Called a batch at a time."""
+    con = connect(db_path, read_only=True)
+    try:
+        wanted = pd.DataFrame({"sha256": [d.sha256 for d in found]})
+        con.register("wanted", wanted)
         docs = con.execute(
             """select source_file, sha256, n_bytes, encoding, text, geo, year, rejected_check, reason
-               from documents where parser = ? and status in ('loaded', 'rejected')""", [PARSER]
+               from documents where parser = ? and status in ('loaded', 'rejected')
+               and sha256 in (select sha256 from wanted)""", [PARSER]
         ).df()
         fields = list(Observation.__dataclass_fields__)
         obs = con.execute(
             f"""select o.source_file, {", ".join("o." + f for f in fields)} from observations o
-                join documents d using (source_file) where d.parser = ? and d.status = 'loaded'""", [PARSER]
+                join documents d using (source_file) where d.parser = ? and d.status = 'loaded'
+                and d.sha256 in (select sha256 from wanted)""", [PARSER]
         ).df()
     finally:
         con.close()
@@ -198,17 +202,17 @@ def previous_documents(db_path: Path) -> dict[str, ParsedDocument]:
     for row in obs.itertuples(index=False):
         values = row._asdict()
         by_file.setdefault(values.pop("source_file"), []).append(Observation(**values))
-    known = {}
+    stored = {}
     for d in docs.itertuples(index=False):
         rejected = isinstance(d.rejected_check, str)
-        known[d.sha256] = ParsedDocument(
+        stored[d.sha256] = ParsedDocument(
             source_file=d.source_file, sha256=d.sha256, n_bytes=int(d.n_bytes),
             encoding=None if pd.isna(d.encoding) else d.encoding, text=None if pd.isna(d.text) else d.text,
             geo=None if pd.isna(d.geo) else d.geo, year=None if pd.isna(d.year) else int(d.year),
             rejected_check=d.rejected_check if rejected else None, rejected_reason=d.reason if rejected else None,
             observations=by_file.get(d.source_file, []),
         )
-    return known
+    return [replace(stored[d.sha256], source_file=d.source_file, reused=True) for d in found]
 
 
 def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
@@ -245,48 +249,45 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"describe {table}").fetchall()]
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
-    """Replace `table` with `df`; rows whose content is unchanged keep their old load_id."""
+def _replace(con: duckdb.DuckDBPyConnection, table: str, source: str, params: list | None = None) -> None:
+    """Replace `table` with the rows `source` selects; rows whose content is unchanged keep
+    their old load_id."""
     cols = _columns(con, table)
     content = [c for c in cols if c != "load_id"]
-    con.execute(f"create or replace temp table incoming as select * from {table} limit 0")
-    con.register("incoming_df", df[cols])
-    con.execute("insert into incoming by name select * from incoming_df")
-    con.unregister("incoming_df")
+    listed = ", ".join(f'"{c}"' for c in cols)
+    order = f"order by {staging.ORDER[table]}" if table in staging.ORDER else ""
+    con.execute(f"create or replace temp table incoming as select {listed} from ({source}) {order}", params)
     same = " and ".join(f'i."{c}" is not distinct from o."{c}"' for c in content)
     con.execute(f"update incoming i set load_id = o.load_id from {table} o where {same}")
     con.execute(f"delete from {table}")
-    con.execute(f"insert into {table} select * from incoming")
+    con.execute(f"insert into {table} select {listed} from incoming")
     con.execute("drop table incoming")
 
 
-def _with_removed(con: duckdb.DuckDBPyConnection, documents: pd.DataFrame, load_id: str) -> pd.DataFrame:
-    """Documents no longer in the raw folder stay listed, as `removed`."""
-    gone = con.execute(
-        "select * from documents where source_file not in (select unnest(?::varchar[]))",
-        [documents["source_file"].tolist()],
-    ).df()
-    if gone.empty:
-        return documents
-    gone = gone.assign(status="removed", n_observations=0, load_id=load_id)
-    return pd.concat([documents, gone[documents.columns]], ignore_index=True)
-
+# Documents no longer in the raw folder stay listed, as `removed`.
+_DOCUMENTS = """
+select * from staged_documents
+union all by name
+select * replace ('removed' as status, 0 as n_observations, ? as load_id) from documents
+where source_file not in (select source_file from staged_documents)
+"""
 
 _FACT_DIFF = """
 insert into fact_changes
 select coalesce(n.geo, o.geo), coalesce(n.year, o.year), coalesce(n.metric, o.metric),
        case when o.geo is null then 'added' when n.geo is null then 'removed' else 'changed' end,
        o.value, n.value, o.qualifier, n.qualifier, ?
-from new_facts n
+from staged_facts n
 full outer join facts o on n.geo = o.geo and n.year = o.year and n.metric = o.metric
 where o.geo is null or n.geo is null
    or n.value is distinct from o.value or n.qualifier is distinct from o.qualifier
 """
 
 
-def load(db_path: Path, frames: Frames, load_id: str, files_parsed: int,
+def load(db_path: Path, stage_dir: Path, load_id: str, files_parsed: int,
          timings: dict[str, float] | None = None) -> LoadStats:
-    """Write one run in one transaction: all of it, or (on any error) none of it.
+    """Write one run, staged in `stage_dir` (`staging.py`), in one transaction: all of it, or
+    (on any error) none of it.
 
     `timings` holds the seconds of the stages before this one (decode, extract, validate).
     """
@@ -294,39 +295,20 @@ def load(db_path: Path, frames: Frames, load_id: str, files_parsed: int,
     timings = timings or {}
     with _transaction(db_path) as con:
         faults.pause_point("load")
-        documents = _with_removed(con, frames.documents, load_id)
-        con.register("new_facts", frames.facts)
+        staging.configure(con)
+        for table in ("documents", "observations", "rejections", "facts"):
+            con.execute(f"create temp view staged_{table} as {staging.select_sql(stage_dir, table)}")
         con.execute(_FACT_DIFF, [load_id])
-        con.unregister("new_facts")
-        tables = {**reference_frames(load_id), "documents": documents,
-                  "observations": frames.observations, "facts": frames.facts,
-                  "rejections": frames.rejections}
+        for name, df in reference_frames(load_id).items():
+            con.register(f"reference_{name}", df)
         for table in MIRRORED:
-            _replace(con, table, tables[table])
+            if table == "documents":
+                _replace(con, table, _DOCUMENTS, [load_id])
+            else:
+                source = f"reference_{table}" if table in ("metrics", "geos") else f"staged_{table}"
+                _replace(con, table, f"select * from {source}")
         apply_views(con)
-        changes = dict(con.execute(
-            "select change, count(*) from fact_changes where load_id = ? group by change", [load_id]
-        ).fetchall())
-        status = frames.documents["status"].value_counts()
-        stats = LoadStats(
-            load_id=load_id,
-            files_seen=len(frames.documents),
-            files_parsed=files_parsed,
-            files_loaded=int(status.get("loaded", 0)),
-            files_duplicate=int(status.get("duplicate", 0)),
-            files_rejected=int(status.get("rejected", 0)),
-            files_removed=int((documents["status"] == "removed").sum()),
-            observations=len(frames.observations),
-            facts=len(frames.facts),
-            rejections=len(frames.rejections),
-            facts_added=changes.get("added", 0),
-            facts_changed=changes.get("changed", 0),
-            facts_removed=changes.get("removed", 0),
-            decode_seconds=timings.get("decode", 0.0),
-            extract_seconds=timings.get("extract", 0.0),
-            validate_seconds=timings.get("validate", 0.0),
-            load_seconds=time.perf_counter() - started,
-        )
+        stats = _stats(con, load_id, files_parsed, timings, started)
         _finish_run(con, stats)
     faults.pause_point("after_commit")
     return stats
@@ -349,6 +331,35 @@ def _transaction(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         raise
     finally:
         con.close()
+
+
+def _stats(con: duckdb.DuckDBPyConnection, load_id: str, files_parsed: int, timings: dict[str, float],
+           started: float) -> LoadStats:
+    """The run's figures, counted in the warehouse as the run leaves it."""
+    status = dict(con.execute("select status, count(*) from documents group by status").fetchall())
+    (n_obs,), (n_facts,), (n_rej,) = (con.execute(f"select count(*) from {t}").fetchone()
+                                      for t in ("observations", "facts", "rejections"))
+    changes = dict(con.execute(
+        "select change, count(*) from fact_changes where load_id = ? group by change", [load_id]).fetchall())
+    return LoadStats(
+        load_id=load_id,
+        files_seen=sum(n for s, n in status.items() if s != "removed"),
+        files_parsed=files_parsed,
+        files_loaded=status.get("loaded", 0),
+        files_duplicate=status.get("duplicate", 0),
+        files_rejected=status.get("rejected", 0),
+        files_removed=status.get("removed", 0),
+        observations=n_obs,
+        facts=n_facts,
+        rejections=n_rej,
+        facts_added=changes.get("added", 0),
+        facts_changed=changes.get("changed", 0),
+        facts_removed=changes.get("removed", 0),
+        decode_seconds=timings.get("decode", 0.0),
+        extract_seconds=timings.get("extract", 0.0),
+        validate_seconds=timings.get("validate", 0.0),
+        load_seconds=time.perf_counter() - started,
+    )
 
 
 def _finish_run(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import RAW
-from pipelines.checks import build_frames
+from pipelines.resolve import build_frames
 from pipelines.extract import Observation, ParsedDocument, parse_bytes
 
 WI = (RAW / "wisconsin_2023.txt").read_text("utf-8")

@@ -93,6 +93,8 @@ def test_sigkill_leaves_previous_state_or_recovers_to_a_clean_run(
     wait_for(marker, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    staged = lambda: list(db_path.parent.glob(f".{db_path.name}.staging-*"))  # noqa: E731
+    assert staged()  # the killed run's checked batches, left behind...
 
     after_kill = snapshot(db_path)
     if point == "after_commit":
@@ -104,6 +106,7 @@ def test_sigkill_leaves_previous_state_or_recovers_to_a_clean_run(
 
     recovery = run(raw_dir, db_path, prefect_server)  # the lock died with the process
     assert recovery.returncode == 0, recovery.stderr[-2000:]
+    assert not staged()  # ...and removed by the next run
     assert content(db_path) == clean_after_change
     assert query(db_path, "select count(*) from fact_changes where change = 'changed' and metric = "
                           "'cybertipline_reports_to_law_enforcement' and new_value = 8470") == [(1,)]

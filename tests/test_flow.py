@@ -85,10 +85,10 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(flow, raw_dir, db_path, mo
     (raw_dir / "illinois_2023.txt").unlink()
     real_replace = load._replace
 
-    def failing_replace(con, table, df):
+    def failing_replace(con, table, *args):
         if table == "facts":
             raise RuntimeError("disk full (simulated)")
-        real_replace(con, table, df)
+        real_replace(con, table, *args)
 
     monkeypatch.setattr(load, "_replace", failing_replace)
     with pytest.raises(RuntimeError, match="simulated"):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import RAW
 from pipelines import catalog
-from pipelines.checks import build_frames
+from pipelines.resolve import build_frames
 from pipelines.extract import parse_bytes
 from variants.render import NATIONAL, STATE_METRICS, encode, observations, render
 

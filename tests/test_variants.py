@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.checks import build_frames
+from pipelines.resolve import build_frames
 from pipelines.extract import parse_bytes
 
 VARIANTS = Path(__file__).parent / "variants"

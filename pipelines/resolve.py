@@ -1,0 +1,154 @@
+"""Stage 3d: the checks across documents, in SQL over the staged batches, and the facts.
+
+One fact per (geo, year, metric): the (value, qualifier) the most distinct documents give. A
+tie for the most is a conflict: every document of the key is rejected and there is no fact.
+Documents that give a minority value are rejected (`national_agrees` for national figures,
+`sources_agree` for a state's), naming the majority's files. Then the cumulative CVIP total
+must never fall from one year to the next.
+
+The votes are counted by DuckDB, so memory does not grow with the run; only the rows a check
+rejects come back to Python, to be given their reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import duckdb
+import pandas as pd
+
+from . import catalog, checks, schemas
+from .checks import Frames, fmt_number
+from .extract import ParsedDocument
+from .staging import Staging, staging_for
+
+CUMULATIVE = "cvip_children_identified_cumulative"
+SHOWN_FILES = 3  # a reason names this many files and counts the rest
+
+# Votes: how many distinct documents give each (value, qualifier) of a key. Distinct rows first,
+# then plain counts: DuckDB can spill both to disk, unlike a count(distinct ...) per group.
+_VOTES = """
+create or replace temp table votes as
+select geo, year, metric, value, qualifier, any_value(unit) as unit, count(*) as n,
+       min(source_file) as first_file
+from (select distinct geo, year, metric, value, qualifier, unit, source_file from observations where accepted)
+group by geo, year, metric, value, qualifier;
+
+create or replace temp table winners as
+with ranked as (select *, max(n) over (partition by geo, year, metric) as top_n from votes)
+select geo, year, metric, any_value(value) as value, any_value(qualifier) as qualifier,
+       any_value(unit) as unit, any_value(n) as n, any_value(first_file) as first_file
+from ranked where n = top_n
+group by geo, year, metric having count(*) = 1;
+"""
+
+# Accepted observations that disagree with their key's winner, or whose key has none (a tie).
+_LOSERS = """
+create or replace temp table losers as
+select o.obs_id, o.source_file, o.geo, o.year, o.metric, o.value, o.qualifier, o.evidence,
+       w.value as value_top, w.qualifier as qualifier_top, w.n as n_top
+from observations o
+left join winners w on w.geo = o.geo and w.year = o.year and w.metric = o.metric
+where o.accepted and (w.n is null or o.value <> w.value or o.qualifier <> w.qualifier)
+"""
+
+# The first files (by name) that give each (value, qualifier) of a key with losers: for reasons.
+_SHOWN = f"""
+select geo, year, metric, value, qualifier, list(source_file order by source_file)[1:{SHOWN_FILES}] as shown
+from (select distinct o.geo, o.year, o.metric, o.value, o.qualifier, o.source_file from observations o
+      semi join losers l on l.geo = o.geo and l.year = o.year and l.metric = o.metric
+      where o.accepted)
+group by geo, year, metric, value, qualifier
+"""
+
+_TIES = """
+select v.geo, v.year, v.metric, v.value, v.qualifier, v.n
+from votes v anti join winners w on w.geo = v.geo and w.year = v.year and w.metric = v.metric
+order by v.geo, v.year, v.metric, v.n desc, v.value
+"""
+
+
+def name_files(shown: Sequence[str], total: int) -> str:
+    more = total - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _reject(stage: Staging, rows: pd.DataFrame, check: pd.Series | str, reasons: list[str], load_id: str,
+            part: str) -> None:
+    """Record rejections of staged observations (`rows` has obs_id): they are no longer accepted."""
+    if rows.empty:
+        return
+    rejections = pd.DataFrame({
+        "source_file": rows["source_file"], "geo": rows["geo"], "year": rows["year"], "metric": rows["metric"],
+        "check": check, "reason": reasons, "evidence": rows["evidence"], "load_id": load_id,
+    })
+    stage.write("rejections", schemas.validate_table(schemas.Rejections, rejections), part)
+    stage.write("rejected_ids", rows[["obs_id"]], part)
+
+
+def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> pd.DataFrame:
+    """Count the votes; reject the losers and both sides of a tie; return the winners' facts."""
+    con.execute(_VOTES)
+    con.execute(_LOSERS)
+    lost = con.execute("select * from losers order by source_file, obs_id").df()
+    shown = {} if lost.empty else {
+        (r.geo, r.year, r.metric, r.value, r.qualifier): list(r.shown) for r in con.execute(_SHOWN).df().itertuples()}
+    said = {key: "; ".join(f"{fmt_number(v.value)} ({v.qualifier}) in "
+                           f"{name_files(shown[(*key, v.value, v.qualifier)], v.n)}" for v in g.itertuples())
+            for key, g in con.execute(_TIES).df().groupby(["geo", "year", "metric"], sort=False)}
+    reasons = []
+    for r in lost.itertuples():
+        key = (r.geo, r.year, r.metric)
+        if key in said:
+            reasons.append(f"Sheets disagree on {r.metric} for {r.geo} {r.year} ({said[key]}); "
+                           "no value has a majority, so there is no fact.")
+        else:
+            files = name_files(shown[(*key, r.value_top, r.qualifier_top)], int(r.n_top))
+            reasons.append(
+                f"This sheet gives {fmt_number(r.value)} ({r.qualifier}) for {r.metric} ({r.geo} {r.year}), "
+                f"but {int(r.n_top)} sheet(s) give {fmt_number(r.value_top)} ({r.qualifier_top}): {files}.")
+    check = lost["geo"].map(lambda g: "national_agrees" if g == catalog.NATION else "sources_agree")
+    _reject(stage, lost, check, reasons, load_id, "majority")
+    return con.execute(
+        """select geo, year, metric, value, qualifier, unit, first_file as source_file, n as n_sources,
+                  ? as load_id from winners order by geo, year, metric""", [load_id]).df()
+
+
+def _cumulative_never_falls(stage: Staging, con: duckdb.DuckDBPyConnection, facts: pd.DataFrame,
+                            load_id: str) -> pd.DataFrame:
+    """A running total cannot fall: a year below an earlier year's total is rejected."""
+    series = facts[(facts["metric"] == CUMULATIVE) & (facts["geo"] == catalog.NATION)].sort_values("year")
+    drop, best = [], None
+    for i, row in series.iterrows():
+        if best is not None and row.value < best.value:
+            reason = (f"The cumulative CVIP total {fmt_number(row.value)} for {row.year} is below "
+                      f"{fmt_number(best.value)} for {best.year}; a running total cannot fall.")
+            hit = con.execute(
+                """select obs_id, source_file, geo, year, metric, evidence from observations
+                   where accepted and geo = ? and metric = ? and year = ? order by source_file, obs_id""",
+                [catalog.NATION, CUMULATIVE, int(row.year)]).df()
+            _reject(stage, hit, "cvip_cumulative_non_decreasing", [reason] * len(hit), load_id, f"cvip-{row.year}")
+            drop.append(i)
+        else:
+            best = row
+    return facts.drop(index=drop).reset_index(drop=True)
+
+
+def resolve(stage: Staging, load_id: str) -> None:
+    """Apply the checks across documents to everything staged, and stage the facts."""
+    facts = _cumulative_never_falls(stage, stage.con, _majority(stage, stage.con, load_id), load_id)
+    stage.write("facts", schemas.validate_table(schemas.Facts, facts), "resolved")
+
+
+def build_frames(parsed: list[ParsedDocument], load_id: str, incumbents: Mapping[str, str] | None = None) -> Frames:
+    """Every check over documents already in memory, as one batch: what a run computes.
+
+    `incumbents` maps the sha256 of content the warehouse already holds to the file it was
+    loaded from (see `checks.primaries`).
+    """
+    primary = checks.primaries(((d.source_file, d.sha256) for d in parsed), incumbents or {})
+    with staging_for(None, load_id) as stage:
+        stage.append(checks.check_batch([d for d in parsed if primary[d.source_file] == d.source_file], load_id))
+        stage.add_duplicates({name: first for name, first in primary.items() if name != first}, load_id)
+        resolve(stage, load_id)
+        return stage.frames()

@@ -1,0 +1,183 @@
+"""Stage 3c: a run's checked rows, batch by batch, in parquet files of their own.
+
+Each checked batch is written out as it comes, so the main process holds one batch at a time
+however many sheets the run has. The checks across documents (`resolve.py`) and the load
+(`load.py`) then read the staged files with DuckDB, which streams them and spills to disk
+rather than growing. Files are written once and never changed: an observation a later check
+rejects is listed in `rejected_ids`, and `select_sql` folds that into `accepted`.
+
+The staging folder is hidden beside the warehouse (the same disk), removed when the run ends;
+one that a killed run left behind is removed by the next run (`remove_stale`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .checks import Frames
+
+# DuckDB keeps pages it reads or builds up to this limit, and spills to disk beyond it: a run's
+# memory must not grow with the archive.
+MEMORY_LIMIT = "128MB"
+TABLES = ("documents", "observations", "rejections", "facts", "rejected_ids")
+# The order each table's rows are read back in (and loaded into the warehouse in).
+ORDER = {
+    "documents": "source_file",
+    "observations": "source_file, obs_id",
+    "facts": "geo, year, metric",
+    "rejections": 'source_file, "check", metric nulls first, evidence nulls first, reason',
+}
+
+
+def table_ddl() -> str:
+    """The warehouse's tables (`tables.sql`)."""
+    return resources.files(__package__).joinpath("tables.sql").read_text("utf-8")
+
+
+@cache
+def arrow_schemas() -> dict[str, pa.Schema]:
+    """The warehouse's column types as Arrow schemas, so every staged file has the same ones
+    (a batch whose column is all null would otherwise have no type at all)."""
+    con = duckdb.connect()
+    try:
+        con.execute(table_ddl())
+        con.execute("alter table observations add column obs_id bigint")  # see Staging.append
+        con.execute("create table rejected_ids (obs_id bigint)")
+        return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in TABLES}
+    finally:
+        con.close()
+
+
+def configure(con: duckdb.DuckDBPyConnection, spill_dir: Path | None = None) -> None:
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    if spill_dir is not None:
+        con.execute("set temp_directory = ?", [str(spill_dir)])
+
+
+def sql_string(value: object) -> str:
+    """A path inside a SQL string literal, for the statements that take no parameters."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def select_sql(folder: Path, table: str) -> str:
+    """A SELECT of everything staged in `table` in `folder`, with the warehouse's columns (and,
+    for observations, `obs_id`)."""
+    files = f"read_parquet({sql_string(Path(folder) / f'{table}-*.parquet')})"
+    if table != "observations":
+        return f"select * from {files}"
+    rejected = f"read_parquet({sql_string(Path(folder) / 'rejected_ids-*.parquet')})"
+    return (f"select * replace (accepted and obs_id not in (select obs_id from {rejected}) as accepted) "
+            f"from {files}")
+
+
+class Staging:
+    """The staged tables of one run, as parquet files in `folder`."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._batches = 0
+        self._next_id = 0
+        self._con: duckdb.DuckDBPyConnection | None = None
+        for table in TABLES:  # every table has a file, so every glob matches
+            self.write(table, pd.DataFrame(columns=arrow_schemas()[table].names), "empty")
+
+    def write(self, table: str, df: pd.DataFrame, part: str) -> None:
+        schema = arrow_schemas()[table]
+        pq.write_table(pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False),
+                       self.folder / f"{table}-{part}.parquet")
+
+    def append(self, batch: Frames) -> None:
+        """One batch's documents, observations and rejections (see `checks.check_batch`).
+
+        Observations get a number unique in the run, by which a later check rejects them."""
+        self._batches += 1
+        part = f"{self._batches:06d}"
+        obs = batch.observations
+        self.write("documents", batch.documents, part)
+        self.write("observations", obs.assign(obs_id=range(self._next_id, self._next_id + len(obs))), part)
+        self.write("rejections", batch.rejections, part)
+        self._next_id += len(obs)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection (opened on first use) with a view per staged table; the views
+        read whatever files are staged when a query runs."""
+        if self._con is None:
+            self._con = duckdb.connect()
+            configure(self._con, self.folder / "spill")
+            for table in TABLES:
+                self._con.execute(f"create view {table} as {select_sql(self.folder, table)}")
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def add_duplicates(self, copies: Mapping[str, str], load_id: str) -> None:
+        """A `duplicate` row for each copy (file -> the file loaded in its place), which
+        repeats that file's document but none of its observations."""
+        if not copies:
+            return
+        pairs = pd.DataFrame({"copy": list(copies), "original": list(copies.values())})
+        self.con.register("copies_df", pairs)
+        try:
+            rows = self.con.execute(
+                """select c.copy as source_file, 'duplicate' as status, 0 as n_observations, ? as load_id,
+                          d.* exclude (source_file, status, n_observations, load_id)
+                   from copies_df c join documents d on d.source_file = c.original""",
+                [load_id],
+            ).df()
+        finally:
+            self.con.unregister("copies_df")
+        self.write("documents", rows, "duplicates")
+
+    def read(self, table: str) -> pd.DataFrame:
+        columns = "* exclude (obs_id)" if table == "observations" else "*"
+        return self.con.execute(f"select {columns} from {table} order by {ORDER[table]}").df()
+
+    def frames(self) -> Frames:
+        return Frames(**{t: self.read(t) for t in ("documents", "observations", "rejections", "facts")})
+
+    def rejected_files(self) -> list[tuple[str, str, str]]:
+        return self.con.execute("select source_file, rejected_check, reason from documents "
+                                "where status = 'rejected' order by source_file").fetchall()
+
+    def rejections_by_check(self) -> dict[str, int]:
+        return dict(self.con.execute('select "check", count(*) from rejections group by 1 order by 1').fetchall())
+
+
+def _prefix(db_path: Path) -> str:
+    return f".{Path(db_path).name}.staging-"
+
+
+@contextmanager
+def staging_for(db_path: Path | None, load_id: str) -> Iterator[Staging]:
+    """A staging folder, hidden beside the warehouse (or a temporary one), removed afterwards."""
+    parent = Path(db_path).parent if db_path else None
+    prefix = f"{_prefix(db_path)}{load_id}-" if db_path else "ncmec-staging-"
+    stage = Staging(Path(tempfile.mkdtemp(prefix=prefix, dir=parent)))
+    try:
+        yield stage
+    finally:
+        stage.close()
+        shutil.rmtree(stage.folder, ignore_errors=True)
+
+
+def remove_stale(db_path: Path) -> None:
+    """Staging folders of runs that were killed; call only while holding the run lock."""
+    db_path = Path(db_path)
+    if db_path.parent.is_dir():
+        for folder in db_path.parent.glob(_prefix(db_path) + "*"):
+            shutil.rmtree(folder, ignore_errors=True)
