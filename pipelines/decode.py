@@ -1,8 +1,9 @@
 """Stage 1: raw bytes to text.
 
-Sheets arrive as text exported from PDF by different tools: UTF-8 (with or without BOM),
-UTF-16, cp1252, latin-1; LF or CRLF. The decoded text is what `char_start`/`char_end` point
-into: BOM removed and line endings folded to "\\n", nothing else changed.
+Sheets arrive as PDF (its text layer read by pipelines/pdf.py) or as text exported from PDF by
+different tools: UTF-8 (with or without BOM), UTF-16, cp1252, latin-1; LF or CRLF. The decoded
+text is what `char_start`/`char_end` point into: BOM removed and line endings folded to "\\n",
+nothing else changed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import charset_normalizer
 
 # Magic numbers of formats that are surely not a text sheet, named in the rejection reason.
 _MAGIC = {
-    b"%PDF": "a PDF file (PDF intake is not supported yet; export the sheet's text)",
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
@@ -107,10 +107,15 @@ def decode(data: bytes) -> Decoded:
     """Decode one input file's bytes, or raise `Rejected` with a reason a person understands."""
     if not data.strip(b" \t\r\n\x0b\x0c"):
         raise Rejected("empty", "is empty" if not data else "holds only white space")
-    for magic, what in _MAGIC.items():
-        if data.startswith(magic):
-            raise Rejected("binary", f"is {what}, not a text sheet")
-    text, encoding = _guess(data)
+    if data.startswith(b"%PDF"):
+        from .pdf import pdf_text  # not at the top: pdf.py raises this module's Rejected
+
+        text, encoding = pdf_text(data), "pdf"
+    else:
+        for magic, what in _MAGIC.items():
+            if data.startswith(magic):
+                raise Rejected("binary", f"is {what}, not a text sheet")
+        text, encoding = _guess(data)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise Rejected("empty", "holds only white space")

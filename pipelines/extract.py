@@ -33,7 +33,7 @@ def _fingerprint() -> str:
     """Identifies the extractor: a document parsed by another version is parsed again."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("catalog.toml", "catalog.py", "decode.py", "text.py", "extract.py"):
+    for name in ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "text.py", "extract.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -1,0 +1,105 @@
+"""PDF bytes to text, for sheets that arrive as the PDF NCMEC publishes rather than its text.
+
+pypdf is imported only when a PDF turns up, so parse workers that never see one never load it.
+The text returned is the document text that `char_start`/`char_end` point into.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from io import BytesIO
+from statistics import median
+from typing import TYPE_CHECKING
+
+from .decode import Rejected
+
+if TYPE_CHECKING:
+    from pypdf import PageObject
+
+# pypdf turns the extra room of a justified line into a second space beside the real one when a
+# PDF spaces words by offsets inside the text (as fpdf2 does with a TrueType font).
+_SPACES = re.compile(r" {2,}")
+# A gap between two lines this much wider than the page's usual line spacing starts a paragraph.
+_PARAGRAPH_GAP = 1.3
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page, or `Rejected` when the PDF cannot be read or holds no text.
+
+    Pages are joined as pdftotext joins them ("\\n\\f"), which the extractor reads as a line
+    break: a page usually breaks mid-paragraph, often mid-sentence.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
+
+    # A PDF ends with %%EOF (within its last 1 KiB, as readers look for it). Without it the file
+    # was cut short, and pypdf would recover what it could: a sheet missing its last figures.
+    if b"%%EOF" not in data[-1024:]:
+        raise Rejected("binary", "is a PDF file that is cut short (it has no %%EOF end marker), so part of its text may be missing")
+    damage = _Warnings()
+    logging.getLogger("pypdf").addHandler(damage)
+    try:
+        pages = [_page_text(page) for page in PdfReader(BytesIO(data)).pages]
+    except FileNotDecryptedError:
+        raise Rejected("undecodable", "is an encrypted PDF that needs a password to open, so its text cannot be read") from None
+    except Exception as exc:  # malformed PDFs make pypdf raise KeyError, ValueError, ... not only its own errors
+        raise Rejected("binary", f"is a PDF file that pypdf cannot read ({type(exc).__name__}: {str(exc)[:200]})") from None
+    finally:
+        logging.getLogger("pypdf").removeHandler(damage)
+    text = _SPACES.sub(" ", "\n\f".join(pages))
+    if not text.strip():
+        # pypdf repairs what it can and says so: no text then means damage, not a scan.
+        if damage.messages:
+            raise Rejected("binary", f"is a PDF file that pypdf cannot read: it is damaged ({damage.messages[0][:200]}) and no text could be read from it")
+        raise Rejected("no_text_layer", "is a PDF with no text layer (a scanned image?), so there is no text to read; "
+                       "run it through OCR or export the sheet's text")
+    return text
+
+
+class _Warnings(logging.Handler):
+    """Collects what pypdf warns of while it reads (objects it had to skip or repair)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _page_text(page: PageObject) -> str:
+    """pypdf's text of the page, with a blank line where a paragraph starts.
+
+    pypdf writes every line break as one "\\n", so a heading or a table row would run into the
+    next sentence and be quoted with it as evidence. The height of each line (from the
+    positions pypdf reports to a visitor) tells a paragraph's wider gap from a line's.
+    """
+    pieces: list[tuple[str, float | None]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        # The baseline's height on the page; a line break pypdf reports has no position of its own.
+        pieces.append((text, tm[4] * cm[1] + tm[5] * cm[3] + cm[5] if text.strip() else None))
+
+    text = page.extract_text(visitor_text=visit)
+    if "".join(piece for piece, _ in pieces) != text:
+        return text  # the visitor saw other text than pypdf returned: keep pypdf's (not seen with 7.1)
+    texts: list[str] = [""]
+    heights: list[float | None] = [None]  # of each line's first text
+    for piece, y in pieces:
+        for i, part in enumerate(piece.split("\n")):
+            if i:
+                texts.append("")
+                heights.append(None)
+            texts[-1] += part
+            if i == 0 and heights[-1] is None and part.strip():
+                heights[-1] = y
+    pairs = list(zip(heights, heights[1:]))
+    # Only a step down the page is a gap: a table's number cell, set beside its label's
+    # wrapped lines, sends the next line back up.
+    gaps = [a - b for a, b in pairs if a is not None and b is not None and a > b]
+    if not gaps:
+        return text
+    wide = _PARAGRAPH_GAP * median(gaps)
+    breaks = ["\n\n" if a is not None and b is not None and a - b > wide else "\n" for a, b in pairs]
+    return texts[0] + "".join(brk + line for brk, line in zip(breaks, texts[1:]))
