@@ -249,18 +249,33 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"describe {table}").fetchall()]
 
 
+# Columns too long to group and join on as they are (a sheet's whole text): compared by digest.
+_DIGESTED = {"text"}
+
+
 def _replace(con: duckdb.DuckDBPyConnection, table: str, source: str, params: list | None = None) -> None:
     """Replace `table` with the rows `source` selects; rows whose content is unchanged keep
-    their old load_id."""
-    cols = _columns(con, table)
-    content = [c for c in cols if c != "load_id"]
-    listed = ", ".join(f'"{c}"' for c in cols)
-    order = f"order by {staging.ORDER[table]}" if table in staging.ORDER else ""
-    con.execute(f"create or replace temp table incoming as select {listed} from ({source}) {order}", params)
-    same = " and ".join(f'i."{c}" is not distinct from o."{c}"' for c in content)
-    con.execute(f"update incoming i set load_id = o.load_id from {table} o where {same}")
+    their old load_id.
+
+    Written as an aggregate and a join, which DuckDB spills to disk under its memory limit; an
+    UPDATE over the table, or an ORDER BY (a table's order is no contract), would not.
+    """
+    content = [c for c in _columns(con, table) if c != "load_id"]
+
+    def compared(c: str, alias: str = "") -> str:
+        return f'md5({alias}"{c}")' if c in _DIGESTED else f'{alias}"{c}"'
+
+    old = ", ".join(f'{compared(c)} as "{c}"' for c in content)
+    same = " and ".join(f'{compared(c, "n.")} is not distinct from o."{c}"' for c in content)
+    con.execute(
+        f"""create or replace temp table incoming as
+            select {", ".join(f'n."{c}"' for c in content)}, coalesce(o.load_id, n.load_id) as load_id
+            from ({source}) n
+            left join (select {old}, min(load_id) as load_id from {table} group by all) o on {same}""",
+        params,
+    )
     con.execute(f"delete from {table}")
-    con.execute(f"insert into {table} select {listed} from incoming")
+    con.execute(f"insert into {table} by name select * from incoming")
     con.execute("drop table incoming")
 
 
