@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -51,6 +52,11 @@ def _print_summary(summary) -> None:
         out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
 
 
+class Runner(str, enum.Enum):
+    process = "process"
+    dask = "dask"
+
+
 @app.command()
 def run(
     raw: RawOption = Path("raw"),
@@ -58,12 +64,20 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")] = False,
     wait: Annotated[float, typer.Option("--wait", metavar="SECONDS",
                                         help="When another run holds the warehouse, wait up to this long.")] = 0.0,
+    task_runner: Annotated[Runner, typer.Option(
+        "--task-runner", help="Where parse batches run: a local process pool, or Dask.")] = Runner.process,
+    dask_address: Annotated[str | None, typer.Option(
+        "--dask-address", metavar="ADDRESS",
+        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if not raw.is_dir():
         _fail("run", f"the raw folder {raw} does not exist")
     if not db.parent.is_dir():
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
+    if dask_address and task_runner is not Runner.dask:
+        _fail("run", "--dask-address needs --task-runner dask")
     from pipelines.load import WarehouseError
     from pipelines.lock import WarehouseBusy, run_lock
 
@@ -72,7 +86,8 @@ def run(
         with run_lock(db, wait=wait):
             from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
 
-            summary = warehouse_flow(raw=str(raw), db=str(db))
+            summary = warehouse_flow(raw=str(raw), db=str(db), workers=workers, task_runner=task_runner.value,
+                                     dask_address=dask_address)
     except (WarehouseError, WarehouseBusy, OSError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
@@ -81,6 +96,41 @@ def run(
     if strict and summary.stats.rejections:
         err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    raw: RawOption = Path("raw"),
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    cron: Annotated[str, typer.Option("--cron", help="When to run, as a cron expression.")] = "0 6 * * 1",
+    tz: Annotated[str, typer.Option("--timezone", help="The time zone of --cron (IANA name).")] = "UTC",
+    name: Annotated[str, typer.Option("--name", help="The deployment's name in Prefect.")] = "weekly",
+) -> None:
+    """Serve the flow on a schedule against a running Prefect server, until stopped (Ctrl-C)."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        _fail("serve", "no Prefect server to serve against: start one with `prefect server start`, then "
+              "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (see the README, Scheduled runs)")
+    if not raw.is_dir():
+        _fail("serve", f"the raw folder {raw} does not exist")
+    if not db.parent.is_dir():
+        _fail("serve", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail("serve", f"unknown time zone {tz!r}: use an IANA name such as UTC or America/Chicago")
+    from prefect import serve as serve_deployments
+
+    from flows import deployment
+
+    try:
+        scheduled = deployment(name, cron, tz, str(raw), str(db))
+    except ValueError as exc:  # a bad --cron
+        _fail("serve", str(exc).splitlines()[0])
+    out.print(f"serving ncmec-warehouse/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
+              "Ctrl-C stops", markup=False, soft_wrap=True)
+    serve_deployments(scheduled)
 
 
 def _json_value(value: float) -> float | int:

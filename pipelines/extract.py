@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 
 from . import catalog
@@ -30,11 +31,14 @@ _YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 
 def _fingerprint() -> str:
-    """Identifies the extractor: a document parsed by another version is parsed again."""
+    """Identifies the extractor: a document parsed by another version is parsed again. That is
+    our sources and the libraries whose output the text depends on."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
     for name in ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "text.py", "extract.py"):
         digest.update((here / name).read_bytes())
+    for package in ("pypdf", "charset-normalizer"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -31,6 +31,10 @@ class WarehouseError(Exception):
     """The warehouse cannot be opened or written; the message is one line for the user."""
 
 
+class WarehouseLocked(WarehouseError):
+    """Another process kept the warehouse file open for longer than we waited: try again later."""
+
+
 @dataclass(frozen=True)
 class LoadStats:
     load_id: str
@@ -77,7 +81,7 @@ def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None 
         return lock.retry_locked(lambda: duckdb.connect(str(db_path), read_only=read_only), retry_seconds)
     except duckdb.Error as exc:
         if lock.is_lock_error(exc):
-            raise WarehouseError(f"{db_path} is locked by {lock.lock_holder(exc)} (waited {retry_seconds:g} s); "
+            raise WarehouseLocked(f"{db_path} is locked by {lock.lock_holder(exc)} (waited {retry_seconds:g} s); "
                                  "try again when its load finishes") from None
         raise WarehouseError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
 
@@ -155,6 +159,14 @@ def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
     try:
         return con.execute("select source_file, rejected_check, reason from documents "
                            "where status = 'rejected' order by source_file").fetchall()
+    finally:
+        con.close()
+
+
+def rejections_by_check(db_path: Path) -> dict[str, int]:
+    con = connect(db_path, read_only=True)
+    try:
+        return dict(con.execute('select "check", count(*) from rejections group by 1 order by 1').fetchall())
     finally:
         con.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -98,17 +99,29 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(flow, raw_dir, db_path, mo
         ("completed", None), ("failed", "RuntimeError: disk full (simulated)")]
 
 
-def test_parsing_on_a_process_pool_gives_the_same_warehouse(prefect_server, raw_dir, tmp_path):
-    """One file per batch on two worker processes: the same tables as parsing in-process."""
+@pytest.mark.parametrize("runner", ["process-pool", "dask-local-cluster", "dask-at-an-address"])
+def test_parsing_on_workers_gives_the_same_warehouse(runner, prefect_server, raw_dir, tmp_path):
+    """One file per batch on two worker processes (a process pool, a Dask cluster the run
+    starts, a Dask cluster already running): the same tables as parsing in-process."""
     from flows import warehouse_flow
 
     shutil.copyfile(Path(__file__).parent / "variants" / "nh_2022_wrap72.txt", raw_dir / "nh.txt")
-    dbs = []
-    for name, options in (("pool", {"batch_size": 1, "workers": 2}), ("inline", {})):
-        db = tmp_path / f"{name}.duckdb"
-        summary = warehouse_flow(raw=str(raw_dir), db=str(db), **options)
-        assert summary.stats.files_parsed == 3
-        dbs.append(db)
+    with contextlib.ExitStack() as stack:
+        options = {"batch_size": 1, "workers": 2}
+        if runner.startswith("dask"):
+            options["task_runner"] = "dask"
+        if runner == "dask-at-an-address":
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            options["dask_address"] = cluster.scheduler_address
+        dbs = []
+        for name, run_options in ((runner, options), ("inline", {})):
+            db = tmp_path / f"{name}.duckdb"
+            summary = warehouse_flow(raw=str(raw_dir), db=str(db), **run_options)
+            assert summary.stats.files_parsed == 3
+            dbs.append(db)
     tables = ("observations", "facts", "rejections")
     strip = lambda rows: sorted(r[:-1] for r in rows)  # noqa: E731  (load_id is the last column)
     for table in tables:
