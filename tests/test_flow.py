@@ -122,6 +122,8 @@ def test_parsing_on_workers_gives_the_same_warehouse(runner, prefect_server, raw
             summary = warehouse_flow(raw=str(raw_dir), db=str(db), **run_options)
             assert summary.stats.files_parsed == 3
             dbs.append(db)
+        if runner == "dask-at-an-address":  # the batches went to that cluster
+            assert "parse_batch" in cluster.scheduler.task_prefixes
     tables = ("observations", "facts", "rejections")
     strip = lambda rows: sorted(r[:-1] for r in rows)  # noqa: E731  (load_id is the last column)
     for table in tables:

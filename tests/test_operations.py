@@ -98,9 +98,10 @@ def test_a_run_publishes_its_validation_summary_and_logs_each_rejected_file(pref
 
     shutil.copyfile(REPO / "tests" / "variants" / "not_a_fact_sheet_recipe.txt", raw_dir / "recipe.txt")
     shutil.copyfile(REPO / "tests" / "variants" / "reject_breakdown_nv_2023.txt", raw_dir / "nv.txt")
-    prefect_logs = logging.getLogger("prefect")  # it does not propagate to the root logger caplog watches
-    prefect_logs.addHandler(caplog.handler)
-    request.addfinalizer(lambda: prefect_logs.removeHandler(caplog.handler))
+    prefect_logs = logging.getLogger("prefect")
+    if not prefect_logs.propagate:  # Prefect's own logging set-up; caplog watches the root logger
+        prefect_logs.addHandler(caplog.handler)
+        request.addfinalizer(lambda: prefect_logs.removeHandler(caplog.handler))
     for _ in ("first run", "unchanged re-run: the same artifacts"):
         state = warehouse_flow(raw=str(raw_dir), db=str(db_path), return_state=True)
         artifacts = _artifacts(state.state_details.flow_run_id)

@@ -19,7 +19,7 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from conftest import RAW, REPO, SEEDS
+from conftest import RAW, REPO, SEEDS, query
 from pipelines.extract import parse_bytes
 
 # fpdf2's core fonts (Helvetica) are latin-1 only; matplotlib, a dependency already, ships DejaVu
@@ -115,6 +115,26 @@ def test_the_two_seeds_as_pdf_give_31_facts(pdfs):
     for name in SEEDS:
         facts |= {f[:3] for f in _facts(parse_bytes(pdfs[name, "a4_justified"], name))}
     assert len(facts) == 31
+
+
+def test_the_seeds_as_pdf_load_the_same_31_facts_as_the_text(pdfs, prefect_server, tmp_path):
+    """End to end: raw/ holding the seeds as PDF gives the warehouse the text sheets give."""
+    from flows import warehouse_flow
+
+    facts = {}
+    for kind in ("txt", "pdf"):
+        raw = tmp_path / kind / "raw"
+        raw.mkdir(parents=True)
+        for name in SEEDS:
+            if kind == "txt":
+                (raw / name).write_bytes((RAW / name).read_bytes())
+            else:
+                (raw / name.replace(".txt", ".pdf")).write_bytes(pdfs[name, "a4_justified"])
+        db = tmp_path / kind / "ncmec.duckdb"
+        warehouse_flow(raw=str(raw), db=str(db))
+        facts[kind] = query(db, "select geo, year, metric, value, qualifier, unit, n_sources from facts order by all")
+    assert len(facts["pdf"]) == 31 and facts["pdf"] == facts["txt"]
+    assert query(db, "select distinct encoding from documents") == [("pdf",)]
 
 
 def _image_only_pdf() -> bytes:
