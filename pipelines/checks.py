@@ -56,12 +56,6 @@ def fmt_number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
-def name_files(files: list[str], most: int = 3) -> str:
-    files = sorted(files)
-    shown = ", ".join(files[:most])
-    return shown + (f" and {len(files) - most} more" if len(files) > most else "")
-
-
 class _Rejector:
     """Collects rejections and marks the observations they reject."""
 
