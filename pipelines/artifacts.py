@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .dictionary import markdown_cell
+
 if TYPE_CHECKING:
     from .load import LoadStats
 
 # A run over a bad archive can reject thousands of files: the artifact lists this many and
 # points to the warehouse for the rest.
 MOST_FILES = 100
-
-
-def _cell(text: object) -> str:
-    """Text safe inside a markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def counts_table(stats: LoadStats, by_check: dict[str, int]) -> list[dict[str, object]]:
@@ -47,13 +44,13 @@ def summary_markdown(stats: LoadStats, rejected_files: list[tuple[str, str, str]
     ]
     if by_check:
         lines += ["| check | rejections |", "|---|---:|"]
-        lines += [f"| {_cell(check)} | {n:,} |" for check, n in sorted(by_check.items())]
+        lines += [f"| {markdown_cell(check)} | {n:,} |" for check, n in sorted(by_check.items())]
     else:
         lines.append("None: every value passed every check.")
     lines += ["", "## Rejected files", ""]
     if rejected_files:
         lines += ["| file | check | reason |", "|---|---|---|"]
-        lines += [f"| {_cell(f)} | {_cell(c)} | {_cell(r)} |" for f, c, r in rejected_files[:MOST_FILES]]
+        lines += [f"| {markdown_cell(f)} | {markdown_cell(c)} | {markdown_cell(r)} |" for f, c, r in rejected_files[:MOST_FILES]]
         if len(rejected_files) > MOST_FILES:
             lines += ["", f"... and {len(rejected_files) - MOST_FILES:,} more: "
                       "`ncmec query \"select * from documents where status = 'rejected'\"`."]

@@ -112,8 +112,9 @@ def describe(table: str, column: str) -> str:
     return table_definitions().get(table, {}).get(column, ("", ""))[1]
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def markdown_cell(text: object) -> str:
+    """Text safe inside a markdown table cell (also used by the run artifacts)."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def render(datasets: Sequence[Dataset], load_id: str | None, exported_at: str) -> str:
@@ -145,15 +146,15 @@ def render(datasets: Sequence[Dataset], load_id: str | None, exported_at: str) -
                   "| column | type | description |", "|---|---|---|"]
         for column, type_ in d.columns:
             kind = f"{type_} (partition)" if column == d.partition else type_
-            lines.append(f"| `{column}` | {kind} | {_cell(describe(d.name, column))} |")
+            lines.append(f"| `{column}` | {kind} | {markdown_cell(describe(d.name, column))} |")
     lines += ["", "## Metrics", "",
               "Every metric of the catalog, with the sentence (or table row) it comes from. "
               "National metrics have `geo = 'US'`.", "",
               "| metric | scope | program | unit | description | example |",
               "|---|---|---|---|---|---|"]
     for m in catalog.metrics():
-        lines.append(f"| `{m.metric}` | {m.scope} | {m.program} | {m.unit} | {_cell(m.description)} "
-                     f"| {_cell(m.example.strip())} |")
+        lines.append(f"| `{m.metric}` | {m.scope} | {m.program} | {m.unit} | {markdown_cell(m.description)} "
+                     f"| {markdown_cell(m.example.strip())} |")
     lines += ["", "## Qualifiers", "", "| phrase on the sheet | qualifier |", "|---|---|"]
     lines += [f"| {phrase} | `{q}` |" for phrase, q in catalog.load_catalog()[1].items()]
     lines += ["| a scaled figure with no phrase (\"36.2 million\") | `approximate` |",
