@@ -157,8 +157,7 @@ def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
     """(file, check, reason) of every rejected document, for a run's summary."""
     con = connect(db_path, read_only=True)
     try:
-        return con.execute("select source_file, rejected_check, reason from documents "
-                           "where status = 'rejected' order by source_file").fetchall()
+        return con.execute(staging.REJECTED_FILES_SQL).fetchall()
     finally:
         con.close()
 
@@ -166,7 +165,7 @@ def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
 def rejections_by_check(db_path: Path) -> dict[str, int]:
     con = connect(db_path, read_only=True)
     try:
-        return dict(con.execute('select "check", count(*) from rejections group by 1 order by 1').fetchall())
+        return dict(con.execute(staging.BY_CHECK_SQL).fetchall())
     finally:
         con.close()
 

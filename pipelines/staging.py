@@ -40,6 +40,12 @@ ORDER = {
 }
 
 
+# A run's summary, asked of the staged tables or of the warehouse (an unchanged run).
+REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents "
+                      "where status = 'rejected' order by source_file")
+BY_CHECK_SQL = 'select "check", count(*) from rejections group by 1 order by 1'
+
+
 def table_ddl() -> str:
     """The warehouse's tables (`tables.sql`)."""
     return resources.files(__package__).joinpath("tables.sql").read_text("utf-8")
@@ -151,11 +157,10 @@ class Staging:
         return Frames(**{t: self.read(t) for t in ("documents", "observations", "rejections", "facts")})
 
     def rejected_files(self) -> list[tuple[str, str, str]]:
-        return self.con.execute("select source_file, rejected_check, reason from documents "
-                                "where status = 'rejected' order by source_file").fetchall()
+        return self.con.execute(REJECTED_FILES_SQL).fetchall()
 
     def rejections_by_check(self) -> dict[str, int]:
-        return dict(self.con.execute('select "check", count(*) from rejections group by 1 order by 1').fetchall())
+        return dict(self.con.execute(BY_CHECK_SQL).fetchall())
 
 
 def _prefix(db_path: Path) -> str:
