@@ -1,0 +1,120 @@
+"""Stage 2a: an exporter's dialect to the plain text the extractor reads, with a map back.
+
+Sheets reach us through many PDF-to-text tools, and each mangles the text its own way: HTML
+saves and pdftohtml write tags and entities; markdown converters (pymupdf4llm, markitdown)
+write headings, emphasis, pipe tables and <sup> footnote markers; files passed through the
+wrong code page carry mojibake ("NCMECâ€™s"); PDFs with typeset ligatures give "ﬁ"; every
+tool prints the page headers and footers where the page broke, often mid-sentence; justified
+text leaves runs of spaces and words hyphenated at line ends; footnote digits stick to the word
+or number they mark ("reports1", "27,1303").
+
+Each rewrite is a step of a `Mapped` text (pipelines/textmap.py), so every span of the result
+maps back to the decoded text: `evidence` stays verbatim. Two results are kept: `plain`, with
+the lines and cell gaps the table reader needs, and `flat`, each run of white space one
+character, which the catalog's sentence patterns read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import ftfy
+from ftfy.chardata import UTF8_DETECTOR_RE
+
+from . import furniture, markup
+from .textmap import Mapped
+
+_LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
+# One character for one: quotes, dashes and hyphens to ASCII, any white space but a line break
+# or a tab to a space. (Soft hyphens and zero-width characters are removed later.)
+_SAME_LENGTH = str.maketrans({
+    **dict.fromkeys("\u2018\u2019\u02bc\u2032", "'"), **dict.fromkeys("\u201c\u201d\u2033", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d", "-"),
+    **dict.fromkeys("\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                    "\u200a\u2028\u2029\u202f\u205f\u3000", " "),
+})
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
+# A word broken at a line end: "exploi-\ntation", "social ser- \n\n**vice" (the markers are gone
+# by now), "exploi\u00ad\ntation" (a soft hyphen printed where the line broke).
+_BROKEN_WORD = re.compile(r"(?P<left>[A-Za-z]+)(?P<hyphen>-|\u00ad)[ \t]*\n\s*(?P<right>[A-Za-z]+)")
+_SOFT_HYPHEN = re.compile("\u00ad")
+_SPLIT_AT_PAGE = re.compile(r"(?P<left>\b[a-z]+)[ \t]*\n[ \t]*\n\s*(?P<right>[a-z]+\b)")
+_WORDS = re.compile(r"[A-Za-z]+")
+# For `flat`: a run of white space holding a blank line is a paragraph break, any other run one space.
+_SPACE_RUN = re.compile(r"\s{2,}|[\t\n]")
+_PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
+
+
+@dataclass
+class Normalised:
+    plain: Mapped  # lines and cell gaps kept
+    flat: Mapped  # each run of white space one character: "\n" for a paragraph break, else " "
+    footnotes: furniture.Footnotes = field(default_factory=furniture.Footnotes)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """A span of `flat`, in the decoded text."""
+        return self.flat.span(start, end)
+
+    def plain_span(self, start: int, end: int) -> tuple[int, int]:
+        """A span of `flat`, in `plain`."""
+        return self.flat.span_in(self.plain, start, end)
+
+
+def repair_unicode(text: Mapped) -> Mapped:
+    """Mojibake (UTF-8 read as Windows-1252) back to what was meant, by ftfy, run by run so that
+    each repair maps to its own characters; ligatures to their letters; quotes and dashes to ASCII."""
+    if UTF8_DETECTOR_RE.search(text.text) and ftfy.badness.is_bad(text.text):
+        text = text.sub(UTF8_DETECTOR_RE, lambda m: ftfy.fix_encoding(m.group()))
+    if _LIGATURE.search(text.text):
+        text = text.sub(_LIGATURE, lambda m: _LIGATURES[ord(m.group())])
+    return text.translate(_SAME_LENGTH)
+
+
+def join_broken_words(text: Mapped) -> Mapped:
+    """Words hyphenated at a line end, joined, by what the document itself writes: whole
+    elsewhere ("Cyber-\\nTipline", "CyberTipline") the hyphen goes; hyphenated elsewhere
+    ("child-\\nserving", "child-serving") it stays. A word written nowhere else keeps its hyphen
+    before a capital ("HHS-\\nORR") and loses it otherwise ("exploi-\\ntation")."""
+    lowered = text.text.lower()
+
+    def join(m: re.Match[str]) -> str:
+        left, right = m.group("left"), m.group("right")
+        if m.group("hyphen") != "-" or (left + right).lower() in lowered:
+            return left + right
+        if f"{left}-{right}".lower() in lowered or right[0].isupper():
+            return f"{left}-{right}"
+        return left + right
+
+    text = text.sub(_BROKEN_WORD, join)
+    words = Counter(w.lower() for w in _WORDS.findall(text.text))
+
+    def rejoin(m: re.Match[str]) -> str:
+        left, right = m.group("left"), m.group("right")
+        whole = words[(left + right).lower()] > 0 and not words[left.lower()] > 1 and not words[right.lower()] > 1
+        return left + right if whole else m.group()
+
+    # pdftotext drops a line-end hyphen as it joins the lines, but when the next line was a page
+    # footer the word stays split, and the footer's removal leaves "social ser\n\nvice": joined
+    # when the document writes the whole word elsewhere and neither half as a word of its own.
+    text = text.sub(_SPLIT_AT_PAGE, rejoin)
+    text = text.sub(_SOFT_HYPHEN, "")
+    return text.sub(_INVISIBLE, "")
+
+
+def flatten(text: Mapped) -> Mapped:
+    """Each run of white space one character: "\\n" where it holds a blank line, else " "."""
+    return text.sub(_SPACE_RUN, lambda m: "\n" if _PARAGRAPH.search(m.group()) else " ")
+
+
+def normalise(decoded: str) -> Normalised:
+    text = Mapped(decoded)
+    text = markup.strip_html(text)
+    text = repair_unicode(text)
+    text = markup.strip_markdown(text)
+    text = furniture.strip_page_furniture(text)
+    text, notes = furniture.strip_footnote_markers(text)
+    plain = join_broken_words(text)
+    return Normalised(plain=plain, flat=flatten(plain), footnotes=notes)
