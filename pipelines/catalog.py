@@ -31,13 +31,14 @@ _PLACE_TOKEN = r"(?-i:(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*[a-z])"
 _PLACE = (
     rf"(?:the )?(?P<place>{_PLACE_TOKEN}(?:(?:,? | of (?:the )?){_PLACE_TOKEN})*)"
 )
+# The last alternative takes a figure that is not well-formed ("27,1303": a footnote digit stuck
+# to 27,130), so that the extractor can reject it by name rather than miss it.
 _NUMBER = (
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
     + "|".join(NUMBER_WORDS)
-    + r")(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
+    + r"|\d[\d,]*\d)(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
 )
 _PERCENT = r"(?P<num>\d+(?:\.\d+)?) ?(?:%|percent\b)"
-_SEP = r"[\s:]*"  # tab, spaces, one colon or two ("(HHS-ORR) : : 5")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,11 @@ class Metric:
     description: str
     example: str
     evidence: str  # "sentence" or "row"
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[re.Pattern[str], ...]  # sentence metrics: what states the figure
+    label: re.Pattern[str] | None = None  # table rows: the row's label (pipelines/breakdown.py)
+    # The words that lead up to the figure, with the figure ("NCMEC reviewed 155"), where they
+    # are distinctive enough to say the sentence is there even when its end is not.
+    leads: tuple[re.Pattern[str], ...] = ()
 
 
 def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
@@ -61,7 +66,6 @@ def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
         .replace("{N}", _NUMBER)
         .replace("{PCT}", _PERCENT)
         .replace("{PLACE}", _PLACE)
-        .replace("{SEP}", _SEP)
     )
     # Sheets wrap lines anywhere: a space in a pattern stands for a run of white space, and
     # " ?" for an optional one. (So patterns keep spaces out of character classes.)
@@ -69,6 +73,16 @@ def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
     # Every match starts a word; saying so spares the engine trying the leading alternations
     # at each character (it made patterns that begin with {Q}{N} ten times slower).
     return re.compile(r"\b" + body, re.IGNORECASE)
+
+
+def _lead(pattern: str) -> str | None:
+    """A pattern's words up to and including its figure, when they hold two words of their own
+    ("NCMEC reviewed {Q}{N}"; not "including {Q}{N}", which several sentences share)."""
+    if "{N}" not in pattern or "{PLACE}" in pattern.split("{N}")[0]:
+        return None
+    head = pattern.split("{N}")[0]
+    words = re.findall(r"(?<![(?:\\])\b[A-Za-z]{3,}\b", re.sub(r"\(\?:[^)]*\)", "", head))
+    return head + "{N}" if len(words) >= 2 else None
 
 
 @cache
@@ -82,10 +96,14 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
     for entry in raw["metric"]:
         if entry["scope"] not in SCOPES or entry["evidence"] not in ("sentence", "row"):
             raise ValueError(f"catalog.toml: bad scope or evidence for {entry['metric']}")
+        if (entry["evidence"] == "row") != ("label" in entry) or ("label" in entry) == ("patterns" in entry):
+            raise ValueError(f"catalog.toml: {entry['metric']} needs patterns (a sentence) or a label (a table row)")
         metrics.append(
             Metric(
-                **{k: v for k, v in entry.items() if k != "patterns"},
-                patterns=tuple(_compile(p, qualifiers) for p in entry["patterns"]),
+                **{k: v for k, v in entry.items() if k not in ("patterns", "label")},
+                patterns=tuple(_compile(p, qualifiers) for p in entry.get("patterns", ())),
+                label=_compile(entry["label"], qualifiers) if "label" in entry else None,
+                leads=tuple(_compile(lead, qualifiers) for p in entry.get("patterns", ()) if (lead := _lead(p))),
             )
         )
     keys = [(m.metric, m.scope) for m in metrics]

@@ -1,7 +1,9 @@
 """Stage 3b: the checks of one batch of documents, which need nothing outside the batch.
 
-Order: whole-document rejections; field checks (pandera, `schemas.py`); document checks
-(breakdown sums, sentence year and place, state within national). The checks across documents
+Order: whole-document rejections, and the values extraction could not read for certain (its
+problems: `breakdown_unreadable`, `value_unreadable`, `footnote_ambiguous`); field checks
+(pandera, `schemas.py`); document checks (breakdown rows within and summing to the total,
+sentence year and place, state within national). The checks across documents
 (duplicates, the majority rule that makes facts, the cumulative CVIP total) run once over the
 whole run in `resolve.py`, in SQL over the staged batches.
 """
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import catalog, schemas
+from .breakdown import ROWS as BREAKDOWN_PARTS
+from .breakdown import TOTAL as BREAKDOWN_TOTAL
 from .extract import PARSER, Observation, ParsedDocument
 
 OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "load_id"]
@@ -22,8 +26,6 @@ OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "lo
 OBS_DTYPES = {"year": "int64", "value": "float64", "char_start": "int64", "char_end": "int64", "accepted": "bool"}
 REJECTION_COLUMNS = list(schemas.Rejections.to_schema().columns)
 DOCUMENT_COLUMNS = list(schemas.Documents.to_schema().columns)
-BREAKDOWN_TOTAL = "missing_child_cases"
-BREAKDOWN_PARTS = ("missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr")
 
 
 @dataclass
@@ -83,6 +85,9 @@ def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> pd
     for doc in sorted(parsed, key=lambda d: d.source_file):
         if doc.rejected:
             rej.document(doc, doc.rejected_check, doc.rejected_reason)
+        for p in doc.problems:
+            rej.rows.append(dict(source_file=doc.source_file, geo=p.geo, year=p.year, metric=p.metric,
+                                 check=p.check, reason=p.reason, evidence=p.evidence, load_id=load_id))
         rows.append(dict(source_file=doc.source_file, sha256=doc.sha256, n_bytes=doc.n_bytes,
                          encoding=doc.encoding, geo=doc.geo, year=doc.year,
                          status="rejected" if doc.rejected else "loaded",
@@ -111,16 +116,24 @@ def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> N
 
 
 def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector) -> None:
-    """The breakdown rows sum to the total: exactly when all three are there, else at most."""
+    """Each breakdown row is at most the sheet's total, and the rows it lists sum to the total
+    (a row it leaves out is one with no cases). A misread row fails one or the other."""
     state = obs[obs["accepted"] & (obs["geo"] != catalog.NATION)]
     rows = state[state["metric"].isin([BREAKDOWN_TOTAL, *BREAKDOWN_PARTS])]
     wide = rows.pivot_table(index="source_file", columns="metric", values="value", aggfunc="first")
     if BREAKDOWN_TOTAL not in wide:
         return
     parts = wide.reindex(columns=list(BREAKDOWN_PARTS))
-    total, part_sum, present = wide[BREAKDOWN_TOTAL], parts.sum(axis=1), parts.notna().sum(axis=1)
-    bad = total.notna() & (present > 0) & (
-        ((present == len(BREAKDOWN_PARTS)) & (part_sum != total)) | (part_sum > total))
+    total = wide[BREAKDOWN_TOTAL]
+    over = parts.gt(total, axis=0)
+    for source_file in wide.index[over.any(axis=1)]:
+        for metric in over.columns[over.loc[source_file]]:
+            reason = (f"The missing-children row {metric} is {fmt_number(parts.at[source_file, metric])}, more than "
+                      f"the sheet's total of {fmt_number(total[source_file])} missing child cases.")
+            for i in rows.index[(rows["source_file"] == source_file) & rows["metric"].isin([metric, BREAKDOWN_TOTAL])]:
+                rej.observation(i, "breakdown_row_within_total", reason)
+    part_sum, present = parts.sum(axis=1), parts.notna().sum(axis=1)
+    bad = total.notna() & (present > 0) & (part_sum != total) & ~over.any(axis=1)
     for source_file in wide.index[bad]:
         shown = " + ".join(fmt_number(v) for v in parts.loc[source_file].dropna())
         reason = (f"The missing-children rows add up to {fmt_number(part_sum[source_file])} ({shown}), "

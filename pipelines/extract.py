@@ -1,9 +1,15 @@
 """Stage 2: a decoded sheet to observations, each with the verbatim text it came from.
 
-The place and year of the sheet come from its title and its "In YYYY," sentences; each metric
-is found by the catalog's patterns. An observation's `geo` and `year` are those its own sentence
-states (or the sheet's, where the sentence says none), so that the checks can catch a sentence
-that speaks of another place or year.
+The text is normalised first (pipelines/normalise.py: markup, mojibake, page furniture and
+footnote markers out, with a map back). The place and year of the sheet come from its title and
+its "In YYYY," sentences; each sentence metric is found by the catalog's patterns, and the
+missing-children table is read as a table (pipelines/breakdown.py). An observation's `geo` and
+`year` are those its own sentence states (or the sheet's, where the sentence says none), so that
+the checks can catch a sentence that speaks of another place or year.
+
+A value the text no longer carries for certain is not guessed: it becomes a `Problem`, a
+rejection with the check that names why (`breakdown_unreadable`, `value_unreadable`,
+`footnote_ambiguous`).
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
-from . import catalog
+from . import breakdown, catalog
 from .decode import Decoded, Rejected, decode, sha256
-from .text import Folded, fold, sentence_spans
+from .normalise import Normalised, normalise
+from .sentences import sentence_spans
 
 _TITLE = re.compile(
     r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+(?:Data|Fact Sheet|Statistics)\b",
@@ -27,7 +34,12 @@ _TITLE = re.compile(
 )
 _LISTED = re.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics", re.IGNORECASE)
 _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
-_YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+# "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
+# sentence's year.
+_YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
+_WELL_FORMED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z]+", re.IGNORECASE)
+_SOURCES = ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "textmap.py", "markup.py", "furniture.py",
+            "normalise.py", "sentences.py", "breakdown.py", "extract.py")
 
 
 def _fingerprint() -> str:
@@ -35,9 +47,9 @@ def _fingerprint() -> str:
     our sources and the libraries whose output the text depends on."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "text.py", "extract.py"):
+    for name in _SOURCES:
         digest.update((here / name).read_bytes())
-    for package in ("pypdf", "charset-normalizer"):
+    for package in ("pypdf", "charset-normalizer", "ftfy", "markdown-it-py"):
         digest.update(f"{package}=={metadata.version(package)}".encode())
     return digest.hexdigest()[:16]
 
@@ -58,6 +70,18 @@ class Observation:
     char_end: int
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A value the text states but that cannot be read for certain: a rejection, not a value."""
+
+    geo: str
+    year: int
+    metric: str
+    check: str
+    reason: str
+    evidence: str
+
+
 @dataclass
 class ParsedDocument:
     source_file: str
@@ -70,6 +94,7 @@ class ParsedDocument:
     rejected_check: str | None = None
     rejected_reason: str | None = None
     observations: list[Observation] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     reused: bool = False  # not parsed this run: the warehouse already held this content
 
     @property
@@ -114,64 +139,135 @@ def _covering(spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, 
     return first, last
 
 
-def _extract(
-    text: str, folded: Folded, spans: list[tuple[int, int]], geo: str, year: int
-) -> list[Observation]:
-    """Every catalog metric the text states; a metric it does not state is absent."""
-    observations = []
-    for metric in catalog.metrics():
-        m = next((m for p in metric.patterns if (m := p.search(folded.text))), None)
+class _Reader:
+    """Reads one normalised sheet: its observations, and its problems."""
+
+    def __init__(self, text: str, norm: Normalised, geo: str, year: int):
+        self.text, self.norm, self.geo, self.year = text, norm, geo, year
+        self.spans = sentence_spans(norm.flat.text)
+        self.observations: list[Observation] = []
+        self.numerals: list[str] = []  # as printed, for each observation
+        self.problems: list[Problem] = []
+
+    def _evidence(self, start: int, end: int) -> tuple[str, int, int]:
+        o_start, o_end = self.norm.span(start, end)
+        return self.text[o_start:o_end], o_start, o_end
+
+    def problem(self, geo: str, year: int, metric: str, check: str, reason: str, span: tuple[int, int]) -> None:
+        self.problems.append(Problem(geo, year, metric, check, reason, self._evidence(*span)[0]))
+
+    def sentences(self) -> tuple[int, int] | None:
+        """Every sentence metric; returns the span of the sentence announcing the table."""
+        table = None
+        flat = self.norm.flat.text
+        for metric in catalog.metrics():
+            m = next((m for p in metric.patterns if (m := p.search(flat))), None)
+            if m is None:
+                self._lead_only(metric)
+                continue
+            start, end = _covering(self.spans, m.start(), m.end())
+            place = m.groupdict().get("place")
+            if metric.scope == "national":
+                geo = catalog.NATION
+            else:
+                # A name that is no known place is kept as written, for the geo check to name.
+                geo = (catalog.resolve_place(place) or place) if place else self.geo
+            year = _sentence_year(flat[start:end]) or self.year
+            if metric.scope == "state" and metric.metric == breakdown.TOTAL:
+                table = (start, end)
+            numeral, scale = m.group("num"), m.groupdict().get("scale")
+            if not _WELL_FORMED.fullmatch(numeral):
+                self.problem(geo, year, metric.metric, "value_unreadable",
+                             f"The figure is printed as '{numeral}', which is not a well-formed number "
+                             "(a footnote marker stuck to it?), so its value is not certain.", (start, end))
+                continue
+            self.add(Observation(geo, year, metric.metric, _value(numeral, scale),
+                                 catalog.qualifier_for(m.groupdict().get("qual"), bool(scale)), metric.unit,
+                                 *self._evidence(start, end)), numeral)
+        return table
+
+    def _lead_only(self, metric: catalog.Metric) -> None:
+        """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
+        not go on as the catalog's does: the exporter moved its words, or the sheet words it
+        otherwise. Named, so that the figure is not silently missing."""
+        flat = self.norm.flat.text
+        m = next((m for p in metric.leads if (m := p.search(flat))), None)
         if m is None:
-            continue
-        if metric.evidence == "row":
-            start, end = m.start(), m.end()
-        else:
-            start, end = _covering(spans, m.start(), m.end())
-        place = m.groupdict().get("place")
-        if metric.scope == "national":
-            obs_geo = catalog.NATION
-        elif place:
-            # A name that is no known place is kept as written, for the geo check to name.
-            obs_geo = catalog.resolve_place(place) or place
-        else:
-            obs_geo = geo
-        scale = m.groupdict().get("scale")
-        o_start, o_end = folded.span(start, end)
-        observations.append(
-            Observation(
-                geo=obs_geo,
-                year=_sentence_year(folded.text[start:end]) or year,
-                metric=metric.metric,
-                value=_value(m.group("num"), scale),
-                qualifier=catalog.qualifier_for(m.groupdict().get("qual"), bool(scale)),
-                unit=metric.unit,
-                evidence=text[o_start:o_end],
-                char_start=o_start,
-                char_end=o_end,
-            )
-        )
-    return observations
+            return
+        start, end = _covering(self.spans, m.start(), m.end())
+        geo = catalog.NATION if metric.scope == "national" else self.geo
+        self.problem(geo, _sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
+                     f"The sheet states '{' '.join(m.group().split())}', but the words after the figure are not "
+                     f"those of the {metric.metric} sentence (moved by the exporter, or worded otherwise), so "
+                     "what it counts is not certain.", (start, end))
+
+    def add(self, observation: Observation, numeral: str) -> None:
+        self.observations.append(observation)
+        self.numerals.append(numeral)
+
+    def table(self, announced: tuple[int, int] | None) -> None:
+        """The missing-children rows, paired by the table's structure."""
+        plain = self.norm.plain
+        after = self.norm.plain_span(*announced)[1] if announced else 0
+        table = breakdown.read(plain.text, after, frozenset(self.norm.footnotes.unplaced))
+        if table is None:
+            return  # no row label anywhere: the sheet lists no row (absent, never 0)
+        if table.unreadable:
+            o_start, o_end = plain.span(table.start, table.end)
+            for metric in table.unreadable:
+                self.problems.append(Problem(self.geo, self.year, metric, "breakdown_unreadable",
+                                             f"The missing-children table cannot be read for certain: {table.reason}.",
+                                             self.text[o_start:o_end].strip()))
+            return
+        self.norm.footnotes.referenced |= table.markers
+        for row in table.rows:
+            o_start, o_end = plain.span(row.start, row.end)
+            unit = catalog.metric_index()[row.metric, "state"].unit
+            self.add(Observation(self.geo, self.year, row.metric, row.value, "exact", unit,
+                                 self.text[o_start:o_end], o_start, o_end), row.numeral)
+
+    def footnote_digits(self) -> None:
+        """A note whose marker was found nowhere may have its digit stuck to a figure ("771"
+        for "77" and note 1): every figure that could hide it is rejected, not read."""
+        for marker in sorted(self.norm.footnotes.unplaced):
+            keep = []
+            for obs, numeral in zip(self.observations, self.numerals):
+                digits = str(marker)
+                if numeral.isdigit() and len(numeral) > len(digits) and numeral.endswith(digits):
+                    self.problems.append(Problem(
+                        obs.geo, obs.year, obs.metric, "footnote_ambiguous",
+                        f"The sheet has a note {marker} whose marker is nowhere in the text, and the figure "
+                        f"{numeral} ends in {marker}: it may be {numeral[:-len(digits)]} with the marker "
+                        "stuck to it, so it is not read.", obs.evidence))
+                else:
+                    keep.append((obs, numeral))
+            self.observations = [o for o, _ in keep]
+            self.numerals = [n for _, n in keep]
 
 
 def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
-    folded = fold(decoded.text)
-    spans = sentence_spans(folded.text)
+    norm = normalise(decoded.text)
+    flat = norm.flat.text
     doc.encoding, doc.text = decoded.encoding, decoded.text
-    place = _sheet_place(folded.text)
+    place = _sheet_place(flat)
     if place is None:
-        if not _MARKER.search(folded.text):
+        if not _MARKER.search(flat):
             raise Rejected("not_a_fact_sheet", "does not mention NCMEC and has no fact-sheet title, so it is not an NCMEC fact sheet")
         raise Rejected("not_a_fact_sheet", "mentions NCMEC but has no title naming its place (\"... Exploited Children <Place> Data\")")
     geo = catalog.resolve_place(place)
     if geo is None or geo == catalog.NATION:
         raise Rejected("unknown_state", f"names '{place}' as its place, which is not a US state, DC or territory")
-    year = _sheet_year(folded.text, spans)
+    spans = sentence_spans(flat)
+    year = _sheet_year(flat, spans)
     if year is None:
         raise Rejected("no_year", "states no year (no sentence begins \"In YYYY,\"), so its figures cannot be dated")
-    observations = _extract(decoded.text, folded, spans, geo, year)
-    if not observations:
+    reader = _Reader(decoded.text, norm, geo, year)
+    reader.table(reader.sentences())
+    reader.footnote_digits()
+    if not reader.observations and not reader.problems:
         raise Rejected("not_a_fact_sheet", f"has a {catalog.geo_name(geo)} title but none of the catalog's figures")
-    doc.geo, doc.year, doc.observations = geo, year, observations
+    doc.geo, doc.year = geo, year
+    doc.observations, doc.problems = reader.observations, reader.problems
     return doc
 
 
@@ -191,7 +287,7 @@ def parse_bytes(data: bytes, source_file: str, timings: dict[str, float] | None 
         return parse_text(decoded, doc)
     except Rejected as exc:
         doc.rejected_check, doc.rejected_reason = exc.check, f"The file {exc.reason}."
-        doc.observations = []
+        doc.observations, doc.problems = [], []
         return doc
     finally:
         if timings is not None:

@@ -100,6 +100,7 @@ def test_generated_sheets_round_trip(batch):
 
 SEED_BYTES = [(RAW / n).read_bytes() for n in ("wisconsin_2023.txt", "illinois_2023.txt")]
 KNOWN_CHECKS = {"empty", "binary", "undecodable", "not_a_fact_sheet", "unknown_state", "no_year"}
+PROBLEM_CHECKS = {"breakdown_unreadable", "value_unreadable", "footnote_ambiguous"}
 
 
 @st.composite
@@ -136,7 +137,9 @@ def test_mutated_bytes_never_raise(data):
         assert doc.rejected_check in KNOWN_CHECKS and doc.rejected_reason
         assert not doc.observations
     else:
-        assert doc.observations and doc.geo in catalog.known_geos()
+        # Values, or values it names as unreadable (a figure cut off mid-sentence, say).
+        assert (doc.observations or doc.problems) and doc.geo in catalog.known_geos()
+        assert all(p.check in PROBLEM_CHECKS and p.reason and p.evidence for p in doc.problems)
         for o in doc.observations:
             assert doc.text[o.char_start : o.char_end] == o.evidence and o.value >= 0
 

@@ -90,9 +90,9 @@ def test_missing_breakdown_per_sheet(db):
     # Nevada's rows add up to 407, not 412: shown, not agreeing, and rejected.
     assert tuple(got[("NV", 2023)][k] for k in keys) == (
         412, 301, 97, 9, 407, 3, False, False, "reject_breakdown_nv_2023.txt")
-    # DC 2021 has no HHS-ORR row: 266 + 35 = 301 is within the total, but agreement cannot be told.
+    # DC 2021 has no HHS-ORR row (absent, not 0): the rows it lists, 266 + 35, make its total.
     assert tuple(got[("DC", 2021)][k] for k in keys) == (
-        301, 266, 35, None, 301, 2, None, True, "dc_2021_bold_place_wrap80.txt")
+        301, 266, 35, None, 301, 2, True, True, "dc_2021_bold_place_wrap80.txt")
 
 
 def test_state_share_of_national(db):

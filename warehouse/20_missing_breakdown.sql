@@ -2,8 +2,8 @@
 -- and state: the total the sheet states (missing_child_cases), its three rows, their sum, and
 -- whether they agree. Read from observations, not facts, so a sheet whose rows do not add up is
 -- still shown (agrees = false; its values were rejected by the breakdown_sums check, accepted =
--- false). agrees is null when it cannot be told: no total, or a row the sheet leaves out and a sum
--- still within the total (a missing row is absent, never 0).
+-- false). The rows a sheet lists must add up to its total (a row it leaves out had no cases, but
+-- is absent, never 0); agrees is null when it cannot be told: no total, or no row.
 
 create or replace view missing_breakdown as
 
@@ -52,8 +52,7 @@ final as (
         parts_stated,
         case
             when total is null or parts_sum is null then null
-            when parts_stated = 3 then parts_sum = total
-            when parts_sum > total then false
+            else parts_sum = total
         end as agrees,
         accepted,
         source_file
