@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 _SPACES = re.compile(r" {2,}")
 # A gap between two lines this much wider than the page's usual line spacing starts a paragraph.
 _PARAGRAPH_GAP = 1.3
+# Digits set this much smaller than the page's usual text, and raised, are a footnote marker.
+_SUPERSCRIPT_SIZE = 0.85
 
 
 def pdf_text(data: bytes) -> str:
@@ -75,15 +77,18 @@ def _page_text(page: PageObject) -> str:
     next sentence and be quoted with it as evidence. The height of each line (from the
     positions pypdf reports to a visitor) tells a paragraph's wider gap from a line's.
     """
-    pieces: list[tuple[str, float | None]] = []
+    seen: list[tuple[str, float | None, float]] = []
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         # The baseline's height on the page; a line break pypdf reports has no position of its own.
-        pieces.append((text, tm[4] * cm[1] + tm[5] * cm[3] + cm[5] if text.strip() else None))
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5] if text.strip() else None
+        seen.append((text, y, abs(size * tm[3] * cm[3])))
 
     text = page.extract_text(visitor_text=visit)
-    if "".join(piece for piece, _ in pieces) != text:
+    if "".join(piece for piece, _, _ in seen) != text:
         return text  # the visitor saw other text than pypdf returned: keep pypdf's (not seen with 7.1)
+    pieces = _superscripts(seen)
+    text = "".join(piece for piece, _ in pieces)
     texts: list[str] = [""]
     heights: list[float | None] = [None]  # of each line's first text
     for piece, y in pieces:
@@ -103,3 +108,26 @@ def _page_text(page: PageObject) -> str:
     wide = _PARAGRAPH_GAP * median(gaps)
     breaks = ["\n\n" if a is not None and b is not None and a - b > wide else "\n" for a, b in pairs]
     return texts[0] + "".join(brk + line for brk, line in zip(breaks, texts[1:]))
+
+
+def _superscripts(seen: list[tuple[str, float | None, float]]) -> list[tuple[str, float | None]]:
+    """Footnote markers as superscript digits ("77¹", not "771"): digits set smaller than the text
+    around them, raised above the baseline of what precedes them or set right against it (a
+    rise by the text-rise operator does not show in the positions pypdf reports)."""
+    from .markup import SUPERSCRIPT
+
+    sizes = [size for piece, y, size in seen if y is not None and size > 0]
+    if not sizes:
+        return [(piece, y) for piece, y, _ in seen]
+    usual = median(sizes)
+    out: list[tuple[str, float | None]] = []
+    last_y: float | None = None
+    for piece, y, size in seen:
+        raised = y is not None and last_y is not None and y > last_y + 0.15 * usual
+        glued = bool(out) and out[-1][0][-1:].strip() != "" and piece[:1].strip() != ""
+        if (raised or glued) and piece.strip().isdigit() and 0 < size < _SUPERSCRIPT_SIZE * usual:
+            piece = piece.translate(SUPERSCRIPT)
+        elif y is not None:
+            last_y = y
+        out.append((piece, y))
+    return out
