@@ -139,7 +139,8 @@ def _json_value(value: float) -> float | int:
 
 @app.command()
 def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]) -> None:
-    """Print the observations of one file as JSON lines; touches no database."""
+    """Print the observations of one file as JSON lines; touches no database. Values the file
+    states but that cannot be read for certain are named on stderr."""
     from dataclasses import asdict
 
     from pipelines.extract import parse_file
@@ -153,6 +154,9 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
         row = {"source_file": doc.source_file, **asdict(o)}
         row["value"] = _json_value(row["value"])
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    # A value the text states but that cannot be read for certain is no observation: say so.
+    for p in doc.problems:
+        sys.stderr.write(f"not read: {p.geo} {p.year} {p.metric} ({p.check}): {p.reason}\n")
 
 
 def _cell(value: object) -> str:

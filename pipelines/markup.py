@@ -40,6 +40,7 @@ class _Html(HTMLParser):
         self.sup = 0
         self.last_block: tuple[int, int] | None = None  # (edit index of its end, its top in px)
         self.top: int | None = None
+        self.gap: tuple[int, int] | None = None  # white space since the last block ended
 
     def _pos(self) -> int:
         line, col = self.getpos()
@@ -53,11 +54,15 @@ class _Html(HTMLParser):
         elif tag == "sup":
             self.sup += 1
         top = next((int(m.group(1)) for k, v in attrs if k == "style" and v and (m := _TOP.search(v))), None)
+        sep = "\n" if tag in ("br", "tr") else "\n\n" if tag in _BLOCKS else ""
         if top is not None and self.last_block and abs(self.last_block[1] - top) <= 4:
             i = self.last_block[0]  # the block before ended on this one's line: a cell, not a line
             self.edits[i] = (*self.edits[i][:2], "\t")
-        self.top = top
-        self.edits.append((start, end, "\n" if tag in ("br", "tr") else "\n\n" if tag in _BLOCKS else ""))
+            if self.gap:
+                self.edits.append((*self.gap, ""))
+            sep = ""
+        self.top, self.last_block, self.gap = top, None, None
+        self.edits.append((start, end, sep))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         start = self._pos()
@@ -80,6 +85,8 @@ class _Html(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         start = self._pos()
+        if self.last_block and not data.strip():
+            self.gap = (start, start + len(data))
         if self.hidden:
             self.edits.append((start, start + len(data), ""))
         elif self.sup:
@@ -177,7 +184,7 @@ def _tables(text: Mapped) -> Mapped:
         for n in range(*token.map):
             line = lines[n]
             if _DELIMITER_ROW.fullmatch(line):
-                edits.append((starts[n], starts[n] + len(line), ""))
+                edits.append((starts[n], min(starts[n + 1], len(text.text)), ""))
                 continue
             pipes = [m.start() for m in re.finditer(r"(?<!\\)\|", line)]
             for k, p in enumerate(pipes):

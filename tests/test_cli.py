@@ -39,6 +39,18 @@ def test_parse_of_a_rejected_file_says_why(tmp_path):
     assert "rejected (empty)" in result.stderr and result.stdout == ""
 
 
+def test_parse_names_the_values_it_cannot_read():
+    """A pdfminer export whose footnote marker stuck to a figure: the others are printed, and
+    the two figures that could hide the marker are named on stderr, each with its check."""
+    result = runner.invoke(app, ["parse", str(REPO / "tests/exporters/out/il_2023_columns.pdfminer.txt")])
+    assert result.exit_code == 0
+    metrics = {json.loads(line)["metric"] for line in result.stdout.splitlines()}
+    assert "cvip_submissions_reviewed" not in metrics and len(result.stdout.splitlines()) == 18
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("not read: IL 2023 ") for line in lines)
+    assert "cvip_submissions_reviewed (footnote_ambiguous): " in lines[0] and "771" in lines[0]
+
+
 def test_parse_of_a_missing_file_is_one_line(tmp_path):
     result = runner.invoke(app, ["parse", str(tmp_path / "nope.txt")])
     assert result.exit_code == 2

@@ -1,0 +1,95 @@
+"""Sheets as real PDF-to-text tools print them give the source sheet's values, file by file.
+
+tests/exporters/ holds fact sheets rendered to PDF (pdf/) and what nine real tools printed from
+them (out/: pdftotext, pdftotext -layout, pypdf plain and layout, pdfminer.six, PyMuPDF,
+pymupdf4llm, markitdown, pdftohtml), plus browser saves, mojibake, ligature characters and
+Unicode hyphens made from those outputs. tests/exporters/make_corpus.py made them and says how;
+expected.json holds each sheet's values (from its source, never from the extractor) and, per
+file, the values its tool really destroyed, with the check that must name each.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from pipelines.extract import parse_bytes
+from pipelines.resolve import build_frames
+
+CORPUS = Path(__file__).parent / "exporters"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text("utf-8"))
+FILES = sorted(EXPECTED["files"])
+PDFS = sorted(p.name for p in (CORPUS / "pdf").glob("*.pdf"))
+TOOLS = ("pdftotext", "pdftotext_layout", "pypdf", "pypdf_layout", "pdfminer", "pymupdf", "pymupdf4llm",
+         "markitdown", "pdftohtml")
+
+
+def _values(doc) -> dict[tuple[str, str], tuple]:
+    return {(o.geo, o.metric): (o.year, o.value, o.qualifier) for o in doc.observations}
+
+
+def _expected(sheet: str) -> dict[tuple[str, str], tuple]:
+    return {(o["geo"], o["metric"]): (o["year"], float(o["value"]), o["qualifier"])
+            for o in EXPECTED["sheets"][sheet]["observations"]}
+
+
+@cache
+def _read(path: Path):
+    doc = parse_bytes(path.read_bytes(), path.name)
+    rejections = build_frames([doc], "test").rejections
+    return doc, {(r.geo, r.metric): r.check for r in rejections.itertuples()}
+
+
+def test_the_corpus_covers_every_tool_and_dialect():
+    made = {name.split(".", 1)[1].rsplit(".", 1)[0] for name in FILES}
+    assert set(TOOLS) <= made
+    assert {"mojibake", "ligatures", "unicode_hyphens"} <= {m.split(".")[-1] for m in made}
+    assert any(name.endswith("_browser.html") for name in FILES)
+    for tool in TOOLS:  # each tool's own output of every PDF
+        assert sum(name.split(".")[1:-1] == [tool] for name in FILES) == len(PDFS), tool
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_exporter_output_gives_the_sheets_values(name):
+    """Every value of the sheet is read exactly, or, where the tool destroyed it, rejected by the
+    named check; nothing else is read and nothing else is rejected."""
+    meta = EXPECTED["files"][name]
+    sheet = EXPECTED["sheets"][meta["sheet"]]
+    doc, rejected = _read(CORPUS / "out" / name)
+    assert not doc.rejected, doc.rejected_reason
+    assert (doc.geo, doc.year) == (sheet["geo"], sheet["year"])
+    destroyed = {(d["geo"], d["metric"]): d["check"] for d in meta["destroyed"]}
+    want = {k: v for k, v in _expected(meta["sheet"]).items() if k not in destroyed}
+    assert _values(doc) == want
+    assert rejected == destroyed
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_evidence_is_verbatim_from_the_tools_output(name):
+    doc, _ = _read(CORPUS / "out" / name)
+    for o in doc.observations:
+        assert doc.text[o.char_start : o.char_end] == o.evidence
+        assert o.evidence.strip() == o.evidence and o.evidence
+
+
+@pytest.mark.parametrize("name", PDFS)
+def test_the_pdf_itself_gives_every_value(name):
+    """Read from the PDF (its text layer, with the positions pypdf reports), even the figure
+    with a footnote marker against it is read exactly."""
+    doc, rejected = _read(CORPUS / "pdf" / name)
+    assert doc.encoding == "pdf" and not rejected
+    assert _values(doc) == _expected(name.removesuffix(".pdf"))
+
+
+def test_no_value_is_ever_read_wrong():
+    """Across the corpus, a value that is read is the sheet's value: the worst thing the
+    product can do is a wrong number that looks right."""
+    wrong = []
+    for name in FILES:
+        doc, _ = _read(CORPUS / "out" / name)
+        want = _expected(EXPECTED["files"][name]["sheet"])
+        wrong += [(name, k, v) for k, v in _values(doc).items() if want.get(k) != v]
+    assert not wrong
