@@ -17,6 +17,7 @@ number after the label". A row stated as 0 is 0; a row the table does not list i
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from . import catalog
@@ -26,9 +27,10 @@ ROWS = tuple(m.metric for m in catalog.metrics() if m.label)  # its rows, in the
 
 _TOKEN = re.compile(r"[^\s|:]+")  # words and numbers; white space, pipes and colons only separate
 _NUMBER = re.compile(r"\d[\d,.]*")
-_WELL_FORMED = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+_WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
+_NEWLINE = re.compile("\n")
 _RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
-_WINDOW = 3000  # characters after the first label: the table is far shorter
+_WINDOW = 1500  # characters after the first label: the table is far shorter
 _MAX_HEADING_WORDS = 15  # the next heading, which some tools print before the table's numbers
 
 
@@ -51,20 +53,15 @@ class Breakdown:
     end: int = 0
 
 
-@dataclass
 class _Token:
-    start: int
-    end: int
-    text: str
-    line: int
+    """A word or a number of the table's text, and its line."""
 
-    @property
-    def number(self) -> str:
-        return self.text.strip(".,;()")
+    __slots__ = ("start", "end", "text", "line", "number", "is_number")
 
-    @property
-    def is_number(self) -> bool:
-        return bool(_NUMBER.fullmatch(self.number))
+    def __init__(self, start: int, end: int, text: str, line: int):
+        self.start, self.end, self.text, self.line = start, end, text, line
+        self.number = text.strip(".,;()")
+        self.is_number = bool(_NUMBER.fullmatch(self.number))
 
 
 def _labels(words: list[_Token]) -> list[tuple[int, int, catalog.Metric]]:
@@ -92,14 +89,10 @@ def _labels(words: list[_Token]) -> list[tuple[int, int, catalog.Metric]]:
 
 
 def _tokens(text: str, start: int) -> list[_Token]:
-    line = text.count("\n", 0, start)
-    tokens, pos = [], start
-    for m in _TOKEN.finditer(text, start, min(len(text), start + _WINDOW)):
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
-        if not _RULE.fullmatch(m.group()):
-            tokens.append(_Token(m.start(), m.end(), m.group(), line))
-    return tokens
+    end = min(len(text), start + _WINDOW)
+    breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
+    return [_Token(m.start(), m.end(), m.group(), bisect_left(breaks, m.start()))
+            for m in _TOKEN.finditer(text, start, end) if not _RULE.fullmatch(m.group())]
 
 
 def _printed(text: str, first: _Token, last: _Token) -> str:

@@ -31,10 +31,12 @@ _PLACE_TOKEN = r"(?-i:(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*[a-z])"
 _PLACE = (
     rf"(?:the )?(?P<place>{_PLACE_TOKEN}(?:(?:,? | of (?:the )?){_PLACE_TOKEN})*)"
 )
-# The last alternative takes a figure that is not well-formed ("27,1303": a footnote digit stuck
-# to 27,130), so that the extractor can reject it by name rather than miss it.
+# The first alternative takes digit groups set apart by a space ("9 120": a thin space that the
+# exporter printed as a space, or two numbers side by side), the last a figure that is not
+# well-formed ("27,1303": a footnote digit stuck to 27,130), so that the extractor can reject
+# them by name rather than read the last group or miss the figure.
 _NUMBER = (
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    r"(?P<num>\d{1,3}(?: \d{3})+(?![\d,])|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
     + "|".join(NUMBER_WORDS)
     + r"|\d[\d,]*\d)(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
 )

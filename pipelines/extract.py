@@ -33,11 +33,12 @@ _TITLE = re.compile(
     re.IGNORECASE,
 )
 _LISTED = re.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics", re.IGNORECASE)
+_SEPARATORS = "\u00b7|\u2022:-\u2013\u2014 "
 _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
 # "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
 # sentence's year.
 _YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
-_WELL_FORMED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z]+", re.IGNORECASE)
+_WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
 _SOURCES = ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "textmap.py", "markup.py", "furniture.py",
             "normalise.py", "sentences.py", "breakdown.py", "extract.py")
 
@@ -111,11 +112,12 @@ def _value(num: str, scale: str | None) -> float:
 
 
 def _sheet_place(folded: str) -> str | None:
-    for pattern in (_TITLE, _LISTED):
-        m = pattern.search(folded)
-        if m:
-            return m.group("place").strip()
-    return None
+    """The place the title (or "Listed below are ... statistics") names. A running header may
+    repeat the title with a separator ("... Children · Wisconsin Data"), and a layout tool may
+    interleave a two-column title: the first that names a known place wins; else the first, for
+    the rejection to quote."""
+    names = [m.group("place").strip().lstrip(_SEPARATORS).strip() for p in (_TITLE, _LISTED) for m in p.finditer(folded)]
+    return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
 
 
 def _sentence_year(sentence: str) -> int | None:
@@ -146,7 +148,8 @@ class _Reader:
         self.text, self.norm, self.geo, self.year = text, norm, geo, year
         self.spans = sentence_spans(norm.flat.text)
         self.observations: list[Observation] = []
-        self.numerals: list[str] = []  # as printed, for each observation
+        # For each observation, its figure as printed and where it starts in the decoded text.
+        self.numerals: list[tuple[str, int]] = []
         self.problems: list[Problem] = []
 
     def _evidence(self, start: int, end: int) -> tuple[str, int, int]:
@@ -177,13 +180,15 @@ class _Reader:
                 table = (start, end)
             numeral, scale = m.group("num"), m.groupdict().get("scale")
             if not _WELL_FORMED.fullmatch(numeral):
+                why = (f"with a space between its digit groups ('{numeral}'): one figure set with thin spaces, "
+                       "or two numbers side by side" if " " in numeral else
+                       f"as '{numeral}', which is not a well-formed number (a footnote marker stuck to it?)")
                 self.problem(geo, year, metric.metric, "value_unreadable",
-                             f"The figure is printed as '{numeral}', which is not a well-formed number "
-                             "(a footnote marker stuck to it?), so its value is not certain.", (start, end))
+                             f"The figure is printed {why}, so its value is not certain.", (start, end))
                 continue
             self.add(Observation(geo, year, metric.metric, _value(numeral, scale),
                                  catalog.qualifier_for(m.groupdict().get("qual"), bool(scale)), metric.unit,
-                                 *self._evidence(start, end)), numeral)
+                                 *self._evidence(start, end)), numeral, self.norm.span(*m.span("num"))[0])
         return table
 
     def _lead_only(self, metric: catalog.Metric) -> None:
@@ -201,9 +206,9 @@ class _Reader:
                      f"those of the {metric.metric} sentence (moved by the exporter, or worded otherwise), so "
                      "what it counts is not certain.", (start, end))
 
-    def add(self, observation: Observation, numeral: str) -> None:
+    def add(self, observation: Observation, numeral: str, at: int) -> None:
         self.observations.append(observation)
-        self.numerals.append(numeral)
+        self.numerals.append((numeral, at))
 
     def table(self, announced: tuple[int, int] | None) -> None:
         """The missing-children rows, paired by the table's structure."""
@@ -224,23 +229,30 @@ class _Reader:
             o_start, o_end = plain.span(row.start, row.end)
             unit = catalog.metric_index()[row.metric, "state"].unit
             self.add(Observation(self.geo, self.year, row.metric, row.value, "exact", unit,
-                                 self.text[o_start:o_end], o_start, o_end), row.numeral)
+                                 self.text[o_start:o_end], o_start, o_end), row.numeral,
+                     plain.span(row.end - len(row.numeral), row.end)[0])
 
     def footnote_digits(self) -> None:
         """A note whose marker was found nowhere may have its digit stuck to a figure ("771"
         for "77" and note 1): every figure that could hide it is rejected, not read."""
         for marker in sorted(self.norm.footnotes.unplaced):
             keep = []
-            for obs, numeral in zip(self.observations, self.numerals):
+            for obs, (numeral, at) in zip(self.observations, self.numerals):
                 digits = str(marker)
-                if numeral.isdigit() and len(numeral) > len(digits) and numeral.endswith(digits):
+                # The marker stuck to a figure ("771"), or the marker itself moved to where a
+                # figure was expected (pypdf's layout mode sets a raised "3" on a line of its own).
+                stuck = numeral.isdigit() and len(numeral) > len(digits) and numeral.endswith(digits)
+                alone = numeral == digits and self.text[at - 1 : at] in ("\n", "")
+                if stuck or alone:
+                    what = (f"the figure {numeral} ends in {marker}: it may be {numeral[:-len(digits)]} with the "
+                            "marker stuck to it" if stuck else f"the figure {numeral} starts a line, where the "
+                            "exporter may have moved the marker")
                     self.problems.append(Problem(
                         obs.geo, obs.year, obs.metric, "footnote_ambiguous",
-                        f"The sheet has a note {marker} whose marker is nowhere in the text, and the figure "
-                        f"{numeral} ends in {marker}: it may be {numeral[:-len(digits)]} with the marker "
-                        "stuck to it, so it is not read.", obs.evidence))
+                        f"The sheet has a note {marker} whose marker is nowhere in the text, and {what}, "
+                        "so it is not read.", obs.evidence))
                 else:
-                    keep.append((obs, numeral))
+                    keep.append((obs, (numeral, at)))
             self.observations = [o for o, _ in keep]
             self.numerals = [n for _, n in keep]
 

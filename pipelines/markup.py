@@ -9,6 +9,7 @@ a superscript digit, which the footnote step reads (furniture.py).
 from __future__ import annotations
 
 import re
+from functools import cache
 from html import unescape
 from html.parser import HTMLParser
 
@@ -18,7 +19,8 @@ from .textmap import Edit, Mapped
 
 SUPERSCRIPT = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
-_LOOKS_HTML = re.compile(r"<(?:!doctype\s+html|html|body)\b|(?:<(?:p|div|br|td|tr)\b[^>]*>.*){5}", re.I | re.S)
+_HTML_ROOT = re.compile(r"<(?:!doctype\s+html|html|body)\b", re.IGNORECASE)
+_HTML_BLOCK = re.compile(r"<(?:p|div|br|td|tr)\b", re.IGNORECASE)
 _BLOCKS = frozenset("address article aside blockquote body caption dd div dl dt figcaption figure footer form h1 h2 h3 "
                     "h4 h5 h6 header hr li main nav ol p pre section table tbody tfoot thead ul".split())
 _HIDDEN = frozenset("head script style template noscript title".split())
@@ -122,7 +124,8 @@ class _Html(HTMLParser):
 
 def strip_html(text: Mapped) -> Mapped:
     """An HTML document's text (a page saved by a browser, pdftohtml's output); other text as it is."""
-    if not _LOOKS_HTML.search(text.text[:20000]):
+    head = text.text[:20000]
+    if "<" not in head or not (_HTML_ROOT.search(head) or len(_HTML_BLOCK.findall(head)) >= 5):
         return text
     parser = _Html(text.text)
     parser.feed(text.text)
@@ -132,23 +135,39 @@ def strip_html(text: Mapped) -> Mapped:
 
 # ------------------------------------------------------------------------------------ markdown
 
-_INLINE = re.compile(
-    r"(?P<sup><sup>[\s*_]*(?P<sup_digits>\d*)[\s*_]*</sup>)"
-    r"|(?P<br><br\s*/?>)"
-    r"|(?P<tag></?(?:b|strong|i|em|u|span|sup|sub|small|mark|font|a)(?:\s[^>\n]*)?>)"
-    r"|(?P<noteref>\[\^(?P<note>\d+)\]:?)"
-    r"|(?P<image>!\[[^\]\n]*\]\([^)\n]*\))"
-    r"|(?P<link>\[(?P<link_text>[^\]\n]+)\]\([^)\s]*\))"
-    r"|(?P<strong>\*\*|__)"
-    r"|(?P<em>(?<![\w*\\])[*_](?=[^\s*_])(?P<em_text>[^*_\n]+?)(?<=[^\s*_])[*_](?![\w*]))"
-    r"|(?P<escape>\\(?P<escaped>[\\`*_{}\[\]()#+\-.!|>~]))"
-    r"|(?P<tick>`+)"
-    r"|(?m:(?P<line_start>^[ \t]{0,3}(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+(?=\S))))"
-    r"|(?m:(?P<rule>^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$))",
-    re.I,
-)
-_LOOKS_MARKDOWN = re.compile(r"\*\*|__|^#{1,6} |<sup>|<br|\]\(|^\s*\|.*\|\s*$|^>|\[\^\d", re.M)
-_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$", re.M)
+# Each construct, and what a text must hold for it to be worth looking for (most sheets hold
+# only "**" bold markers, and one pattern of every alternative costs half a millisecond a sheet).
+_CONSTRUCTS = {
+    "sup": (r"<sup>[\s*_]*(?P<sup_digits>\d*)[\s*_]*</sup>", "<"),
+    "br": (r"<br\s*/?>", "<"),
+    "tag": (r"</?(?:b|strong|i|em|u|span|sup|sub|small|mark|font|a)(?:\s[^>\n]*)?>", "<"),
+    "noteref": (r"\[\^(?P<note>\d+)\]:?", "["),
+    "image": (r"!\[[^\]\n]*\]\([^)\n]*\)", "!["),
+    "link": (r"\[(?P<link_text>[^\]\n]+)\]\([^)\s]*\)", "]("),
+    "strong": (r"\*\*|__", None),
+    "em": (r"(?<![\w*\\])[*_](?=[^\s*_])(?P<em_text>[^*_\n]+?)(?<=[^\s*_])[*_](?![\w*])", None),
+    "escape": (r"\\(?P<escaped>[\\`*_{}\[\]()#+\-.!|>~])", "\\"),
+    "tick": (r"`+", "`"),
+    "line_start": (r"(?m:^[ \t]{0,3}(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+(?=\S)))", None),
+    "rule": (r"(?m:^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$)", None),
+}
+_NEEDS = {
+    "strong": re.compile(r"\*\*|__"),
+    "em": re.compile(r"(?<![*\w])\*(?![*\s])|(?<![_\w])_(?![_\s])"),
+    "line_start": re.compile(r"(?m)^[ \t]{0,3}(?:#|>|[-*+][ \t])"),
+    "rule": re.compile(r"(?m)^[ \t]*(?:---|\*\*\*|___)"),
+}
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$", re.MULTILINE)
+
+
+@cache
+def _inline_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?P<{name}>{_CONSTRUCTS[name][0]})" for name in names), re.IGNORECASE)
+
+
+def _present(text: str) -> tuple[str, ...]:
+    return tuple(name for name, (_, hint) in _CONSTRUCTS.items()
+                 if (hint in text if hint else _NEEDS[name].search(text)))
 
 
 def _inline(m: re.Match[str]) -> str:
@@ -170,7 +189,7 @@ def _inline(m: re.Match[str]) -> str:
 
 def _tables(text: Mapped) -> Mapped:
     """Pipe tables (as markdown-it reads them) to tab-separated rows; the delimiter row goes."""
-    if not _DELIMITER_ROW.search(text.text):
+    if "|" not in text.text or not _DELIMITER_ROW.search(text.text):
         return text
     lines = text.text.split("\n")
     starts = [0]
@@ -197,6 +216,6 @@ def strip_markdown(text: Mapped) -> Mapped:
     """Markdown syntax out: headings, emphasis, links, images, quotes, bullets, rules, escapes,
     inline tags; pipe tables to tab-separated rows. Plain text passes unchanged (its "**" bold
     markers go too: the seeds use them)."""
-    if not _LOOKS_MARKDOWN.search(text.text):
-        return text
-    return _tables(text).sub(_INLINE, _inline)
+    text = _tables(text)
+    names = _present(text.text)
+    return text.sub(_inline_pattern(names), _inline) if names else text

@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 import ftfy
 from ftfy.chardata import UTF8_DETECTOR_RE
 
-from . import furniture, markup
+from . import footnotes, furniture, markup
 from .textmap import Mapped
 
 _LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
 _LIGATURE = re.compile("[\ufb00-\ufb06]")
+# The lead bytes of UTF-8 read as Windows-1252 ("Â", "Ã", "â", "ï"): worth asking ftfy then.
+_MOJIBAKE_HINT = re.compile("[\u00c2-\u00c3\u00e2\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d"
+                            "\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+                            "\u2039\u203a\u20ac\u2122]")
 # One character for one: quotes, dashes and hyphens to ASCII, any white space but a line break
 # or a tab to a space. (Soft hyphens and zero-width characters are removed later.)
 _SAME_LENGTH = str.maketrans({
@@ -36,12 +40,15 @@ _SAME_LENGTH = str.maketrans({
     **dict.fromkeys("\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
                     "\u200a\u2028\u2029\u202f\u205f\u3000", " "),
 })
+_GROUP_SPACE = re.compile(r"(?<=\d)[\u2009\u202f\u00a0](?=\d{3}(?!\d))")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 # A word broken at a line end: "exploi-\ntation", "social ser- \n\n**vice" (the markers are gone
 # by now), "exploi\u00ad\ntation" (a soft hyphen printed where the line broke).
-_BROKEN_WORD = re.compile(r"(?P<left>[A-Za-z]+)(?P<hyphen>-|\u00ad)[ \t]*\n\s*(?P<right>[A-Za-z]+)")
+_BROKEN_WORD = re.compile(r"(?<=[A-Za-z])(?P<hyphen>-|\u00ad)[ \t]*\n\s*(?=[A-Za-z])")
+_WORD_BEFORE = re.compile(r"[A-Za-z]+$")
+_WORD_AFTER = re.compile(r"[A-Za-z]+")
 _SOFT_HYPHEN = re.compile("\u00ad")
-_SPLIT_AT_PAGE = re.compile(r"(?P<left>\b[a-z]+)[ \t]*\n[ \t]*\n\s*(?P<right>[a-z]+\b)")
+_SPLIT_AT_PAGE = re.compile(r"(?<=[a-z])[ \t]*\n[ \t]*\n\s*(?=[a-z])")
 _WORDS = re.compile(r"[A-Za-z]+")
 # For `flat`: a run of white space holding a blank line is a paragraph break, any other run one space.
 _SPACE_RUN = re.compile(r"\s{2,}|[\t\n]")
@@ -52,7 +59,7 @@ _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
 class Normalised:
     plain: Mapped  # lines and cell gaps kept
     flat: Mapped  # each run of white space one character: "\n" for a paragraph break, else " "
-    footnotes: furniture.Footnotes = field(default_factory=furniture.Footnotes)
+    footnotes: footnotes.Footnotes = field(default_factory=footnotes.Footnotes)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """A span of `flat`, in the decoded text."""
@@ -66,11 +73,23 @@ class Normalised:
 def repair_unicode(text: Mapped) -> Mapped:
     """Mojibake (UTF-8 read as Windows-1252) back to what was meant, by ftfy, run by run so that
     each repair maps to its own characters; ligatures to their letters; quotes and dashes to ASCII."""
-    if UTF8_DETECTOR_RE.search(text.text) and ftfy.badness.is_bad(text.text):
+    if text.text.isascii():
+        return text
+    if _MOJIBAKE_HINT.search(text.text) and ftfy.badness.is_bad(text.text):
         text = text.sub(UTF8_DETECTOR_RE, lambda m: ftfy.fix_encoding(m.group()))
     if _LIGATURE.search(text.text):
         text = text.sub(_LIGATURE, lambda m: _LIGATURES[ord(m.group())])
+    # A thin, narrow or no-break space between digit groups groups thousands ("9 120"): a comma,
+    # before the same-length step would make it a space.
+    text = text.sub(_GROUP_SPACE, ",")
     return text.translate(_SAME_LENGTH)
+
+
+def _around(text: str, m: re.Match[str]) -> tuple[str, str]:
+    """The word ending where the match starts and the word starting where it ends."""
+    before = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
+    after = _WORD_AFTER.match(text, m.end())
+    return (before.group() if before else ""), (after.group() if after else "")
 
 
 def join_broken_words(text: Mapped) -> Mapped:
@@ -81,27 +100,30 @@ def join_broken_words(text: Mapped) -> Mapped:
     lowered = text.text.lower()
 
     def join(m: re.Match[str]) -> str:
-        left, right = m.group("left"), m.group("right")
+        left, right = _around(text.text, m)
         if m.group("hyphen") != "-" or (left + right).lower() in lowered:
-            return left + right
-        if f"{left}-{right}".lower() in lowered or right[0].isupper():
-            return f"{left}-{right}"
-        return left + right
+            return ""
+        if f"{left}-{right}".lower() in lowered or right[:1].isupper():
+            return "-"
+        return ""
 
     text = text.sub(_BROKEN_WORD, join)
-    words = Counter(w.lower() for w in _WORDS.findall(text.text))
+    words: Counter[str] = Counter()
 
     def rejoin(m: re.Match[str]) -> str:
-        left, right = m.group("left"), m.group("right")
+        if not words:
+            words.update(w.lower() for w in _WORDS.findall(text.text))
+        left, right = _around(text.text, m)
         whole = words[(left + right).lower()] > 0 and not words[left.lower()] > 1 and not words[right.lower()] > 1
-        return left + right if whole else m.group()
+        return "" if whole else m.group()
 
     # pdftotext drops a line-end hyphen as it joins the lines, but when the next line was a page
     # footer the word stays split, and the footer's removal leaves "social ser\n\nvice": joined
     # when the document writes the whole word elsewhere and neither half as a word of its own.
     text = text.sub(_SPLIT_AT_PAGE, rejoin)
-    text = text.sub(_SOFT_HYPHEN, "")
-    return text.sub(_INVISIBLE, "")
+    if not text.text.isascii():
+        text = text.sub(_SOFT_HYPHEN, "").sub(_INVISIBLE, "")
+    return text
 
 
 def flatten(text: Mapped) -> Mapped:
@@ -115,6 +137,6 @@ def normalise(decoded: str) -> Normalised:
     text = repair_unicode(text)
     text = markup.strip_markdown(text)
     text = furniture.strip_page_furniture(text)
-    text, notes = furniture.strip_footnote_markers(text)
+    text, notes = footnotes.strip_footnote_markers(text)
     plain = join_broken_words(text)
     return Normalised(plain=plain, flat=flatten(plain), footnotes=notes)
