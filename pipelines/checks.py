@@ -97,7 +97,7 @@ def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> pd
     return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
 
 
-def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> None:
+def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None:
     sheet = docs.set_index("source_file")[["geo", "year"]]
     sheet_geo = obs["source_file"].map(sheet["geo"])
     sheet_year = obs["source_file"].map(sheet["year"])
@@ -111,13 +111,14 @@ def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector) -> N
                         f"The sentence names {catalog.geo_name(obs.at[i, 'geo'])}, "
                         f"but the sheet is about {catalog.geo_name(sheet_geo[i])}.")
 
-    _breakdown_sums(obs, rej)
+    _breakdown_sums(obs, rej, unread)
     _state_within_national(obs, rej)
 
 
-def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector) -> None:
+def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None:
     """Each breakdown row is at most the sheet's total, and the rows it lists sum to the total
-    (a row it leaves out is one with no cases). A misread row fails one or the other."""
+    (a row it leaves out is one with no cases). A misread row fails one or the other. On a
+    sheet with a row that could not be read (`unread`), the rows read add up to at most it."""
     state = obs[obs["accepted"] & (obs["geo"] != catalog.NATION)]
     rows = state[state["metric"].isin([BREAKDOWN_TOTAL, *BREAKDOWN_PARTS])]
     wide = rows.pivot_table(index="source_file", columns="metric", values="value", aggfunc="first")
@@ -133,7 +134,9 @@ def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector) -> None:
             for i in rows.index[(rows["source_file"] == source_file) & rows["metric"].isin([metric, BREAKDOWN_TOTAL])]:
                 rej.observation(i, "breakdown_row_within_total", reason)
     part_sum, present = parts.sum(axis=1), parts.notna().sum(axis=1)
-    bad = total.notna() & (present > 0) & (part_sum != total) & ~over.any(axis=1)
+    partial = wide.index.isin(list(unread))
+    bad = total.notna() & (present > 0) & ~over.any(axis=1) & (
+        (~partial & (part_sum != total)) | (partial & (part_sum > total)))
     for source_file in wide.index[bad]:
         shown = " + ".join(fmt_number(v) for v in parts.loc[source_file].dropna())
         reason = (f"The missing-children rows add up to {fmt_number(part_sum[source_file])} ({shown}), "
@@ -169,7 +172,8 @@ def check_batch(parsed: list[ParsedDocument], load_id: str) -> Frames:
     ).assign(accepted=True, load_id=load_id).astype(OBS_DTYPES)
     for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
         rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
-    _document_checks(obs, docs, rej)
+    unread = {d.source_file for d in parsed for p in d.problems if p.metric in BREAKDOWN_PARTS}
+    _document_checks(obs, docs, rej, unread)
     return Frames(
         documents=schemas.validate_table(schemas.Documents, docs),
         observations=schemas.validate_table(schemas.Observations, obs),

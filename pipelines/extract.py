@@ -40,7 +40,7 @@ _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|
 _YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
 _SOURCES = ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "textmap.py", "markup.py", "furniture.py",
-            "normalise.py", "sentences.py", "breakdown.py", "extract.py")
+            "footnotes.py", "normalise.py", "sentences.py", "breakdown.py", "extract.py")
 
 
 def _fingerprint() -> str:

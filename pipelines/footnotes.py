@@ -71,29 +71,41 @@ def _paragraph(lines: list[str], i: int) -> list[str]:
     return out
 
 
-def notes(text: str) -> set[int]:
-    """The markers the sheet's notes define: those of lines that read as notes, when they run
-    1, 2, ... (a lone table number, a page number or a wrapped "1 case in Ohio." is no note)."""
+def notes(text: str) -> tuple[set[int], list[tuple[int, int]]]:
+    """The markers the sheet's notes define, and the lines (first, last) the notes take: those
+    of lines that read as notes, when they run 1, 2, ... (a lone table number, a page number or
+    a wrapped "1 case in Ohio." is no note)."""
     lines = text.split("\n")
     found: set[int] = set()
-    for i, line in enumerate(lines):
-        if m := _MARK_AND_TEXT.match(line):
-            if _is_note(" ".join([m.group("text"), *_paragraph(lines, i)[1:]])):
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if m := _MARK_AND_TEXT.match(lines[i]):
+            note = _paragraph(lines, i)
+            if _is_note(" ".join([m.group("text"), *note[1:]])):
                 found.add(_marker(m))
-        elif _LONE_MARK.match(line):
-            found |= _lone_marks(lines, i)
+                spans.append((i, i + len(note) - 1))
+                i += len(note)
+                continue
+        elif _LONE_MARK.match(lines[i]) and (group := _lone_marks(lines, i)):
+            marks, last = group
+            found |= marks
+            spans.append((i, last))
+            i = last + 1
+            continue
+        i += 1
     # Notes run 1, 2, ...: note 3 means notes 1 and 2 exist, even where a tool printed one
     # marker apart from its text. A lone high number with no note 1 is a page's or a table's.
     if 1 not in found or len(found) < max(found) / 2:
-        return set()
-    return set(range(1, max(found) + 1))
+        return set(), []
+    return set(range(1, max(found) + 1)), spans
 
 
-def _lone_marks(lines: list[str], i: int) -> set[int]:
+def _lone_marks(lines: list[str], i: int) -> tuple[set[int], int] | None:
     """Markers alone on their lines from line i, then the notes' texts (pdftotext prints a
-    page's note markers as a column of their own), a note for each marker. A single marker right
-    under a line that does not end a sentence is a table's cell ("Other Missing Children Cases"
-    then "1")."""
+    page's note markers as a column of their own), a note for each marker; and the last line
+    of the last note. A single marker right under a line that does not end a sentence is a
+    table's cell ("Other Missing Children Cases" then "1")."""
     marks, j = [], i
     while j < len(lines) and (not lines[j].strip() or (m := _LONE_MARK.match(lines[j]))):
         if lines[j].strip():
@@ -101,17 +113,25 @@ def _lone_marks(lines: list[str], i: int) -> set[int]:
         j += 1
     before = lines[i - 1].strip() if i else ""
     if len(marks) == 1 and before and not _SENTENCE_END.search(before):
-        return set()
+        return None
+    last = j
     for _ in marks:
-        if j >= len(lines) or not lines[j].lstrip()[:1].isupper():
-            return set()
-        note = _paragraph(lines, j)
-        if not _is_note(" ".join(note)):
-            return set()
-        j += len(note)
         while j < len(lines) and not lines[j].strip():
             j += 1
-    return set(marks)
+        if j >= len(lines) or not lines[j].lstrip()[:1].isupper():
+            return None
+        note = _paragraph(lines, j)
+        if not _is_note(" ".join(note)):
+            return None
+        last, j = j + len(note) - 1, j + len(note)
+    return set(marks), last
+
+
+def _line_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Deletions of whole lines (first, last), their line breaks kept."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    ends = [s - 1 for s in starts[1:]] + [len(text)]
+    return [(starts[a], ends[b], "") for a, b in spans]
 
 
 def strip_footnote_markers(text: Mapped) -> tuple[Mapped, Footnotes]:
@@ -130,7 +150,9 @@ def strip_footnote_markers(text: Mapped) -> tuple[Mapped, Footnotes]:
         found.referenced.add(int(m.group("marker") or m.group("bracketed")))
         return ""
 
-    found.defined |= notes(text.text)
+    # The notes go: at a page's foot they often land in the middle of a sentence.
+    found.defined, spans = notes(text.text)
+    text = text.edit(_line_spans(text.text, spans))
     text = text.sub(_SUPERSCRIPT_RUN, superscript)
     text = text.sub(_GLUED, glued)
 

@@ -21,10 +21,11 @@ from .textmap import Edit, Mapped
 _MIN_WORDS, _MIN_WORDS_WITH_FIGURES, _MIN_CHARS = 6, 2, 20
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _PAGE_NUMBER = re.compile(r"\bPage\s+\d{1,3}(?:\s+of\s+\d{1,3})?\b", re.I)
+_DASHED_PAGE = re.compile(r"(?m)^[ \t]*-[ \t]*\d{1,3}[ \t]*-[ \t]*$")  # "– 2 –", dashes folded by now
 _COPYRIGHT = re.compile(r"(?im)^[ \t]*(?:copyright\b|\u00a9|\(c\)\s*\d{4})[^\n]*")
 _FIRST_SENTENCE = re.compile(r"\bIn (?:19|20)\d\d\b")
 _LONE_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,3})[ \t]*$")
-_PAGE_CHARS = 600  # the least text a page holds
+_PAGE_CHARS = 150  # the least text between two page numbers (each at a page's edge)
 _EDGE_CHARS = 8  # how near a page's edge (a form feed, a header) its number is printed
 _FORM_FEED = re.compile("\f")
 
@@ -66,6 +67,7 @@ def strip_page_furniture(text: Mapped) -> Mapped:
             if not any(a < m.end() and m.start() < b for a, b in figures):
                 edits.append((m.start(), m.end(), ""))
     edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
+    edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
     if "age" in text.text or "AGE" in text.text:
         edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text)]
     edits += _page_numbers(text.text, edits)

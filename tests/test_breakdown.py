@@ -43,7 +43,10 @@ def read(data: bytes, name: str = "wi.txt"):
     "Children Reported Missing by Office of Refugee      5\nResettlement (HHS-ORR) :",  # layout, wrapped label
     "Children Missing From Social Services 137 Other Missing Children Cases 62 Children Reported Missing by "
     "Office of Refugee Resettlement 5 (HHS-ORR) :",  # one line, the number inside the wrapped label
-], ids=["rows", "pipes", "cells", "columns", "layout", "one-line"])
+    "Type of case   Cases\n137   " + LABELS[0] + "\n62   " + LABELS[1] + "\n5   " + LABELS[2],  # number column first
+    "\n".join(LABELS) + "\nTotal\n\n137\n62\n5\n204",  # column by column with a Total row
+    f"Type of case\tCases\n{LABELS[0]}\t137\n{LABELS[1]}\t62\n\n2\n\nType of case\tCases\n{LABELS[2]}\t5",
+], ids=["rows", "pipes", "cells", "columns", "layout", "one-line", "numbers-first", "total-row", "header-again"])
 def test_table_read_by_its_structure(table):
     doc, values, rejected = read(sheet(table))
     assert values == TABLE and not rejected
@@ -81,6 +84,15 @@ def test_a_table_that_cannot_be_paired_is_rejected_by_row(table, why):
         assert reason.startswith("The missing-children table cannot be read for certain: ") and why in reason
     assert ("missing_child_cases", "breakdown_sums") not in rejected  # the total itself stands
     assert any(o.metric == "missing_child_cases" and o.geo == "WI" for o in doc.observations)
+
+
+def test_rows_read_beside_a_row_that_could_not_be_read_add_up_to_at_most_the_total():
+    """Note 1's marker is stuck to the Other row's figure ('621'): that row is not read, and
+    the other two (137 + 5) cannot be held to the total, only to at most it."""
+    text = SEED.replace("Other Missing Children Cases\t62", "Other Missing Children Cases\t621")
+    _, values, rejected = read((text + "\n\n1 Other cases include family abductions.").encode())
+    assert values == {"missing_from_social_services": 137, "missing_reported_by_hhs_orr": 5}
+    assert set(rejected) == {("missing_other", "footnote_ambiguous")}
 
 
 def test_a_row_stated_as_zero_is_zero_and_an_absent_row_is_absent():
