@@ -217,6 +217,7 @@ class _Reader:
         table = breakdown.read(plain.text, after, frozenset(self.norm.footnotes.unplaced))
         if table is None:
             return  # no row label anywhere: the sheet lists no row (absent, never 0)
+        self._stray_rows(table)
         if table.unreadable:
             o_start, o_end = plain.span(table.start, table.end)
             for metric in table.unreadable:
@@ -231,6 +232,22 @@ class _Reader:
             self.add(Observation(self.geo, self.year, row.metric, row.value, "exact", unit,
                                  self.text[o_start:o_end], o_start, o_end), row.numeral,
                      plain.span(row.end - len(row.numeral), row.end)[0])
+
+    def _stray_rows(self, table: breakdown.Breakdown) -> None:
+        """A row label printed apart from the table (a tool set the table's second column after
+        the next paragraph, say): the row is there, and no number can be paired with it."""
+        plain = self.norm.plain
+        seen = {r.metric for r in table.rows} | set(table.unreadable)
+        for metric in catalog.metrics():
+            if metric.label is None or metric.metric in seen:
+                continue
+            m = next((m for m in metric.label.finditer(plain.text) if not table.start <= m.start() < table.end), None)
+            if m:
+                o_start, o_end = plain.span(*m.span())
+                self.problems.append(Problem(
+                    self.geo, self.year, metric.metric, "breakdown_unreadable",
+                    f"The missing-children row '{' '.join(m.group().split())}' is printed apart from the table, "
+                    "with no number that can be paired with it.", self.text[o_start:o_end]))
 
     def footnote_digits(self) -> None:
         """A note whose marker was found nowhere may have its digit stuck to a figure ("771"
