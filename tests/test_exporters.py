@@ -93,3 +93,30 @@ def test_no_value_is_ever_read_wrong():
         want = _expected(EXPECTED["files"][name]["sheet"])
         wrong += [(name, k, v) for k, v in _values(doc).items() if want.get(k) != v]
     assert not wrong
+
+
+# ------------------------------------------------------------------------ the second corpus
+
+SECOND = CORPUS / "second"
+FLOOR = json.loads((SECOND / "floor.json").read_text("utf-8"))
+
+
+def _second(name: str):
+    sheet = json.loads((SECOND / "out" / f"{name.removeprefix('pdf/').split('.')[0]}.expected.json").read_text())
+    doc, rejected = _read(SECOND / (name if name.startswith("pdf/") else f"out/{name}"))
+    want = {(o["geo"], o["metric"]): (o["year"], float(o["value"]), o["qualifier"]) for o in sheet["observations"]}
+    return doc, rejected, want
+
+
+@pytest.mark.parametrize("name", sorted(FLOOR))
+def test_second_corpus_never_reads_a_wrong_number(name):
+    """Sheets made with reportlab, LibreOffice and Chromium (two-column pages, notes numbered
+    '1.' or '[1]', thin-space digit groups, tables split over pages): a value is read as the
+    sheet states it, or not at all; and every value read when floor.json was written still is."""
+    doc, rejected, want = _second(name)
+    assert not doc.rejected, doc.rejected_reason
+    wrong = {k: v for o in doc.observations if (k := (o.geo, o.metric)) not in rejected
+             and (v := (o.year, o.value, o.qualifier)) != want.get(k)}
+    assert not wrong
+    read = {(o.geo, o.metric) for o in doc.observations if (o.geo, o.metric) not in rejected}
+    assert {tuple(k) for k in FLOOR[name]} <= read
