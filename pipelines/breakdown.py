@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cache
 from typing import NamedTuple
 
 from . import catalog
@@ -40,6 +41,7 @@ _WINDOW = 1500  # characters after the first label: the table is far shorter
 _MAX_HEADING_WORDS = 15  # the next heading, which some tools print before the table's numbers
 _MAX_HEADER_WORDS = 8  # a header row: "Type of case  Cases"
 _LEAD_CHARS = 300  # how far before its first label a table's header or first number may be
+_AFTER_LAST_LABEL = 400  # its numbers, a heading, and numbers set after the heading
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ class _Label(NamedTuple):
 _Item = _Label | _Token
 
 
-def _tokens(text: str, start: int) -> list[_Token]:
-    end = min(len(text), start + _WINDOW)
+def _tokens(text: str, start: int, end: int | None = None) -> list[_Token]:
+    end = min(len(text), start + _WINDOW) if end is None else end
     breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
     return [_Token(m.start(), m.end(), m.group(), bisect_left(breaks, m.start()))
             for m in _TOKEN.finditer(text, start, end) if not _RULE.fullmatch(m.group())]
@@ -136,7 +138,10 @@ def read(text: str, after: int = 0, markers: frozenset[int] = frozenset()) -> Br
 
 
 def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozenset[int]) -> Breakdown:
-    tokens = _tokens(text, start)
+    # The table's text ends soon after its last label: past its numbers and the next heading.
+    window = text[start : start + _WINDOW]
+    last = max((m.end() for m in _any_label().finditer(window)), default=0)
+    tokens = _tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
     items, stop, page_numbers = _items(text, tokens, header)
     end = tokens[stop - 1].end if stop else start
     rest = tokens[stop:]
@@ -153,9 +158,14 @@ def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozense
     return Breakdown(unreadable=found, reason=error, start=start, end=end)
 
 
+@cache
+def _any_label() -> re.Pattern[str]:
+    """Every row label in one pattern: one pass over the text instead of one a label."""
+    return re.compile("|".join(f"(?:{m.label.pattern})" for m in catalog.metrics() if m.label), re.IGNORECASE)
+
+
 def _first_label(text: str, after: int) -> int | None:
-    starts = sorted(m.start() for metric in catalog.metrics() if metric.label
-                    for m in metric.label.finditer(text))
+    starts = [m.start() for m in _any_label().finditer(text)]
     if not starts:
         return None
     return next((s for s in starts if s >= after), starts[0])

@@ -144,9 +144,8 @@ def _covering(spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, 
 class _Reader:
     """Reads one normalised sheet: its observations, and its problems."""
 
-    def __init__(self, text: str, norm: Normalised, geo: str, year: int):
-        self.text, self.norm, self.geo, self.year = text, norm, geo, year
-        self.spans = sentence_spans(norm.flat.text)
+    def __init__(self, text: str, norm: Normalised, spans: list[tuple[int, int]], geo: str, year: int):
+        self.text, self.norm, self.spans, self.geo, self.year = text, norm, spans, geo, year
         self.observations: list[Observation] = []
         # For each observation, its figure as printed and where it starts in the decoded text.
         self.numerals: list[tuple[str, int]] = []
@@ -290,7 +289,7 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     year = _sheet_year(flat, spans)
     if year is None:
         raise Rejected("no_year", "states no year (no sentence begins \"In YYYY,\"), so its figures cannot be dated")
-    reader = _Reader(decoded.text, norm, geo, year)
+    reader = _Reader(decoded.text, norm, spans, geo, year)
     reader.table(reader.sentences())
     reader.footnote_digits()
     if not reader.observations and not reader.problems:

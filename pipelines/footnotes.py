@@ -50,12 +50,14 @@ def _marker(m: re.Match[str]) -> int:
     return int(digit)
 
 
-def _is_note(paragraph: str) -> bool:
+def _is_note(paragraph: str, marker: str = "") -> bool:
     """A note is a sentence or two of its own: it ends with a full stop (a heading does not),
-    and it states none of the catalog's figures or table labels (a page's prose does)."""
+    and it states none of the catalog's figures or table labels (a page's prose does), read
+    with its marker ("1 CyberTipline report was made available ..." is a wrapped sentence)."""
     text = " ".join(paragraph.split())
     if not _SENTENCE_END.search(text) or len(text.split()) < 3:
         return False
+    text = f"{marker} {text}"
     return not any(p.search(text) for m in catalog.metrics() for p in (*m.patterns, *filter(None, [m.label])))
 
 
@@ -82,7 +84,7 @@ def notes(text: str) -> tuple[set[int], list[tuple[int, int]]]:
     while i < len(lines):
         if m := _MARK_AND_TEXT.match(lines[i]):
             note = _paragraph(lines, i)
-            if _is_note(" ".join([m.group("text"), *note[1:]])):
+            if _is_note(" ".join([m.group("text"), *note[1:]]), str(_marker(m))):
                 found.add(_marker(m))
                 spans.append((i, i + len(note) - 1))
                 i += len(note)

@@ -28,11 +28,7 @@ _LONE_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,3})[ \t]*$")
 _PAGE_CHARS = 150  # the least text between two page numbers (each at a page's edge)
 _EDGE_CHARS = 8  # how near a page's edge (a form feed, a header) its number is printed
 _FORM_FEED = re.compile("\f")
-
-
-def _shape(line: str) -> str:
-    """A line as a page repeats it: digits (page numbers, years) and spacing aside."""
-    return re.sub(r"\d+", "#", " ".join(line.split()))
+_DIGITS = re.compile(r"\d+")  # a line's shape: as a page repeats it, digits (page numbers, years) aside
 
 
 def _furniture_like(shape: str) -> bool:
@@ -51,8 +47,7 @@ def strip_page_furniture(text: Mapped) -> Mapped:
     A header that also opens the first page before any figure is kept there: it may be the
     sheet's only title.
     """
-    lines = text.text.split("\n")
-    shapes = Counter(_shape(line) for line in lines)
+    shapes = Counter(" ".join(line.split()) for line in _DIGITS.sub("#", text.text).split("\n"))
     repeated = sorted((s for s, n in shapes.items() if n >= 2 and _furniture_like(s)), key=len, reverse=True)
     edits: list[Edit] = []
     if repeated:

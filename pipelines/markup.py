@@ -138,6 +138,7 @@ def strip_html(text: Mapped) -> Mapped:
 # Each construct, and what a text must hold for it to be worth looking for (most sheets hold
 # only "**" bold markers, and one pattern of every alternative costs half a millisecond a sheet).
 _CONSTRUCTS = {
+    "comment": (r"<!--.*?-->", "<!--"),  # docling's "<!-- image -->"
     "sup": (r"<sup>[\s*_]*(?P<sup_digits>\d*)[\s*_]*</sup>", "<"),
     "br": (r"<br\s*/?>", "<"),
     "tag": (r"</?(?:b|strong|i|em|u|span|sup|sub|small|mark|font|a)(?:\s[^>\n]*)?>", "<"),
@@ -162,12 +163,19 @@ _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*
 
 @cache
 def _inline_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<{name}>{_CONSTRUCTS[name][0]})" for name in names), re.IGNORECASE)
+    return re.compile("|".join(f"(?P<{name}>{_CONSTRUCTS[name][0]})" for name in names), re.IGNORECASE | re.DOTALL)
 
 
 def _present(text: str) -> tuple[str, ...]:
     return tuple(name for name, (_, hint) in _CONSTRUCTS.items()
-                 if (hint in text if hint else _NEEDS[name].search(text)))
+                 if (hint in text if hint else name != "em" and _NEEDS[name].search(text)) or name == "em" and _emphasis(text))
+
+
+def _emphasis(text: str) -> bool:
+    """Single * or _ emphasis, told from ** bold cheaply first (the seeds hold only **)."""
+    if text.count("*") == 2 * text.count("**") and "_" not in text:
+        return False
+    return bool(_NEEDS["em"].search(text))
 
 
 def _inline(m: re.Match[str]) -> str:

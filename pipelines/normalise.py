@@ -17,7 +17,6 @@ character, which the catalog's sentence patterns read.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 import ftfy
@@ -49,7 +48,6 @@ _WORD_BEFORE = re.compile(r"[A-Za-z]+$")
 _WORD_AFTER = re.compile(r"[A-Za-z]+")
 _SOFT_HYPHEN = re.compile("\u00ad")
 _SPLIT_AT_PAGE = re.compile(r"(?<=[a-z])[ \t]*\n[ \t]*\n\s*(?=[a-z])")
-_WORDS = re.compile(r"[A-Za-z]+")
 # For `flat`: a run of white space holding a blank line is a paragraph break, any other run one space.
 _SPACE_RUN = re.compile(r"\s{2,}|[\t\n]")
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
@@ -85,6 +83,11 @@ def repair_unicode(text: Mapped) -> Mapped:
     return text.translate(_SAME_LENGTH)
 
 
+def _count(text: str, word: str) -> int:
+    """How often the text writes the word, as a word of its own, in any case."""
+    return len(re.findall(rf"\b{re.escape(word)}\b", text, re.IGNORECASE)) if word else 0
+
+
 def _around(text: str, m: re.Match[str]) -> tuple[str, str]:
     """The word ending where the match starts and the word starting where it ends."""
     before = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
@@ -108,13 +111,10 @@ def join_broken_words(text: Mapped) -> Mapped:
         return ""
 
     text = text.sub(_BROKEN_WORD, join)
-    words: Counter[str] = Counter()
 
     def rejoin(m: re.Match[str]) -> str:
-        if not words:
-            words.update(w.lower() for w in _WORDS.findall(text.text))
         left, right = _around(text.text, m)
-        whole = words[(left + right).lower()] > 0 and not words[left.lower()] > 1 and not words[right.lower()] > 1
+        whole = _count(text.text, left + right) > 0 and _count(text.text, left) <= 1 and _count(text.text, right) <= 1
         return "" if whole else m.group()
 
     # pdftotext drops a line-end hyphen as it joins the lines, but when the next line was a page
