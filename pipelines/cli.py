@@ -79,15 +79,17 @@ def run(
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
     from pipelines.load import WarehouseError
-    from pipelines.lock import WarehouseBusy, run_lock
+    from pipelines.lock import WarehouseBusy, wait_until_free
 
     try:
-        # Take the writer lock before Prefect starts: a busy warehouse fails at once, in one line.
-        with run_lock(db, wait=wait):
-            from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
+        # Before Prefect starts (seconds): a busy warehouse fails at once, in one line. The run
+        # takes the writer lock itself.
+        wait_until_free(db, wait=wait)
+        from flows import configured, warehouse_flow  # imports Prefect: keep it off the other commands' path
 
-            summary = warehouse_flow(raw=str(raw), db=str(db), workers=workers, task_runner=task_runner.value,
-                                     dask_address=dask_address)
+        with configured():
+            summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
+                                     task_runner=task_runner.value, dask_address=dask_address)
     except (WarehouseError, WarehouseBusy, OSError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero

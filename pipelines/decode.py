@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import charset_normalizer
 
+from .rejection import Rejected
+
 # Magic numbers of formats that are surely not a text sheet, named in the rejection reason.
 _MAGIC = {
     b"\x89PNG": "a PNG image",
@@ -35,15 +37,6 @@ _LEGACY = ("cp1252", "iso8859_15", "latin_1")
 # Share of control characters (other than tab, newlines, form feed) above which decoded
 # "text" is really binary that happened to decode.
 _MAX_CONTROL_SHARE = 0.01
-
-
-class Rejected(Exception):
-    """A whole input rejected: `check` names the check, the message is the reason."""
-
-    def __init__(self, check: str, reason: str):
-        super().__init__(reason)
-        self.check = check
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -108,7 +101,7 @@ def decode(data: bytes) -> Decoded:
     if not data.strip(b" \t\r\n\x0b\x0c"):
         raise Rejected("empty", "is empty" if not data else "holds only white space")
     if data.startswith(b"%PDF"):
-        from .pdf import pdf_text  # not at the top: pdf.py raises this module's Rejected
+        from .pdf import pdf_text  # only when a PDF turns up: it imports pypdf
 
         text, encoding = pdf_text(data), "pdf"
     else:

@@ -24,7 +24,8 @@ from importlib import metadata
 from pathlib import Path
 
 from . import breakdown, catalog
-from .decode import Decoded, Rejected, decode, sha256
+from .decode import Decoded, decode, sha256
+from .rejection import Rejected
 from .normalise import Normalised, normalise
 from .sentences import sentence_spans
 
@@ -39,7 +40,7 @@ _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|
 # sentence's year.
 _YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
-_SOURCES = ("catalog.toml", "catalog.py", "decode.py", "pdf.py", "textmap.py", "markup.py", "furniture.py",
+_SOURCES = ("catalog.toml", "catalog.py", "rejection.py", "decode.py", "pdf.py", "textmap.py", "markup.py", "furniture.py",
             "footnotes.py", "normalise.py", "sentences.py", "breakdown.py", "extract.py")
 
 

@@ -18,9 +18,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import duckdb
 
@@ -38,60 +39,72 @@ def _describe(holder: dict) -> str:
             f"(started {holder.get('started_at')}: {holder.get('command')})")
 
 
-# Locks this process holds, by lock file, with their depth: the CLI takes the lock before it
-# starts Prefect (so a busy warehouse fails fast, in one line), and the flow, which takes it
-# too for runs started any other way, then finds it already held.
-_held: dict[Path, int] = {}
+@dataclass(frozen=True)
+class RunLock:
+    """The writer lock of one warehouse, held: what a run passes to the steps that need it."""
+
+    path: Path
+
+    def check(self, db_path: Path) -> None:
+        if self.path != _lock_path(db_path):
+            raise RuntimeError(f"the lock held is {self.path}, not {db_path}'s")
+
+
+def _lock_path(db_path: Path) -> Path:
+    return Path(f"{db_path}.lock").resolve()
+
+
+def _busy(handle: IO[str], db_path: Path, wait: float) -> WarehouseBusy:
+    handle.seek(0)
+    try:
+        holder = json.loads(handle.read() or "{}")
+    except json.JSONDecodeError:
+        holder = {}
+    hint = f"waited {wait:g} s; " if wait else ""
+    return WarehouseBusy(f"{db_path} is being written by {_describe(holder)}; {hint}"
+                         "try again when it finishes, or pass --wait SECONDS")
+
+
+def _acquire(handle: IO[str], db_path: Path, wait: float, poll: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _busy(handle, db_path, wait) from None
+            time.sleep(poll)
 
 
 @contextmanager
-def run_lock(db_path: Path, wait: float = 0.0, poll: float = 0.5) -> Iterator[None]:
+def run_lock(db_path: Path, wait: float = 0.0, poll: float = 0.5) -> Iterator[RunLock]:
     """Hold the warehouse's writer lock; wait up to `wait` seconds for it, else raise WarehouseBusy."""
-    lock_path = Path(f"{db_path}.lock").resolve()
-    if lock_path in _held:
-        _held[lock_path] += 1
-        try:
-            yield
-        finally:
-            _held[lock_path] -= 1
-        return
-    handle = open(lock_path, "a+", encoding="utf-8")
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    try:
-                        holder = json.loads(handle.read() or "{}")
-                    except json.JSONDecodeError:
-                        holder = {}
-                    hint = f"waited {wait:g} s; " if wait else ""
-                    raise WarehouseBusy(
-                        f"{db_path} is being written by {_describe(holder)}; {hint}"
-                        "try again when it finishes, or pass --wait SECONDS"
-                    ) from None
-                time.sleep(poll)
+    lock_path = _lock_path(db_path)
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        _acquire(handle, db_path, wait, poll)
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                  "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                  "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}))
         handle.flush()
-        _held[lock_path] = 1
         try:
-            yield
+            yield RunLock(lock_path)
         finally:
-            del _held[lock_path]
             handle.seek(0)
             handle.truncate()
             handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
-    finally:
-        handle.close()
+
+
+def wait_until_free(db_path: Path, wait: float = 0.0, poll: float = 0.5) -> None:
+    """Wait up to `wait` seconds until no run holds the warehouse, else raise WarehouseBusy; the
+    lock is let go again at once. `ncmec run` asks this before it starts Prefect (seconds), so
+    that a busy warehouse fails at once, in one line; the run then takes the lock itself."""
+    with open(_lock_path(db_path), "a+", encoding="utf-8") as handle:
+        _acquire(handle, db_path, wait, poll)
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")

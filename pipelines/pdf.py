@@ -12,7 +12,7 @@ from io import BytesIO
 from statistics import median
 from typing import TYPE_CHECKING
 
-from .decode import Rejected
+from .rejection import Rejected
 
 if TYPE_CHECKING:
     from pypdf import PageObject

@@ -12,15 +12,14 @@ rejects come back to Python, to be given their reasons.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
 
-from . import catalog, checks, schemas
-from .checks import Frames, fmt_number
-from .extract import ParsedDocument
-from .staging import Staging, staging_for
+from . import catalog, schemas
+from .checks import fmt_number
+from .staging import Staging
 
 CUMULATIVE = "cvip_children_identified_cumulative"
 SHOWN_FILES = 3  # a reason names this many files and counts the rest
@@ -138,17 +137,3 @@ def resolve(stage: Staging, load_id: str) -> None:
     """Apply the checks across documents to everything staged, and stage the facts."""
     facts = _cumulative_never_falls(stage, stage.con, _majority(stage, stage.con, load_id), load_id)
     stage.write("facts", schemas.validate_table(schemas.Facts, facts), "resolved")
-
-
-def build_frames(parsed: list[ParsedDocument], load_id: str, incumbents: Mapping[str, str] | None = None) -> Frames:
-    """Every check over documents already in memory, as one batch: what a run computes.
-
-    `incumbents` maps the sha256 of content the warehouse already holds to the file it was
-    loaded from (see `checks.primaries`).
-    """
-    primary = checks.primaries(((d.source_file, d.sha256) for d in parsed), incumbents or {})
-    with staging_for(None, load_id) as stage:
-        stage.append(checks.check_batch([d for d in parsed if primary[d.source_file] == d.source_file], load_id))
-        stage.add_duplicates({name: first for name, first in primary.items() if name != first}, load_id)
-        resolve(stage, load_id)
-        return stage.frames()

@@ -31,14 +31,6 @@ from .checks import Frames
 # memory must not grow with the archive.
 MEMORY_LIMIT = "128MB"
 TABLES = ("documents", "observations", "rejections", "facts", "rejected_ids")
-# The order each table's rows are read back in (and loaded into the warehouse in).
-ORDER = {
-    "documents": "source_file",
-    "observations": "source_file, obs_id",
-    "facts": "geo, year, metric",
-    "rejections": 'source_file, "check", metric nulls first, evidence nulls first, reason',
-}
-
 
 # A run's summary, asked of the staged tables or of the warehouse (an unchanged run).
 REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents "
@@ -148,13 +140,6 @@ class Staging:
         finally:
             self.con.unregister("copies_df")
         self.write("documents", rows, "duplicates")
-
-    def read(self, table: str) -> pd.DataFrame:
-        columns = "* exclude (obs_id)" if table == "observations" else "*"
-        return self.con.execute(f"select {columns} from {table} order by {ORDER[table]}").df()
-
-    def frames(self) -> Frames:
-        return Frames(**{t: self.read(t) for t in ("documents", "observations", "rejections", "facts")})
 
     def rejected_files(self) -> list[tuple[str, str, str]]:
         return self.con.execute(REJECTED_FILES_SQL).fetchall()

@@ -79,6 +79,32 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse" / "ncmec.duckdb"
 
 
+# How to read a table back for comparing (a table's physical order is no contract).
+_ORDER = {
+    "documents": "source_file",
+    "observations": "source_file, obs_id",
+    "facts": "geo, year, metric",
+    "rejections": 'source_file, "check", metric nulls first, evidence nulls first, reason',
+}
+
+
+def validated(parsed, load_id: str = "test", incumbents=None):
+    """Every check a run makes, over documents already in memory: the run's own validation
+    (pipelines/run.py: duplicates by content, the batch checks, the checks across documents),
+    read back from its staging folder."""
+    from pipelines import checks, run
+    from pipelines.staging import staging_for
+
+    primary = checks.primaries(((d.source_file, d.sha256) for d in parsed), incumbents or {})
+    copies = {name: first for name, first in primary.items() if name != first}
+    with staging_for(None, load_id) as stage:
+        run.validate(stage, [[d for d in parsed if primary[d.source_file] == d.source_file]], copies, load_id)
+        return checks.Frames(**{
+            table: stage.con.sql(f"select * {'exclude (obs_id)' if table == 'observations' else ''} "
+                                 f"from {table} order by {order}").df()
+            for table, order in _ORDER.items()})
+
+
 def snapshot(db: Path, tables=MIRRORED) -> dict[str, list[tuple]]:
     """Every row of each table, sorted, for comparing whole warehouses."""
     con = duckdb.connect(str(db), read_only=True)

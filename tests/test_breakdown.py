@@ -8,10 +8,9 @@ import random
 import re
 
 import pytest
-from conftest import RAW
+from conftest import RAW, validated
 
 from pipelines.extract import parse_bytes
-from pipelines.resolve import build_frames
 
 SEED = (RAW / "wisconsin_2023.txt").read_text("utf-8")
 ROWS = ("Children Missing From Social Services\t137\nOther Missing Children Cases\t62\n"
@@ -29,7 +28,7 @@ def sheet(table: str, text: str = SEED) -> bytes:
 def read(data: bytes, name: str = "wi.txt"):
     doc = parse_bytes(data, name)
     assert not doc.rejected, doc.rejected_reason
-    frames = build_frames([doc], "test")
+    frames = validated([doc], "test")
     values = {o.metric: o.value for o in doc.observations if o.geo == "WI" and o.metric in TABLE}
     return doc, values, {(r.metric, r.check): r.reason for r in frames.rejections.itertuples()}
 

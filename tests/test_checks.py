@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RAW
-from pipelines.resolve import build_frames
+from conftest import RAW, validated
 from pipelines.extract import Observation, ParsedDocument, parse_bytes
 
 WI = (RAW / "wisconsin_2023.txt").read_text("utf-8")
@@ -30,7 +29,7 @@ def fact(frames, geo: str, metric: str, year: int = 2023):
 
 
 def test_clean_seeds_give_31_facts_and_no_rejections():
-    frames = build_frames([doc(WI, "wi.txt"), doc(IL, "il.txt")], "L")
+    frames = validated([doc(WI, "wi.txt"), doc(IL, "il.txt")], "L")
     assert len(frames.facts) == 31 and frames.rejections.empty
     assert frames.observations["accepted"].all()
     national = frames.facts[frames.facts["geo"] == "US"]
@@ -38,7 +37,7 @@ def test_clean_seeds_give_31_facts_and_no_rejections():
 
 
 def test_national_majority_wins_and_dissenter_is_rejected():
-    frames = build_frames(
+    frames = validated(
         [doc(WI, "wi.txt"), doc(IL, "il.txt"), doc(MN, "mn.txt", ("27,130", "27,131"))], "L"
     )
     f = fact(frames, "US", "cvip_children_identified_cumulative")
@@ -49,14 +48,14 @@ def test_national_majority_wins_and_dissenter_is_rejected():
 
 
 def test_national_tie_is_a_conflict_with_no_fact():
-    frames = build_frames([doc(WI, "wi.txt"), doc(IL, "il.txt", ("28,886", "28,887"))], "L")
+    frames = validated([doc(WI, "wi.txt"), doc(IL, "il.txt", ("28,886", "28,887"))], "L")
     assert fact(frames, "US", "missing_child_cases") is None
     assert rejected(frames, "national_agrees") == {("wi.txt", "missing_child_cases"), ("il.txt", "missing_child_cases")}
     assert all("il.txt" in r and "wi.txt" in r for r in frames.rejections["reason"])
 
 
 def test_same_state_key_from_two_documents_must_agree():
-    frames = build_frames([doc(WI, "a/wi.txt"), doc(WI, "b/wi_revised.txt", ("8,468", "8,470"))], "L")
+    frames = validated([doc(WI, "a/wi.txt"), doc(WI, "b/wi_revised.txt", ("8,468", "8,470"))], "L")
     assert fact(frames, "WI", "cybertipline_reports_to_law_enforcement") is None
     assert rejected(frames, "sources_agree") == {
         ("a/wi.txt", "cybertipline_reports_to_law_enforcement"),
@@ -66,7 +65,7 @@ def test_same_state_key_from_two_documents_must_agree():
 
 
 def test_byte_identical_copy_never_doubles_anything():
-    frames = build_frames([doc(WI, "wi.txt"), doc(WI, "copy/wi.txt")], "L")
+    frames = validated([doc(WI, "wi.txt"), doc(WI, "copy/wi.txt")], "L")
     status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
     assert status == {"copy/wi.txt": "loaded", "wi.txt": "duplicate"}
     assert len(frames.observations) == 20 and (frames.facts["n_sources"] == 1).all()
@@ -74,14 +73,14 @@ def test_byte_identical_copy_never_doubles_anything():
 
 def test_cumulative_cvip_total_never_falls():
     sheet_2022 = doc(MN, "mn_2022.txt", ("In 2023", "In 2022"), ("27,130", "28,000"))
-    frames = build_frames([doc(WI, "wi.txt"), sheet_2022], "L")
+    frames = validated([doc(WI, "wi.txt"), sheet_2022], "L")
     assert fact(frames, "US", "cvip_children_identified_cumulative", 2022).value == 28000
     assert fact(frames, "US", "cvip_children_identified_cumulative", 2023) is None
     assert rejected(frames, "cvip_cumulative_non_decreasing") == {("wi.txt", "cvip_children_identified_cumulative")}
 
 
 def test_breakdown_must_sum_to_total():
-    frames = build_frames([doc(WI, "wi.txt", ("Cases\t62", "Cases\t63"))], "L")
+    frames = validated([doc(WI, "wi.txt", ("Cases\t62", "Cases\t63"))], "L")
     assert {m for _, m in rejected(frames, "breakdown_sums")} == {
         "missing_child_cases", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr"}
     assert "205" in frames.rejections["reason"].iloc[0] and "204" in frames.rejections["reason"].iloc[0]
@@ -90,7 +89,7 @@ def test_breakdown_must_sum_to_total():
 
 
 def test_sentence_year_and_place_must_match_the_sheet():
-    frames = build_frames([doc(WI, "wi.txt", ("In 2023, NCMEC connected", "In 2022, NCMEC connected"),
+    frames = validated([doc(WI, "wi.txt", ("In 2023, NCMEC connected", "In 2022, NCMEC connected"),
                                ("engagements with Wisconsin", "engagements with Iowa"))], "L")
     assert rejected(frames, "year_matches_sheet") == {("wi.txt", "faon_mental_health_connections")}
     assert rejected(frames, "place_matches_sheet") == {("wi.txt", "cst_social_service_engagements")}
@@ -101,13 +100,13 @@ def test_sentence_year_and_place_must_match_the_sheet():
 
 
 def test_state_value_at_most_national():
-    frames = build_frames([doc(WI, "wi.txt", ("including 70 survivors", "including 7,000 survivors"))], "L")
+    frames = validated([doc(WI, "wi.txt", ("including 70 survivors", "including 7,000 survivors"))], "L")
     assert rejected(frames, "state_within_national") == {("wi.txt", "team_hope_families_supported")}
     assert fact(frames, "US", "team_hope_families_supported").value == 5759
 
 
 def test_field_checks():
-    frames = build_frames([doc(WI, "wi.txt", ("19% of these", "119% of these"),
+    frames = validated([doc(WI, "wi.txt", ("19% of these", "119% of these"),
                                ("8,468 CyberTipline", "8,468.5 CyberTipline"),
                                ("engagements with Wisconsin", "engagements with Atlantis"))], "L")
     assert rejected(frames, "percent_range") == {("wi.txt", "cst_likely_victim_share_pct")}
@@ -123,14 +122,14 @@ def test_negative_value_and_unknown_metric_are_rejected():
              Observation(**{**o.__dict__, "metric": "made_up_metric"})]
     odd = ParsedDocument(source_file="odd.txt", sha256="0" * 64, n_bytes=1, encoding="utf-8",
                          text=base.text, geo="WI", year=2023, observations=extra)
-    frames = build_frames([odd], "L")
+    frames = validated([odd], "L")
     assert rejected(frames, "value_non_negative") == {("odd.txt", "missing_other")}
     assert rejected(frames, "metric_in_catalog") == {("odd.txt", "made_up_metric")}
     assert frames.facts.empty
 
 
 def test_facts_hold_only_accepted_values():
-    frames = build_frames([doc(WI, "wi.txt", ("Cases\t62", "Cases\t63")), doc(IL, "il.txt")], "L")
+    frames = validated([doc(WI, "wi.txt", ("Cases\t62", "Cases\t63")), doc(IL, "il.txt")], "L")
     accepted = frames.observations[frames.observations["accepted"]]
     keys = set(zip(accepted["geo"], accepted["year"], accepted["metric"], accepted["value"]))
     assert set(zip(frames.facts["geo"], frames.facts["year"], frames.facts["metric"], frames.facts["value"])) <= keys
@@ -138,7 +137,7 @@ def test_facts_hold_only_accepted_values():
 
 def test_the_file_already_loaded_stays_loaded_when_a_copy_appears():
     original, copy = doc(IL, "illinois_2023.txt"), doc(IL, "a_copy.txt")
-    frames = build_frames([original, copy], "L", incumbents={original.sha256: "illinois_2023.txt"})
+    frames = validated([original, copy], "L", incumbents={original.sha256: "illinois_2023.txt"})
     status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
     assert status == {"illinois_2023.txt": "loaded", "a_copy.txt": "duplicate"}
     assert set(frames.facts["source_file"]) == {"illinois_2023.txt"}

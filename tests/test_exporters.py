@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.extract import parse_bytes
-from pipelines.resolve import build_frames
+from conftest import validated
 
 CORPUS = Path(__file__).parent / "exporters"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text("utf-8"))
@@ -39,7 +39,7 @@ def _expected(sheet: str) -> dict[tuple[str, str], tuple]:
 @cache
 def _read(path: Path):
     doc = parse_bytes(path.read_bytes(), path.name)
-    rejections = build_frames([doc], "test").rejections
+    rejections = validated([doc], "test").rejections
     return doc, {(r.geo, r.metric): r.check for r in rejections.itertuples()}
 
 

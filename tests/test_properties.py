@@ -13,9 +13,8 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import RAW
+from conftest import RAW, validated
 from pipelines import catalog
-from pipelines.resolve import build_frames
 from pipelines.extract import parse_bytes
 from variants.render import NATIONAL, STATE_METRICS, encode, observations, render
 
@@ -93,7 +92,7 @@ def test_generated_sheets_round_trip(batch):
             assert doc.text[o.char_start : o.char_end] == o.evidence
         docs.append(doc)
     # Consistent sheets (sums agree, national figures agree within a year) pass every check.
-    frames = build_frames(docs, "L")
+    frames = validated(docs, "L")
     assert frames.rejections.empty, frames.rejections[["source_file", "metric", "check", "reason"]].to_string()
     assert frames.observations["accepted"].all()
 
@@ -148,7 +147,7 @@ def test_mutated_bytes_never_raise(data):
 @given(st.lists(mutated(), min_size=1, max_size=6))
 def test_validation_of_mutated_batches_completes_and_reconciles(batch):
     docs = [parse_bytes(data, f"m{i}.txt") for i, data in enumerate(batch)]
-    frames = build_frames(docs, "L")
+    frames = validated(docs, "L")
     status = frames.documents["status"].value_counts()
     assert status.sum() == len(batch)
     assert set(status.index) <= {"loaded", "duplicate", "rejected"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.resolve import build_frames
+from conftest import validated
 from pipelines.extract import parse_bytes
 
 VARIANTS = Path(__file__).parent / "variants"
@@ -62,7 +62,7 @@ def test_evidence_is_verbatim(name):
 @pytest.mark.parametrize("name", CASES)
 def test_rejections(name):
     expected, doc = _load(name)
-    frames = build_frames([doc], "test")
+    frames = validated([doc], "test")
     got = sorted(("" if pd.isna(r.metric) else r.metric, r.check) for r in frames.rejections.itertuples())
     want = sorted((r["metric"] or "", r["check"]) for r in expected["rejections"])
     assert got == want
@@ -76,7 +76,7 @@ def test_whole_corpus_with_the_seeds_validates_as_each_file_alone():
 
     docs = [parse_bytes((VARIANTS / f"{n}.txt").read_bytes(), f"{n}.txt") for n in CASES]
     docs += [parse_bytes((RAW / n).read_bytes(), n) for n in SEEDS]
-    frames = build_frames(docs, "test")
+    frames = validated(docs, "test")
     got = sorted((r.source_file, "" if pd.isna(r.metric) else r.metric, r.check)
                  for r in frames.rejections.itertuples())
     want = sorted((f"{n}.txt", r["metric"] or "", r["check"]) for n in CASES for r in _load(n)[0]["rejections"])

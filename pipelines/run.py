@@ -1,0 +1,177 @@
+"""One run, as plain functions: what the Prefect flow (flows.py) wraps, and what tests call.
+
+    summary = run(raw, db)                          # everything, in this process
+    with session(db, raw, load_id) as held:         # or step by step, as the flow does:
+        p = plan(raw, db, load_id, held)            # inventory, duplicates, what to reuse
+        summary = execute(p, Steps(parse=...))      # parse, check, stage, resolve, load
+
+A session holds the warehouse's writer lock (pipelines/lock.py) from before the inventory
+until the load commits, records the run as `running` and, when anything fails, as `failed`.
+`execute` streams: parsed batches are checked and staged as they come (pipelines/staging.py),
+so memory stays flat however many files there are; the checks across documents and the load
+then read the staged parquet in DuckDB.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import checks, intake, load, resolve, staging
+from .extract import ParsedDocument
+from .load import LoadStats
+from .lock import RunLock, run_lock
+from .staging import Staging
+
+BATCH_SIZE = 500  # files per parse batch: small enough to spread over the workers evenly
+# Documents per check batch: pandera's cost per validation is fixed (tens of ms), so checks run
+# over a few parse batches at once; still one bounded batch, not the run.
+CHECK_BATCH_SIZE = 1000
+
+Parse = Callable[[list[str]], Iterable[intake.ParsedBatch]]
+
+
+@dataclass
+class RunSummary:
+    stats: LoadStats
+    rejected_files: list[tuple[str, str, str]] = field(default_factory=list)  # file, check, reason
+    rejections_by_check: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do with each file of the raw folder."""
+
+    raw: Path
+    db: Path
+    load_id: str
+    unchanged: bool  # the warehouse holds exactly these files' content, parsed by this extractor
+    unreadable: list[ParsedDocument]  # rejected already at the inventory (cannot be read)
+    fresh: list[str]  # to parse
+    known: list[ParsedDocument]  # content the warehouse holds, parsed by this extractor: reused
+    copies: dict[str, str]  # a byte-identical copy -> the file loaded in its place
+
+
+def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
+    """Take the inventory of `raw` (names, hashes) and decide, against the warehouse, what to
+    parse, what to reuse and which files are copies. Needs the writer lock: what the warehouse
+    holds must not change until the run ends."""
+    held.check(db)
+    found = intake.inventory(raw, intake.discover(raw))
+    if load.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
+        return Plan(raw, db, load_id, True, [], [], [], {})
+    stored = load.stored_content(db)
+    primary = checks.primaries(((d.source_file, d.sha256) for d in found),
+                               {sha: name for sha, (name, _) in stored.items()})
+    firsts = [d for d in found if primary[d.source_file] == d.source_file]
+    reusable = {sha for sha, (_, same_parser) in stored.items() if same_parser}
+    return Plan(
+        raw, db, load_id, False,
+        unreadable=[d for d in firsts if d.rejected],
+        fresh=[d.source_file for d in firsts if not d.rejected and d.sha256 not in reusable],
+        known=[d for d in firsts if not d.rejected and d.sha256 in reusable],
+        copies={name: first for name, first in primary.items() if name != first},
+    )
+
+
+def parse_here(raw: Path, batch_size: int = BATCH_SIZE) -> Parse:
+    """Parse in this process, batch by batch (the flow parses on a pool of workers instead)."""
+    return lambda files: (intake.parse_files(raw, chunk) for chunk in intake.batches(files, batch_size))
+
+
+def check_into(stage: Staging, documents: list[ParsedDocument], load_id: str) -> None:
+    """The checks of one batch, staged."""
+    stage.append(checks.check_batch(documents, load_id))
+
+
+def resolve_staged(stage: Staging, copies: dict[str, str], load_id: str) -> None:
+    """The copies' documents, and the checks across everything staged (the facts)."""
+    stage.add_duplicates(copies, load_id)
+    resolve.resolve(stage, load_id)
+
+
+@dataclass
+class Steps:
+    """The steps `execute` runs. The flow gives Prefect tasks in their place, which call the
+    same functions; `parse` is where parsing runs (here, or on workers)."""
+
+    parse: Parse
+    check: Callable[[Staging, list[ParsedDocument], str], None] = check_into
+    resolve: Callable[[Staging, dict[str, str], str], None] = resolve_staged
+    load: Callable[[Path, Path, str, int, dict[str, float]], LoadStats] = load.load
+
+
+def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[list[ParsedDocument]]:
+    """The run's documents, a batch at a time: the unreadable files, the parsed ones, and the
+    reused ones (read back from the warehouse)."""
+    yield p.unreadable
+    for batch in parse(p.fresh):
+        timings["decode"] += batch.timings["decode"]
+        timings["extract"] += batch.timings["extract"]
+        yield batch.documents
+    for chunk in intake.batches(p.known, BATCH_SIZE):
+        clock = time.perf_counter()
+        yield load.stored_documents(p.db, chunk)
+        timings["validate"] += time.perf_counter() - clock
+
+
+def validate(stage: Staging, groups: Iterable[list[ParsedDocument]], copies: dict[str, str], load_id: str,
+             steps: Steps | None = None, timings: dict[str, float] | None = None) -> None:
+    """Check every batch into the staging folder, then the checks across documents: the whole
+    validation of a run, which the staging folder then holds for the load (or a test)."""
+    check = steps.check if steps else check_into
+    resolve_all = steps.resolve if steps else resolve_staged
+    timings = timings if timings is not None else {"validate": 0.0}
+    for group in intake.regroup(groups, CHECK_BATCH_SIZE):
+        clock = time.perf_counter()
+        check(stage, group, load_id)
+        timings["validate"] += time.perf_counter() - clock
+    clock = time.perf_counter()
+    resolve_all(stage, copies, load_id)
+    timings["validate"] += time.perf_counter() - clock
+
+
+def execute(p: Plan, steps: Steps) -> RunSummary:
+    """Parse, check, stage, resolve and load what the plan says; or, when nothing changed,
+    only record the run."""
+    if p.unchanged:
+        return RunSummary(stats=load.record_unchanged_run(p.db, p.load_id),
+                          rejected_files=load.rejected_files(p.db),
+                          rejections_by_check=load.rejections_by_check(p.db))
+    timings = {"decode": 0.0, "extract": 0.0, "validate": 0.0}
+    with staging.staging_for(p.db, p.load_id) as stage:
+        validate(stage, documents(p, steps.parse, timings), p.copies, p.load_id, steps, timings)
+        rejected, by_check = stage.rejected_files(), stage.rejections_by_check()
+        stats = steps.load(p.db, stage.folder, p.load_id, len(p.fresh), timings)
+    return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check)
+
+
+def open_run(db: Path, raw: Path, load_id: str) -> None:
+    """Record the run as `running` and clear what a killed run left behind."""
+    load.begin_run(db, str(raw), load_id, datetime.now(timezone.utc))
+    staging.remove_stale(db)
+
+
+@contextmanager
+def session(db: Path, raw: Path, load_id: str, wait: float = 0.0,
+            begin: Callable[[Path, Path, str], None] = open_run) -> Iterator[RunLock]:
+    """Hold the writer lock for one run: recorded as `running` at the start (by `begin`), and as
+    `failed` if anything in it raises. Yields the lock, which `plan` asks for."""
+    with run_lock(db, wait=wait) as held:
+        begin(db, raw, load_id)
+        try:
+            yield held
+        except BaseException as exc:
+            load.fail_run(db, load_id, f"{type(exc).__name__}: {exc}")
+            raise
+
+
+def run(raw: Path, db: Path, wait: float = 0.0) -> RunSummary:
+    """One whole run in this process: what `ncmec run` does, without Prefect."""
+    load_id = load.new_load_id()
+    with session(Path(db), Path(raw), load_id, wait) as held:
+        return execute(plan(Path(raw), Path(db), load_id, held), Steps(parse=parse_here(Path(raw))))
