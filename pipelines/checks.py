@@ -15,17 +15,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import catalog, schemas
+from . import catalog, schemas, tables
 from .breakdown import ROWS as BREAKDOWN_PARTS
 from .breakdown import TOTAL as BREAKDOWN_TOTAL
 from .extract import PARSER, Observation, ParsedDocument
 
-OBS_COLUMNS = ["source_file", *Observation.__dataclass_fields__, "accepted", "load_id"]
+OBS_COLUMNS = tables.OBSERVATIONS.names
 # Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select
 # columns instead of rows.
-OBS_DTYPES = {"year": "int64", "value": "float64", "char_start": "int64", "char_end": "int64", "accepted": "bool"}
-REJECTION_COLUMNS = list(schemas.Rejections.to_schema().columns)
-DOCUMENT_COLUMNS = list(schemas.Documents.to_schema().columns)
+OBS_DTYPES = {c.name: c.dtype() for c in tables.OBSERVATIONS.columns if c.type != "varchar"}
+REJECTION_COLUMNS = tables.REJECTIONS.names
+DOCUMENT_COLUMNS = tables.DOCUMENTS.names
 
 
 @dataclass

@@ -1,20 +1,13 @@
-"""The data dictionary of an export: markdown made from the metric catalog and the table definitions.
-
-Column descriptions come from `tables.sql` (its comments) and, where a comment is missing or too
-terse for a reader of the parquet alone, from `COLUMN_NOTES` below. tests/test_export.py fails
-when an exported column has no description or a catalog metric is missing, so a column added to
-`tables.sql` needs a comment or a note here.
-"""
+"""The data dictionary of an export: markdown made from the metric catalog and the table
+declarations (pipelines/tables.py), whose every column has a description for a reader of the
+parquet alone."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
-from . import catalog
+from . import catalog, tables
 
 # What every user of these numbers must know before comparing or adding them up.
 CAVEATS = (
@@ -39,43 +32,6 @@ CAVEATS = (
     "failed are in `observations` with `accepted = false`, and why is in `rejections`.",
 )
 
-# Descriptions for a reader who has only the parquet; a `(table, column)` key wins over a column name.
-COLUMN_NOTES: dict[str | tuple[str, str], str] = {
-    "geo": "USPS code of the place (`WI`, `DC`, `PR`); `US` for national figures",
-    "year": "the sheet's year (hive partition: the folder name `year=YYYY`, read back as a column)",
-    "metric": "metric name from the catalog (see Metrics below)",
-    "value": "the figure; \"36.2 million\" is stored as 36200000",
-    "qualifier": "`exact`, `approximate` (rounded), `at_least` (\"more than\") or `at_most` (\"nearly\")",
-    "unit": "the metric's unit (see Metrics below)",
-    "source_file": "the input sheet, as a path relative to the raw folder",
-    "evidence": "the sentence or table row the value comes from, verbatim",
-    "char_start": "offset in the decoded text of the sheet where the evidence starts",
-    "char_end": "offset in the decoded text of the sheet where the evidence ends",
-    "accepted": "false when a check rejected the value (see rejections)",
-    "load_id": "the run that last changed the row (see `ncmec status`)",
-    ("facts", "source_file"): "the first (by name) of the sheets that give this value; join "
-                              "`observations` on (source_file, geo, year, metric) for the evidence",
-    ("facts", "n_sources"): "how many distinct sheets give this value",
-    ("observations", "year"): "the year the sentence states (the sheet's year, unless a `year_matches_sheet` "
-                              "rejection says otherwise); hive partition, read back as a column",
-    ("rejections", "geo"): "the place of the rejected value; null when the whole file is rejected "
-                           "and its place is unknown",
-    ("rejections", "year"): "the year of the rejected value; null when the whole file is rejected "
-                            "and its year is unknown",
-    ("rejections", "metric"): "the rejected metric; null when the whole file is rejected",
-    ("rejections", "check"): "the check that failed (a name; see the README's Checks)",
-    ("rejections", "reason"): "why, in a sentence",
-    ("rejections", "evidence"): "the sentence or table row of the rejected value; null for a whole file",
-    ("metrics", "scope"): "`state` (each sheet, for its own state) or `national` (`geo = 'US'`)",
-    ("metrics", "program"): "the NCMEC program the figure belongs to",
-    ("metrics", "description"): "what the figure counts",
-    ("metrics", "example"): "a sentence or table row of a real sheet that states it",
-    ("geos", "name"): "the place's name",
-    ("geos", "kind"): "`state`, `district`, `territory` or `nation`",
-    ("geos", "fips"): "FIPS state code; null for the nation",
-}
-
-
 @dataclass(frozen=True)
 class Dataset:
     """One exported dataset: a parquet file, or a folder of hive partitions."""
@@ -90,26 +46,9 @@ class Dataset:
     partition: str | None = None
 
 
-@cache
-def table_definitions() -> dict[str, dict[str, tuple[str, str]]]:
-    """{table: {column: (sql type, comment)}} from `tables.sql`."""
-    ddl = resources.files(__package__).joinpath("tables.sql").read_text("utf-8")
-    tables: dict[str, dict[str, tuple[str, str]]] = {}
-    for table, body in re.findall(r"create table if not exists (\w+) \((.*?)\n\);", ddl, re.S):
-        columns = {}
-        for line in body.splitlines():
-            m = re.match(r'\s*"?(\w+)"?\s+(\w+)[^-]*(?:--\s*(.*))?$', line)
-            if m:
-                columns[m.group(1)] = (m.group(2), (m.group(3) or "").strip())
-        tables[table] = columns
-    return tables
-
-
 def describe(table: str, column: str) -> str:
-    note = COLUMN_NOTES.get((table, column)) or COLUMN_NOTES.get(column)
-    if note:
-        return note
-    return table_definitions().get(table, {}).get(column, ("", ""))[1]
+    """A column's description, from its declaration (pipelines/tables.py)."""
+    return tables.TABLES[table].column(column).description
 
 
 def markdown_cell(text: object) -> str:
@@ -123,7 +62,7 @@ def render(datasets: Sequence[Dataset], load_id: str | None, exported_at: str) -
         "",
         f"Exported {exported_at} from the warehouse as of load `{load_id or 'none'}`. "
         "Generated from the metric catalog (`pipelines/catalog.toml`) and the table definitions "
-        "(`pipelines/tables.sql`); `manifest.json` beside this file lists the same files and counts.",
+        "(`pipelines/tables.py`); `manifest.json` beside this file lists the same files and counts.",
         "",
         "## Caveats",
         "",

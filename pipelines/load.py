@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from . import catalog, faults, lock, schemas, staging
+from . import catalog, faults, lock, migrate, schemas, staging
 from .extract import PARSER, Observation, ParsedDocument
 
 # Tables a run replaces, in this order, and the columns that identify a row's content.
@@ -87,25 +89,22 @@ def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None 
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables, and add columns that newer versions added to existing ones."""
-    ddl = staging.table_ddl()
-    con.execute(ddl)
-    for table, body in re.findall(r"create table if not exists (\w+) \((.*?)\n\);", ddl, re.S):
-        have = set(_columns(con, table))
-        for line in body.splitlines():
-            m = re.match(r'\s*("?\w+"?)\s+(\w+)', line)
-            if m and m.group(1).strip('"') not in have:
-                con.execute(f"alter table {table} add column {m.group(1)} {m.group(2)}")
+    """The declared tables: created, or migrated from an earlier release (pipelines/migrate.py)."""
+    try:
+        migrate.migrate(con)
+    except migrate.SchemaError as exc:
+        raise WarehouseError(str(exc)) from None
 
 
-def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime) -> None:
+def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime, flow_run_id: str | None = None) -> None:
     """Record the run as `running` at once, so a run that never finishes is visible as such."""
     con = connect(db_path)
     try:
         _ensure_tables(con)
         con.execute(
-            "insert into load_runs (load_id, started_at, status, raw_dir) values (?, ?, 'running', ?)",
-            [load_id, started_at, raw_dir],
+            "insert into load_runs (load_id, started_at, status, raw_dir, flow_run_id) "
+            "values (?, ?, 'running', ?, ?)",
+            [load_id, started_at, raw_dir, flow_run_id],
         )
     finally:
         con.close()
@@ -239,21 +238,30 @@ def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
     }
 
 
-# SQL view files: `warehouse/*.sql` beside the package (DESIGN.md), applied in name order by
-# every load, inside its transaction, so views always match the tables they read.
-VIEWS_DIR = Path(__file__).resolve().parents[1] / "warehouse"
+# The views a warehouse must have (DESIGN.md, README): a load that ends without one of them fails.
+VIEWS = ("state_year_wide", "missing_breakdown", "state_share_of_national", "year_over_year")
 
 
-def view_files(views_dir: Path = VIEWS_DIR) -> list[Path]:
-    return sorted(views_dir.glob("*.sql")) if views_dir.is_dir() else []
+def view_files() -> list[Traversable]:
+    """The SQL view files, `warehouse/*.sql`, installed as the package `pipelines.views`: in name
+    order, so that a view can read the views before it."""
+    return sorted((f for f in resources.files("pipelines.views").iterdir() if f.name.endswith(".sql")),
+                  key=lambda f: f.name)
 
 
-def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
-    for path in view_files(views_dir):
+def apply_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Every view, created anew inside the load's transaction, so views always match the tables
+    they read; a view that fails, or one missing from the install, fails the load."""
+    for view in view_files():
         try:
-            con.execute(path.read_text("utf-8"))
+            con.execute(view.read_text("utf-8"))
         except duckdb.Error as exc:
-            raise WarehouseError(f"view file {path.name} failed: {str(exc).splitlines()[0]}") from None
+            raise WarehouseError(f"view file {view.name} failed: {str(exc).splitlines()[0]}") from None
+    made = {name for (name,) in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+    missing = [v for v in VIEWS if v not in made]
+    if missing:
+        raise WarehouseError(f"the installed package has no view file for {', '.join(missing)} "
+                             "(warehouse/*.sql ships as pipelines.views: reinstall the package)")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

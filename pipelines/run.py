@@ -150,9 +150,10 @@ def execute(p: Plan, steps: Steps) -> RunSummary:
     return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check)
 
 
-def open_run(db: Path, raw: Path, load_id: str) -> None:
-    """Record the run as `running` and clear what a killed run left behind."""
-    load.begin_run(db, str(raw), load_id, datetime.now(timezone.utc))
+def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None) -> None:
+    """Record the run as `running` (and the Prefect flow run it is, if any), and clear what a
+    killed run left behind."""
+    load.begin_run(db, str(raw), load_id, datetime.now(timezone.utc), flow_run_id)
     staging.remove_stale(db)
 
 

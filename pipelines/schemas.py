@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
-from . import catalog
+from . import catalog, tables
 
 FIRST_YEAR = 1984  # NCMEC was founded in 1984: no sheet speaks of an earlier year.
 
@@ -23,29 +23,16 @@ def _latest_year() -> int:
     return date.today().year + 1
 
 
-class _Strict:
-    strict = True
-    coerce = True
+# One model per table, made from its declaration (pipelines/tables.py); the named checks below
+# are what makes a value acceptable beyond its type.
+Observations = tables.model("observations")
+Documents = tables.model("documents")
+Rejections = tables.model("rejections")
+Metrics = tables.model("metrics")
+Geos = tables.model("geos")
 
 
-class Observations(pa.DataFrameModel):
-    source_file: Series[str]
-    geo: Series[str]
-    year: Series[int]
-    metric: Series[str]
-    value: Series[float]
-    qualifier: Series[str] = pa.Field(isin=catalog.QUALIFIERS)
-    unit: Series[str]
-    evidence: Series[str] = pa.Field(str_length={"min_value": 1})
-    char_start: Series[int] = pa.Field(ge=0)
-    char_end: Series[int] = pa.Field(ge=1)
-    accepted: Series[bool]
-    load_id: Series[str]
-
-    Config = _Strict
-
-
-class ObservationChecks(Observations):
+class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
     """The field checks an observation must pass to be accepted (and so reach `facts`)."""
 
     @pa.check("geo", name="geo_known")
@@ -81,89 +68,10 @@ class ObservationChecks(Observations):
         return (df["unit"] != "percent") | df["value"].between(0, 100)
 
 
-class Facts(pa.DataFrameModel):
-    geo: Series[str]
-    year: Series[int]
-    metric: Series[str]
-    value: Series[float] = pa.Field(ge=0)
-    qualifier: Series[str] = pa.Field(isin=catalog.QUALIFIERS)
-    unit: Series[str]
-    source_file: Series[str]
-    n_sources: Series[int] = pa.Field(ge=1)
-    load_id: Series[str]
-
-    Config = _Strict
-
+class Facts(tables.model("facts")):  # type: ignore[misc]
     @pa.dataframe_check(name="one_fact_per_key")
     def one_fact_per_key(cls, df: pd.DataFrame) -> Series[bool]:
         return ~df.duplicated(["geo", "year", "metric"], keep=False)
-
-
-class Documents(pa.DataFrameModel):
-    source_file: Series[str] = pa.Field(unique=True)
-    sha256: Series[str] = pa.Field(str_length={"min_value": 64, "max_value": 64})
-    n_bytes: Series[int] = pa.Field(ge=0)
-    encoding: Series[str] = pa.Field(nullable=True)
-    geo: Series[str] = pa.Field(nullable=True)
-    year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
-    status: Series[str] = pa.Field(isin=["loaded", "duplicate", "rejected", "removed"])
-    rejected_check: Series[str] = pa.Field(nullable=True)
-    reason: Series[str] = pa.Field(nullable=True)
-    n_observations: Series[int] = pa.Field(ge=0)
-    text: Series[str] = pa.Field(nullable=True)
-    parser: Series[str] = pa.Field(nullable=True)
-    load_id: Series[str]
-
-    Config = _Strict
-
-
-class Rejections(pa.DataFrameModel):
-    source_file: Series[str]
-    geo: Series[str] = pa.Field(nullable=True)
-    year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
-    metric: Series[str] = pa.Field(nullable=True)
-    check: Series[str]
-    reason: Series[str] = pa.Field(str_length={"min_value": 1})
-    evidence: Series[str] = pa.Field(nullable=True)
-    load_id: Series[str]
-
-    Config = _Strict
-
-
-class Metrics(pa.DataFrameModel):
-    metric: Series[str]
-    scope: Series[str] = pa.Field(isin=catalog.SCOPES)
-    program: Series[str]
-    unit: Series[str]
-    description: Series[str]
-    example: Series[str]
-    load_id: Series[str]
-
-    Config = _Strict
-
-
-class Geos(pa.DataFrameModel):
-    geo: Series[str] = pa.Field(unique=True, str_length={"min_value": 2, "max_value": 2})
-    name: Series[str]
-    kind: Series[str] = pa.Field(isin=["state", "district", "territory", "nation"])
-    fips: Series[str] = pa.Field(nullable=True)
-    load_id: Series[str]
-
-    Config = _Strict
-
-
-class FactChanges(pa.DataFrameModel):
-    geo: Series[str]
-    year: Series[int]
-    metric: Series[str]
-    change: Series[str] = pa.Field(isin=["added", "changed", "removed"])
-    old_value: Series[float] = pa.Field(nullable=True)
-    new_value: Series[float] = pa.Field(nullable=True)
-    old_qualifier: Series[str] = pa.Field(nullable=True)
-    new_qualifier: Series[str] = pa.Field(nullable=True)
-    load_id: Series[str]
-
-    Config = _Strict
 
 
 # What each named check means, said of the failing observation `r` (a row as a dict).

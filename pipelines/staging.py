@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -25,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import tables
 from .checks import Frames
 
 # DuckDB keeps pages it reads or builds up to this limit, and spills to disk beyond it: a run's
@@ -38,23 +38,14 @@ REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents
 BY_CHECK_SQL = 'select "check", count(*) from rejections group by 1 order by 1'
 
 
-def table_ddl() -> str:
-    """The warehouse's tables (`tables.sql`)."""
-    return resources.files(__package__).joinpath("tables.sql").read_text("utf-8")
-
-
 @cache
 def arrow_schemas() -> dict[str, pa.Schema]:
-    """The warehouse's column types as Arrow schemas, so every staged file has the same ones
-    (a batch whose column is all null would otherwise have no type at all)."""
-    con = duckdb.connect()
-    try:
-        con.execute(table_ddl())
-        con.execute("alter table observations add column obs_id bigint")  # see Staging.append
-        con.execute("create table rejected_ids (obs_id bigint)")
-        return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in TABLES}
-    finally:
-        con.close()
+    """The warehouse's column types as Arrow schemas (pipelines/tables.py), so every staged file
+    has the same ones (a batch whose column is all null would otherwise have no type at all).
+    Staged observations carry `obs_id` too (see Staging.append)."""
+    obs_id = (pa.field("obs_id", pa.int64()),)
+    schemas = {t: tables.TABLES[t].arrow_schema(obs_id if t == "observations" else ()) for t in TABLES[:-1]}
+    return {**schemas, "rejected_ids": pa.schema(obs_id)}
 
 
 def configure(con: duckdb.DuckDBPyConnection, spill_dir: Path | None = None) -> None:

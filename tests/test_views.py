@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query
+from conftest import REPO, query
 from pipelines import catalog
-from pipelines.load import VIEWS_DIR
+from pipelines.load import VIEWS, view_files
 
-VIEWS = ("state_year_wide", "missing_breakdown", "state_share_of_national", "year_over_year")
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +37,40 @@ def rows(db: Path, sql: str, params=()) -> list[dict]:
 
 
 def test_every_view_file_is_lowercase_sql_ending_in_a_final_cte():
-    files = sorted(VIEWS_DIR.glob("*.sql"))
-    assert set(VIEWS) <= {re.sub(r"^\d+_", "", f.stem) for f in files}
-    for f in files:
+    files = view_files()
+    stems = [f.name.removesuffix(".sql") for f in files]
+    assert set(VIEWS) <= {re.sub(r"^\d+_", "", stem) for stem in stems}
+    for f, stem in zip(files, stems):
         sql = re.sub(r"--.*", "", f.read_text("utf-8"))  # comments may be prose
         code = re.sub(r"'[^']*'", "''", sql)  # and string literals ('US') keep their case
         assert code == code.lower(), f.name
-        assert f"create or replace view {re.sub(r'^[0-9]+_', '', f.stem)} as" in code
+        assert f"create or replace view {re.sub(r'^[0-9]+_', '', stem)} as" in code
         assert re.search(r"final as \(.*\)\s*select \* from final", code, re.S), f.name
+
+
+def test_the_views_and_migrations_ship_with_the_package(tmp_path):
+    """A non-editable install (Dask workers, a server) creates the same views: the wheel carries
+    warehouse/*.sql as pipelines/views, and the migrations."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"pipelines/views/{p.name}" for p in (REPO / "warehouse").glob("*.sql")} <= names
+    assert {f"pipelines/migrations/{p.name}" for p in (REPO / "pipelines" / "migrations").glob("*.sql")} <= names
+    assert {"flows.py", "pipelines/catalog.toml"} <= names
+
+
+def test_a_missing_view_fails_the_load(db_path, raw_dir, monkeypatch):
+    from pipelines import load, run
+
+    files = load.view_files()
+    monkeypatch.setattr(load, "view_files", lambda: [f for f in files if "breakdown" not in f.name])
+    with pytest.raises(load.WarehouseError, match="no view file for missing_breakdown"):
+        run.run(raw_dir, db_path)
 
 
 def test_every_run_creates_the_views(db):

@@ -1,9 +1,10 @@
 -- missing_breakdown: the missing-children table of each loaded sheet. One row per sheet (source_file)
 -- and state: the total the sheet states (missing_child_cases), its three rows, their sum, and
 -- whether they agree. Read from observations, not facts, so a sheet whose rows do not add up is
--- still shown (agrees = false; its values were rejected by the breakdown_sums check, accepted =
--- false). The rows a sheet lists must add up to its total (a row it leaves out had no cases, but
--- is absent, never 0); agrees is null when it cannot be told: no total, or no row.
+-- still shown (accepted = false). `agrees` is the verdict of the checks (pipelines/checks.py, the
+-- one place the rule lives), read from rejections: false when breakdown_sums or
+-- breakdown_row_within_total rejected the sheet's rows, null when it cannot be told (no total, no
+-- row, or a row that could not be read), else true. A row a sheet leaves out is absent, never 0.
 
 create or replace view missing_breakdown as
 
@@ -13,6 +14,17 @@ with breakdown_rows as (
     where geo <> 'US'
       and metric in ('missing_child_cases', 'missing_from_social_services',
                      'missing_other', 'missing_reported_by_hhs_orr')
+),
+
+verdicts as (
+    select
+        source_file,
+        bool_or("check" in ('breakdown_sums', 'breakdown_row_within_total')) as disagrees,
+        bool_or("check" in ('breakdown_unreadable', 'footnote_ambiguous', 'value_unreadable')
+                and metric in ('missing_from_social_services', 'missing_other', 'missing_reported_by_hhs_orr'))
+            as unread
+    from rejections
+    group by source_file
 ),
 
 per_sheet as (
@@ -32,12 +44,15 @@ per_sheet as (
 
 summed as (
     select
-        *,
-        case when parts_stated > 0
-             then coalesce(missing_from_social_services, 0) + coalesce(missing_other, 0)
-                  + coalesce(missing_reported_by_hhs_orr, 0)
-        end as parts_sum
-    from per_sheet
+        p.*,
+        case when p.parts_stated > 0
+             then coalesce(p.missing_from_social_services, 0) + coalesce(p.missing_other, 0)
+                  + coalesce(p.missing_reported_by_hhs_orr, 0)
+        end as parts_sum,
+        coalesce(v.disagrees, false) as disagrees,
+        coalesce(v.unread, false) as unread
+    from per_sheet p
+    left join verdicts v on v.source_file = p.source_file
 ),
 
 final as (
@@ -51,8 +66,9 @@ final as (
         parts_sum,
         parts_stated,
         case
-            when total is null or parts_sum is null then null
-            else parts_sum = total
+            when disagrees then false
+            when total is null or parts_sum is null or unread then null
+            else true
         end as agrees,
         accepted,
         source_file

@@ -1,0 +1,102 @@
+"""Warehouses made by earlier releases are migrated to the tables this release declares, by
+numbered migrations that can add, rename and retype columns; a warehouse that does not match
+its declaration is refused with a reason."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import RAW, SEEDS, query, seed_raw
+from pipelines import load, migrate, run, tables
+
+RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "warehouse-0.1.0"  # EXPORT DATABASE of its run on the seeds
+
+
+def _import(folder: Path, db: Path) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute((folder / "schema.sql").read_text())
+        for line in (folder / "load.sql").read_text().splitlines():
+            if line.strip():
+                con.execute(line.replace("FROM '", f"FROM '{folder}/"))
+    finally:
+        con.close()
+
+
+def _declared(db: Path) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        migrate.check(con)
+    finally:
+        con.close()
+
+
+def test_a_warehouse_made_by_release_0_1_0_is_migrated_and_keeps_its_rows(tmp_path):
+    db = tmp_path / "ncmec.duckdb"
+    _import(RELEASE_0_1_0, db)
+    before = query(db, "select geo, year, metric, value, load_id from facts order by all")
+    assert len(before) == 31 and "flow_run_id" not in {c for (c,) in query(db, "select column_name from "
+                                                                          "duckdb_columns() where table_name = 'load_runs'")}
+    summary = run.run(seed_raw(tmp_path / "raw"), db)  # the same sheets, parsed by this release
+    _declared(db)
+    assert query(db, "select version, name from schema_migrations") == [(1, "load_runs_flow_run_id")]
+    # Unchanged values keep the load_id of the run that wrote them in 0.1.0: nothing changed.
+    assert query(db, "select geo, year, metric, value, load_id from facts order by all") == before
+    assert summary.stats.facts_added == summary.stats.facts_changed == 0
+    assert query(db, "select count(*), count(flow_run_id) from load_runs") == [(2, 0)]
+
+
+def test_a_new_warehouse_is_the_declared_tables_with_every_migration_done(tmp_path):
+    db = tmp_path / "new.duckdb"
+    run.run(seed_raw(tmp_path / "raw"), db)
+    _declared(db)
+    assert [v for (v,) in query(db, "select version from schema_migrations")] == \
+        [v for v, _, _ in migrate.migrations()]
+    # Each column's description is in the catalog too, for SQL users.
+    comment = query(db, "select comment from duckdb_columns() where table_name = 'facts' and column_name = 'n_sources'")
+    assert comment == [(tables.FACTS.column("n_sources").description,)]
+
+
+def test_migrations_rename_and_retype_columns(tmp_path):
+    """An earlier release that called the FIPS code `fips_code` and kept `n_sources` as text: two
+    numbered migrations bring it to the declared tables, rows and all."""
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    migrate.migrate(con)
+    con.execute("insert into geos values ('WI', 'Wisconsin', 'state', '55', 'L0')")
+    con.execute("insert into facts values ('WI', 2023, 'team_adam_cases_assisted', 1, 'exact', 'cases', 'wi.txt', 2, 'L0')")
+    con.execute("alter table geos rename column fips to fips_code")
+    con.execute("alter table facts alter column n_sources type varchar")
+    con.execute("delete from schema_migrations where version > 1")
+    folder = tmp_path / "migrations"
+    shutil.copytree(Path(migrate.__file__).parent / "migrations", folder)
+    (folder / "002_geos_fips.sql").write_text("alter table geos rename column fips_code to fips;")
+    (folder / "003_facts_n_sources_integer.sql").write_text("alter table facts alter column n_sources type integer;")
+    with pytest.raises(migrate.SchemaError, match=r"table facts is .*n_sources varchar.*declares .*n_sources integer"):
+        migrate.check(con)
+    assert migrate.migrate(con, folder) == ["002_geos_fips", "003_facts_n_sources_integer"]
+    migrate.check(con)
+    assert con.execute("select fips from geos").fetchall() == [("55",)]
+    assert con.execute("select n_sources + 1 from facts").fetchall() == [(3,)]
+    con.close()
+
+
+def test_a_warehouse_that_does_not_match_is_refused_with_a_reason(tmp_path):
+    db = tmp_path / "odd.duckdb"
+    con = duckdb.connect(str(db))
+    migrate.migrate(con)
+    con.execute("alter table rejections drop column evidence")
+    con.close()
+    with pytest.raises(load.WarehouseError, match="table rejections is .* a migration is missing"):
+        load.begin_run(db, "raw", "L1", __import__("datetime").datetime.now())
+
+
+def test_the_previous_release_fixture_is_the_0_1_0_schema():
+    """The fixture is what release 0.1.0 wrote: its load_runs has no flow_run_id, and its views."""
+    schema = (RELEASE_0_1_0 / "schema.sql").read_text()
+    assert "flow_run_id" not in schema and "CREATE VIEW missing_breakdown" in schema
+    assert set(SEEDS) <= {p.name for p in RAW.iterdir()}
