@@ -91,8 +91,8 @@ def parse_batch(raw: str, files: list[str]) -> intake.ParsedBatch:
 
 
 @task(name="open-run", **RETRYING)
-def open_run(db: Path, raw: Path, load_id: str) -> None:
-    run.open_run(db, raw, load_id)
+def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str) -> None:
+    run.open_run(db, raw, load_id, flow_run_id)
 
 
 @task(name="inventory", **RETRYING)
@@ -213,7 +213,9 @@ def warehouse_flow(
 
     raw_dir, db_path, load_id = Path(raw), Path(db), load.new_load_id()
     parse = _on_workers(raw, batch_size, workers or os.cpu_count() or 1, task_runner, dask_address)
-    with run.session(db_path, raw_dir, load_id, wait, begin=open_run) as held:
+    flow_run_id = str(get_run_context().flow_run.id)
+    begin = lambda d, r, i: open_run(d, r, i, flow_run_id)  # noqa: E731
+    with run.session(db_path, raw_dir, load_id, wait, begin=begin) as held:
         p = make_plan(raw_dir, db_path, load_id, held)
         if p.unchanged:
             get_run_logger().info("inputs unchanged since the last run: nothing to parse or load")
