@@ -86,8 +86,8 @@ RETRYING = dict(cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETR
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
-def parse_batch(raw: str, files: list[str]) -> intake.ParsedBatch:
-    return intake.parse_files(Path(raw), files)
+def parse_batch(raw: str, files: dict[str, str]) -> intake.ParsedBatch:
+    return intake.parse_files(Path(raw), list(files), files)
 
 
 @task(name="open-run", **RETRYING)
@@ -163,8 +163,8 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
     than one batch, or on Dask when asked, yielded as they are done with a few in flight, so
     memory does not grow with the run."""
 
-    def parse(files: list[str]) -> Iterator[intake.ParsedBatch]:
-        chunks = list(intake.batches(files, batch_size))
+    def parse(files: dict[str, str]) -> Iterator[intake.ParsedBatch]:
+        chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), batch_size)]
         if task_runner != "dask" and (workers <= 1 or len(chunks) <= 1):
             for i, chunk in enumerate(chunks):
                 yield _progress(parse_batch(raw, chunk), i, chunks)
@@ -186,7 +186,7 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
     return parse
 
 
-def _progress(batch: intake.ParsedBatch, index: int, chunks: list[list[str]]) -> intake.ParsedBatch:
+def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]]) -> intake.ParsedBatch:
     """A log line per parsed batch of a long run (in the terminal and in Prefect's UI)."""
     if len(chunks) > 1:
         done, total = sum(len(c) for c in chunks[: index + 1]), sum(len(c) for c in chunks)

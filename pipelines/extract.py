@@ -300,12 +300,14 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     return doc
 
 
-def parse_bytes(data: bytes, source_file: str, timings: dict[str, float] | None = None) -> ParsedDocument:
+def parse_bytes(data: bytes, source_file: str, timings: dict[str, float] | None = None,
+                digest: str | None = None) -> ParsedDocument:
     """Decode and extract one input; a bad input comes back rejected, never raises.
 
-    `timings`, when given, accumulates the seconds spent in "decode" and "extract".
+    `timings`, when given, accumulates the seconds spent in "decode" and "extract"; `digest` is
+    the bytes' sha256 when the caller has it already (a run's inventory).
     """
-    doc = ParsedDocument(source_file=source_file, sha256=sha256(data), n_bytes=len(data))
+    doc = ParsedDocument(source_file=source_file, sha256=digest or sha256(data), n_bytes=len(data))
     clock = time.perf_counter()
     try:
         decoded = decode(data)

@@ -73,8 +73,12 @@ def inventory(raw_dir: Path, files: list[str]) -> list[ParsedDocument]:
     return found
 
 
-def parse_files(raw_dir: Path, files: list[str]) -> ParsedBatch:
-    """Parse each file; a file that cannot even be read is a rejected document, not an error."""
+def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None = None) -> ParsedBatch:
+    """Parse each file; a file that cannot even be read is a rejected document, not an error.
+
+    `digests` are the files' sha256 from the inventory: a file is hashed once a run. (It is read
+    twice: the inventory must hash every file before the run knows which to parse, and holding
+    the bytes of 50,000 files between the two would cost more than reading them again.)"""
     parsed, timings = [], {"decode": 0.0, "extract": 0.0}
     for name in files:
         try:
@@ -82,7 +86,7 @@ def parse_files(raw_dir: Path, files: list[str]) -> ParsedBatch:
         except OSError as exc:
             parsed.append(_unreadable(name, exc))
             continue
-        parsed.append(parse_bytes(data, name, timings))
+        parsed.append(parse_bytes(data, name, timings, (digests or {}).get(name)))
         faults.pause_point("parse")
     return ParsedBatch(parsed, timings)
 

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from . import catalog, schemas
+from . import catalog, schemas, tables
 from .checks import fmt_number
-from .staging import Staging
+from .staging import Staging, sql_string
 
 CUMULATIVE = "cvip_children_identified_cumulative"
 SHOWN_FILES = 3  # a reason names this many files and counts the rest
@@ -85,8 +85,8 @@ def _reject(stage: Staging, rows: pd.DataFrame, check: pd.Series | str, reasons:
     stage.write("rejected_ids", rows[["obs_id"]], part)
 
 
-def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> pd.DataFrame:
-    """Count the votes; reject the losers and both sides of a tie; return the winners' facts."""
+def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """Count the votes; reject the losers and both sides of a tie; the winners are the facts."""
     con.execute(_VOTES)
     con.execute(_LOSERS)
     lost = con.execute("select * from losers order by source_file, obs_id").df()
@@ -108,32 +108,41 @@ def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> p
                 f"but {int(r.n_top)} sheet(s) give {fmt_number(r.value_top)} ({r.qualifier_top}): {files}.")
     check = lost["geo"].map(lambda g: "national_agrees" if g == catalog.NATION else "sources_agree")
     _reject(stage, lost, check, reasons, load_id, "majority")
-    return con.execute(
-        """select geo, year, metric, value, qualifier, unit, first_file as source_file, n as n_sources,
-                  ? as load_id from winners order by geo, year, metric""", [load_id]).df()
 
 
-def _cumulative_never_falls(stage: Staging, con: duckdb.DuckDBPyConnection, facts: pd.DataFrame,
-                            load_id: str) -> pd.DataFrame:
-    """A running total cannot fall: a year below an earlier year's total is rejected."""
-    series = facts[(facts["metric"] == CUMULATIVE) & (facts["geo"] == catalog.NATION)].sort_values("year")
-    drop, best = [], None
-    for i, row in series.iterrows():
-        if best is not None and row.value < best.value:
-            reason = (f"The cumulative CVIP total {fmt_number(row.value)} for {row.year} is below "
-                      f"{fmt_number(best.value)} for {best.year}; a running total cannot fall.")
-            hit = con.execute(
-                """select obs_id, source_file, geo, year, metric, evidence from observations
-                   where accepted and geo = ? and metric = ? and year = ? order by source_file, obs_id""",
-                [catalog.NATION, CUMULATIVE, int(row.year)]).df()
-            _reject(stage, hit, "cvip_cumulative_non_decreasing", [reason] * len(hit), load_id, f"cvip-{row.year}")
-            drop.append(i)
-        else:
-            best = row
-    return facts.drop(index=drop).reset_index(drop=True)
+
+# A running total cannot fall: a year's value below the largest of the years before it.
+_FALLS = f"""
+select year, value, before_value, before_year from (
+    select year, value,
+           max(value) over earlier as before_value, arg_max(year, value) over earlier as before_year
+    from winners where geo = '{catalog.NATION}' and metric = '{CUMULATIVE}'
+    window earlier as (order by year rows between unbounded preceding and 1 preceding))
+where value < before_value order by year
+"""
+
+
+def _cumulative_never_falls(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """A year whose cumulative CVIP total is below an earlier year's is rejected, and is no fact."""
+    for year, value, before_value, before_year in con.execute(_FALLS).fetchall():
+        reason = (f"The cumulative CVIP total {fmt_number(value)} for {year} is below "
+                  f"{fmt_number(before_value)} for {before_year}; a running total cannot fall.")
+        hit = con.execute(
+            """select obs_id, source_file, geo, year, metric, evidence from observations
+               where accepted and geo = ? and metric = ? and year = ? order by source_file, obs_id""",
+            [catalog.NATION, CUMULATIVE, year]).df()
+        _reject(stage, hit, "cvip_cumulative_non_decreasing", [reason] * len(hit), load_id, f"cvip-{year}")
+        con.execute("delete from winners where geo = ? and metric = ? and year = ?", [catalog.NATION, CUMULATIVE, year])
 
 
 def resolve(stage: Staging, load_id: str) -> None:
-    """Apply the checks across documents to everything staged, and stage the facts."""
-    facts = _cumulative_never_falls(stage, stage.con, _majority(stage, stage.con, load_id), load_id)
-    stage.write("facts", schemas.validate_table(schemas.Facts, facts), "resolved")
+    """Apply the checks across documents to everything staged, and stage the facts: DuckDB
+    writes them to the staging folder itself; pandera checks what it wrote (a bug is an error)."""
+    con = stage.con
+    _majority(stage, con, load_id)
+    _cumulative_never_falls(stage, con, load_id)
+    path = stage.folder / "facts-resolved.parquet"
+    source = {"source_file": "first_file", "n_sources": "n", "load_id": sql_string(load_id)}
+    columns = ", ".join(f"{source.get(c.name, c.name)}::{c.type} as {c.name}" for c in tables.FACTS.columns)
+    con.execute(f"copy (select {columns} from winners order by geo, year, metric) to {sql_string(path)} (format parquet)")
+    schemas.validate_table(schemas.Facts, pd.read_parquet(path))

@@ -32,7 +32,7 @@ BATCH_SIZE = 500  # files per parse batch: small enough to spread over the worke
 # over a few parse batches at once; still one bounded batch, not the run.
 CHECK_BATCH_SIZE = 1000
 
-Parse = Callable[[list[str]], Iterable[intake.ParsedBatch]]
+Parse = Callable[[dict[str, str]], Iterable[intake.ParsedBatch]]  # files (name -> sha256) to parsed batches
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Plan:
     load_id: str
     unchanged: bool  # the warehouse holds exactly these files' content, parsed by this extractor
     unreadable: list[ParsedDocument]  # rejected already at the inventory (cannot be read)
-    fresh: list[str]  # to parse
+    fresh: dict[str, str]  # to parse: file -> its sha256 (hashed once, by the inventory)
     known: list[ParsedDocument]  # content the warehouse holds, parsed by this extractor: reused
     copies: dict[str, str]  # a byte-identical copy -> the file loaded in its place
 
@@ -63,7 +63,7 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
     held.check(db)
     found = intake.inventory(raw, intake.discover(raw))
     if load.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
-        return Plan(raw, db, load_id, True, [], [], [], {})
+        return Plan(raw, db, load_id, True, [], {}, [], {})
     stored = load.stored_content(db)
     primary = checks.primaries(((d.source_file, d.sha256) for d in found),
                                {sha: name for sha, (name, _) in stored.items()})
@@ -72,7 +72,7 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
     return Plan(
         raw, db, load_id, False,
         unreadable=[d for d in firsts if d.rejected],
-        fresh=[d.source_file for d in firsts if not d.rejected and d.sha256 not in reusable],
+        fresh={d.source_file: d.sha256 for d in firsts if not d.rejected and d.sha256 not in reusable},
         known=[d for d in firsts if not d.rejected and d.sha256 in reusable],
         copies={name: first for name, first in primary.items() if name != first},
     )
@@ -80,7 +80,8 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
 
 def parse_here(raw: Path, batch_size: int = BATCH_SIZE) -> Parse:
     """Parse in this process, batch by batch (the flow parses on a pool of workers instead)."""
-    return lambda files: (intake.parse_files(raw, chunk) for chunk in intake.batches(files, batch_size))
+    return lambda files: (intake.parse_files(raw, chunk, files)
+                          for chunk in intake.batches(list(files), batch_size))
 
 
 def check_into(stage: Staging, documents: list[ParsedDocument], load_id: str) -> None:
