@@ -80,9 +80,14 @@ def _short(value: float, unit: str = "", qualifier: str = "exact") -> str:
     return _fmt(value, unit, qualifier)
 
 
+def _said(r, otherwise: str = "") -> str:
+    """A fact's evidence; a fact with no observation of its value has NaN (truthy), not None."""
+    return r.evidence if isinstance(r.evidence, str) else otherwise
+
+
 def _tip(r) -> str:
     return (f"{r.name} {r.year}: {_fmt(r.value, r.unit, r.qualifier)} ({r.qualifier}) — "
-            f"{r.source_file}: “{r.evidence or 'no evidence stored'}”")
+            f"{r.source_file}: “{_said(r, 'no evidence stored')}”")
 
 
 class _Figures:
@@ -115,7 +120,7 @@ class _Figures:
         self.plt.close(fig)
         svg = buf.getvalue()
         svg = svg[svg.index("<svg"):]  # no XML declaration or DOCTYPE (it names a DTD by URL)
-        svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+        svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
         svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)  # inline SVG needs no namespaces
         # Several figures share one page: keep each figure's ids (clip paths, markers) apart.
         svg = re.sub(r'(id="|href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
@@ -263,7 +268,7 @@ def _header(db: Path, data: dict[str, pd.DataFrame]) -> Row:
 def _evidence(rows: pd.DataFrame, by: str = "place") -> list[Row]:
     """Every value with its file and evidence; `by` is the first column: the place or the metric."""
     return [{"label": r.name if by == "place" else r.metric, "year": r.year, "value": _fmt(r.value, r.unit),
-             "qualifier": r.qualifier, "sources": r.n_sources, "file": r.source_file, "evidence": r.evidence or ""}
+             "qualifier": r.qualifier, "sources": r.n_sources, "file": r.source_file, "evidence": _said(r)}
             for r in rows.itertuples()]
 
 
