@@ -4,8 +4,14 @@ parquet alone."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from . import catalog, tables
 
@@ -56,46 +62,31 @@ def markdown_cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def inline_html(text: str) -> Markup:
+    """The `**bold**` and `code` of a caveat as HTML, everything else escaped (the report shows them too)."""
+    text = html.escape(text, quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return Markup(re.sub(r"`(.+?)`", r"<code>\1</code>", text))
+
+
+@cache
+def templates() -> Environment:
+    """The templates of the pages the product writes (`pipelines/templates/`), for the report too."""
+    env = Environment(
+        loader=PackageLoader(__package__, "templates"),
+        # Matched on the name's end, so "html" alone would leave `report.html.j2` unescaped.
+        autoescape=select_autoescape(["html", "html.j2"]),
+        undefined=StrictUndefined,  # a misspelt name fails the render instead of printing nothing
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["md_cell"] = markdown_cell
+    env.filters["md_inline"] = inline_html
+    return env
+
+
 def render(datasets: Sequence[Dataset], load_id: str | None, exported_at: str) -> str:
-    lines = [
-        "# NCMEC fact-sheet warehouse: data dictionary",
-        "",
-        f"Exported {exported_at} from the warehouse as of load `{load_id or 'none'}`. "
-        "Generated from the metric catalog (`pipelines/catalog.toml`) and the table definitions "
-        "(`pipelines/tables.py`); `manifest.json` beside this file lists the same files and counts.",
-        "",
-        "## Caveats",
-        "",
-        *(f"- {c}" for c in CAVEATS),
-        "",
-        "## Files",
-        "",
-        "| path | one row per | rows | files |",
-        "|---|---|---:|---:|",
-        *(f"| `{d.path}` | {d.grain} | {d.rows:,} | {d.files:,} |" for d in datasets),
-        "",
-        "Folders are hive-partitioned by `year` (`facts/year=2023/part-0.parquet`): DuckDB, pandas "
-        "(pyarrow) and polars read the folder name back as the `year` column.",
-        "",
-        "Every fact is traceable: join `facts` to `observations` on "
-        "(`source_file`, `geo`, `year`, `metric`) to get its `evidence`.",
-    ]
-    for d in datasets:
-        lines += ["", f"## {d.name}", "", f"`{d.path}`: one row per {d.grain}.", "",
-                  "| column | type | description |", "|---|---|---|"]
-        for column, type_ in d.columns:
-            kind = f"{type_} (partition)" if column == d.partition else type_
-            lines.append(f"| `{column}` | {kind} | {markdown_cell(describe(d.name, column))} |")
-    lines += ["", "## Metrics", "",
-              "Every metric of the catalog, with the sentence (or table row) it comes from. "
-              "National metrics have `geo = 'US'`.", "",
-              "| metric | scope | program | unit | description | example |",
-              "|---|---|---|---|---|---|"]
-    for m in catalog.metrics():
-        lines.append(f"| `{m.metric}` | {m.scope} | {m.program} | {m.unit} | {markdown_cell(m.description)} "
-                     f"| {markdown_cell(m.example.strip())} |")
-    lines += ["", "## Qualifiers", "", "| phrase on the sheet | qualifier |", "|---|---|"]
-    lines += [f"| {phrase} | `{q}` |" for phrase, q in catalog.load_catalog()[1].items()]
-    lines += ["| a scaled figure with no phrase (\"36.2 million\") | `approximate` |",
-              "| any other figure | `exact` |", ""]
-    return "\n".join(lines)
+    described = [(d, [(column, f"{type_} (partition)" if column == d.partition else type_, describe(d.name, column))
+                      for column, type_ in d.columns]) for d in datasets]
+    return templates().get_template("dictionary.md.j2").render(
+        exported_at=exported_at, load_id=load_id, caveats=CAVEATS, datasets=datasets, tables=described,
+        metrics=catalog.metrics(), qualifiers=catalog.load_catalog()[1].items())

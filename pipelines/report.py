@@ -3,6 +3,7 @@
 Charts are matplotlib figures inlined as SVG: no script, font or stylesheet is fetched, so the
 page renders with no network. Each bar and point carries its evidence (the sentence or table
 row, and the file) as an SVG `<title>` tooltip, and a table under each chart repeats it.
+The charts and all data are prepared here; the page's markup is `templates/report.html.j2`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
+from markupsafe import Markup
 
 from . import catalog, load
-from .dictionary import CAVEATS
+from .dictionary import CAVEATS, templates
 
 # Okabe-Ito (colour-blind safe) for years; another palette for places, in lines only.
 YEAR_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -29,6 +32,9 @@ WIDTH = 10  # inches: 960 px at 96 dpi, the page's text width
 PART_COLORS = {"missing_from_social_services": "#0072b2", "missing_other": "#e69f00",
                "missing_reported_by_hhs_orr": "#009e73"}
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
+BREAKDOWN_NUMBERS = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
+                     "parts_sum")
+Row = dict[str, Any]  # what one table row, section or chart of the template reads
 
 FACTS_SQL = """
 select f.geo, coalesce(g.name, f.geo) as name, f.year, f.metric, f.value, f.qualifier, f.unit,
@@ -74,9 +80,14 @@ def _short(value: float, unit: str = "", qualifier: str = "exact") -> str:
     return _fmt(value, unit, qualifier)
 
 
+def _said(r, otherwise: str = "") -> str:
+    """A fact's evidence; a fact with no observation of its value has NaN (truthy), not None."""
+    return r.evidence if isinstance(r.evidence, str) else otherwise
+
+
 def _tip(r) -> str:
     return (f"{r.name} {r.year}: {_fmt(r.value, r.unit, r.qualifier)} ({r.qualifier}) — "
-            f"{r.source_file}: “{r.evidence or 'no evidence stored'}”")
+            f"{r.source_file}: “{_said(r, 'no evidence stored')}”")
 
 
 class _Figures:
@@ -101,7 +112,7 @@ class _Figures:
     def new(self, height: float, ncols: int = 1, nrows: int = 1):
         return self.plt.subplots(nrows, ncols, figsize=(WIDTH, height), layout="constrained", squeeze=nrows * ncols == 1)
 
-    def svg(self, fig, tips: dict[str, str], label: str) -> str:
+    def svg(self, fig, tips: dict[str, str], label: str) -> Markup:
         self.count += 1
         prefix = f"c{self.count}"
         buf = io.StringIO()
@@ -109,20 +120,20 @@ class _Figures:
         self.plt.close(fig)
         svg = buf.getvalue()
         svg = svg[svg.index("<svg"):]  # no XML declaration or DOCTYPE (it names a DTD by URL)
-        svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+        svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
         svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)  # inline SVG needs no namespaces
         # Several figures share one page: keep each figure's ids (clip paths, markers) apart.
         svg = re.sub(r'(id="|href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
         for gid, text in tips.items():
             svg = svg.replace(f'<g id="{prefix}-{gid}">', f'<g id="{prefix}-{gid}"><title>{html.escape(text)}</title>', 1)
-        return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1)
+        return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1))
 
 
 def _legend(ax, title: str | None = None) -> None:
     ax.legend(title=title, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
 
 
-def _across_places(figs: _Figures, rows: pd.DataFrame, title: str) -> str:
+def _across_places(figs: _Figures, rows: pd.DataFrame, title: str) -> Markup:
     """Horizontal bars: one group per place (top to bottom by name), one bar per year."""
     places = sorted(rows["name"].unique(), reverse=True)
     years = sorted(rows["year"].unique())
@@ -146,7 +157,7 @@ def _across_places(figs: _Figures, rows: pd.DataFrame, title: str) -> str:
     return figs.svg(fig, tips, title)
 
 
-def _trend(figs: _Figures, rows: pd.DataFrame, title: str) -> str | None:
+def _trend(figs: _Figures, rows: pd.DataFrame, title: str) -> Markup | None:
     """Lines across years, for places with two years or more; None when no place has."""
     rows = rows[rows.groupby("geo")["year"].transform("nunique") > 1]
     if rows.empty:
@@ -172,7 +183,7 @@ def _trend(figs: _Figures, rows: pd.DataFrame, title: str) -> str | None:
     return figs.svg(fig, tips, title)
 
 
-def _breakdown_chart(figs: _Figures, sheets: pd.DataFrame, evidence: dict) -> str:
+def _breakdown_chart(figs: _Figures, sheets: pd.DataFrame, evidence: dict) -> Markup:
     """Stacked bars of the three rows of each sheet's table, with the stated total as a tick."""
     fig, ax = figs.new(0.8 + 0.3 * len(sheets))
     tips, top = {}, float(pd.concat([sheets["total"], sheets["parts_sum"]]).max())
@@ -206,7 +217,7 @@ def _breakdown_chart(figs: _Figures, sheets: pd.DataFrame, evidence: dict) -> st
     return figs.svg(fig, tips, "missing-children breakdown")
 
 
-def _national_chart(figs: _Figures, national: pd.DataFrame) -> str:
+def _national_chart(figs: _Figures, national: pd.DataFrame) -> Markup:
     """Small multiples: one panel per national metric, one bar per year."""
     metrics = [m for m in catalog.metrics() if m.scope == "national" and m.metric in set(national["metric"])]
     cols = 3
@@ -229,28 +240,6 @@ def _national_chart(figs: _Figures, national: pd.DataFrame) -> str:
     return figs.svg(fig, tips, "national figures by year")
 
 
-def _table(columns: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f'<th class="{"num" if i in numeric else ""}">{html.escape(c)}</th>' for i, c in enumerate(columns))
-    body = "".join("<tr>" + "".join(f'<td class="{"num" if i in numeric else ""}">{c}</td>' for i, c in enumerate(r))
-                   + "</tr>" for r in rows)
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _evidence_table(rows: pd.DataFrame, by: str = "place") -> str:
-    """Every value with its file and evidence; `by` is the first column: the place or the metric."""
-    e = html.escape
-    return _table([by, "year", "value", "qualifier", "sources", "file", "evidence"],
-                  [[e(r.name if by == "place" else r.metric), str(r.year), e(_fmt(r.value, r.unit)), e(r.qualifier),
-                    str(r.n_sources), e(r.source_file), f"<q>{e(r.evidence or '')}</q>"] for r in rows.itertuples()],
-                  {1, 2, 4})
-
-
-def _inline_md(text: str) -> str:
-    text = html.escape(text, quote=False)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
 def _read(db: Path) -> dict[str, pd.DataFrame]:
     con = load.connect(db, read_only=True)
     try:
@@ -269,78 +258,56 @@ def _read(db: Path) -> dict[str, pd.DataFrame]:
         con.close()
 
 
-def _header(db: Path, data: dict[str, pd.DataFrame]) -> str:
-    e = html.escape
-    load_id = data["runs"]["load_id"].iloc[0] if len(data["runs"]) else "none"
+def _header(db: Path, data: dict[str, pd.DataFrame]) -> Row:
     docs = ", ".join(f"{n} {s}" for s, n in zip(data["documents"]["status"], data["documents"]["n"]))
-    return (f"<h1>NCMEC state fact sheets</h1><p class=meta>Warehouse <code>{e(str(db))}</code>, load "
-            f"<code>{e(load_id)}</code>; report made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
-            f"Documents: {e(docs or 'none')}. Facts: {len(data['facts']):,}. "
-            f"Rejections: {len(data['rejections']):,}.</p>"
-            "<p class=meta>Hover over a bar or point for the sentence it comes from; the table under each "
-            "chart gives every value with its file and evidence. ≈ rounded, ≥ at least, ≤ at most.</p>"
-            "<h2 id=caveats>Before you read</h2><ul>" + "".join(f"<li>{_inline_md(c)}</li>" for c in CAVEATS) + "</ul>")
+    return {"db": str(db), "load_id": data["runs"]["load_id"].iloc[0] if len(data["runs"]) else "none",
+            "made": f"{datetime.now(UTC):%Y-%m-%d %H:%M}", "documents": docs or "none",
+            "facts": len(data["facts"]), "rejections": len(data["rejections"])}
 
 
-def _state_metrics(figs: _Figures, facts: pd.DataFrame) -> str:
-    e, toc, sections = html.escape, [], []
+def _evidence(rows: pd.DataFrame, by: str = "place") -> list[Row]:
+    """Every value with its file and evidence; `by` is the first column: the place or the metric."""
+    return [{"label": r.name if by == "place" else r.metric, "year": r.year, "value": _fmt(r.value, r.unit),
+             "qualifier": r.qualifier, "sources": r.n_sources, "file": r.source_file, "evidence": _said(r)}
+            for r in rows.itertuples()]
+
+
+def _state_metrics(figs: _Figures, facts: pd.DataFrame) -> list[Row]:
+    sections = []
     for m in (m for m in catalog.metrics() if m.scope == "state"):
         rows = facts[(facts["metric"] == m.metric) & (facts["geo"] != catalog.NATION)]
-        toc.append(f'<li><a href="#metric-{m.metric}">{m.metric}</a></li>')
-        section = [f'<section id="metric-{m.metric}" class=metric><h3>{e(m.metric)}</h3>'
-                   f"<p>{e(m.description)} <span class=meta>Unit: {e(m.unit)}. Program: {e(m.program)}.</span></p>"]
-        if rows.empty:
-            section.append("<p class=empty>No sheet in the warehouse states this metric.</p>")
-        else:
-            section.append(f"<figure>{_across_places(figs, rows, f'{m.metric} by place')}</figure>")
-            trend = _trend(figs, rows, f"{m.metric} across years")
-            if trend:
-                section.append(f"<figure>{trend}</figure>")
-            section.append(_evidence_table(rows))
-        sections.append("".join(section) + "</section>")
-    return "<h2 id=state>State metrics</h2><ol class=toc>" + "".join(toc) + "</ol>" + "".join(sections)
+        section: Row = {"metric": m, "by_place": None, "trend": None, "evidence": []}
+        if not rows.empty:
+            section |= {"by_place": _across_places(figs, rows, f"{m.metric} by place"),
+                        "trend": _trend(figs, rows, f"{m.metric} across years"), "evidence": _evidence(rows)}
+        sections.append(section)
+    return sections
 
 
-def _breakdown(figs: _Figures, bd: pd.DataFrame) -> str:
-    e = html.escape
-    head = ("<h2 id=breakdown>The missing-children breakdown</h2><p>Each sheet's table splits its "
-            "missing-children total into three rows. Bars are the rows, the black tick is the total the "
-            "sheet states. From the <code>missing_breakdown</code> view (observations, so a sheet whose rows "
-            "do not add up is shown too).</p>")
+def _breakdown(figs: _Figures, bd: pd.DataFrame) -> Row | None:
     if bd.empty:
-        return head + "<p class=empty>No sheet states a missing-children table.</p>"
+        return None
     sheets = bd.drop(columns=["metric", "evidence"]).drop_duplicates(["source_file", "geo", "year"])
     evidence = {(r.source_file, r.geo, r.metric): r.evidence for r in bd.itertuples()}
-    agree = {True: "yes", False: "<strong class=bad>no</strong>"}
-    numbers = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr", "parts_sum")
-    table = _table(
-        ["place", "year", "total", "from social services", "other", "HHS-ORR", "sum", "agree", "file"],
-        [[e(s.geo), str(s.year), *("" if pd.isna(v) else e(_fmt(v)) for v in (getattr(s, n) for n in numbers)),
-          agree.get(None if pd.isna(s.agrees) else bool(s.agrees), "cannot tell"), e(s.source_file)]
-         for s in sheets.itertuples()], {1, 2, 3, 4, 5, 6})
-    stated = _table(["place", "year", "metric", "file", "evidence"],
-                    [[e(r.geo), str(r.year), e(r.metric), e(r.source_file), f"<q>{e(r.evidence)}</q>"]
-                     for r in bd.itertuples()])
-    return (head + f"<figure>{_breakdown_chart(figs, sheets, evidence)}</figure>" + table
-            + "<details open><summary>The rows as stated</summary>" + stated + "</details>")
+    return {
+        "chart": _breakdown_chart(figs, sheets, evidence),
+        "sheets": [{"geo": s.geo, "year": s.year, "file": s.source_file,
+                    "numbers": ["" if pd.isna(v) else _fmt(v) for v in (getattr(s, n) for n in BREAKDOWN_NUMBERS)],
+                    "agrees": None if pd.isna(s.agrees) else bool(s.agrees)} for s in sheets.itertuples()],
+        "stated": bd[["geo", "year", "metric", "source_file", "evidence"]].to_dict("records"),
+    }
 
 
-def _national(figs: _Figures, national: pd.DataFrame) -> str:
-    e = html.escape
-    head = ("<h2 id=national>National figures by year</h2><p>Every sheet repeats the national figures of "
-            "its year; the warehouse keeps them once (<code>geo = 'US'</code>). Hatched bars are rounded or "
-            "bounded figures.</p>")
+def _national(figs: _Figures, national: pd.DataFrame) -> Row | None:
     if national.empty:
-        return head + "<p class=empty>No national figures.</p>"
+        return None
     years = sorted(national["year"].unique())
-    cells = {(r.metric, r.year): f'<span title="{e(_tip(r))}">{e(_fmt(r.value, r.unit, r.qualifier))}</span>'
+    cells = {(r.metric, r.year): {"value": _fmt(r.value, r.unit, r.qualifier), "tip": _tip(r)}
              for r in national.itertuples()}
     metrics = [m.metric for m in catalog.metrics() if m.scope == "national"]
-    table = _table(["metric", *map(str, years)], [[e(m), *(cells.get((m, y), "") for y in years)] for m in metrics],
-                   set(range(1, len(years) + 1)))
-    return (head + f"<figure>{_national_chart(figs, national)}</figure>" + table
-            + "<details open><summary>Evidence of each national figure</summary>"
-            + _evidence_table(national.sort_values(["metric", "year"]), by="metric") + "</details>")
+    return {"chart": _national_chart(figs, national), "columns": ["metric", *map(str, years)],
+            "table": [{"metric": m, "cells": [cells.get((m, y)) for y in years]} for m in metrics],
+            "evidence": _evidence(national.sort_values(["metric", "year"]), by="metric")}
 
 
 def _what(r) -> str:
@@ -349,16 +316,10 @@ def _what(r) -> str:
     return " ".join(str(int(v)) if isinstance(v, float) else str(v) for v in parts) or "whole file"
 
 
-def _validation(rej: pd.DataFrame) -> str:
-    e = html.escape
-    if rej.empty:
-        return "<h2 id=validation>Validation summary</h2><p>No rejections: every value passed every check.</p>"
-    counts = ", ".join(f"<code>{e(c)}</code> {n}" for c, n in rej["check"].value_counts().items())
-    return (f"<h2 id=validation>Validation summary</h2><p>{len(rej):,} rejection(s): {counts}. A rejected value "
-            "is not a fact; a rejected file adds nothing.</p>"
-            + _table(["file", "check", "value", "reason", "evidence"],
-                     [[e(r.source_file), f"<code>{e(r.check)}</code>", e(_what(r)), e(r.reason),
-                       f"<q>{e(r.evidence)}</q>" if isinstance(r.evidence, str) else ""] for r in rej.itertuples()]))
+def _validation(rej: pd.DataFrame) -> Row:
+    return {"counts": list(rej["check"].value_counts().items()),
+            "rows": [{"file": r.source_file, "check": r.check, "what": _what(r), "reason": r.reason,
+                      "evidence": r.evidence if isinstance(r.evidence, str) else None} for r in rej.itertuples()]}
 
 
 def build(db: Path) -> tuple[str, int, int]:
@@ -366,29 +327,12 @@ def build(db: Path) -> tuple[str, int, int]:
     data = _read(db)
     facts = data["facts"]
     figs = _Figures(sorted(facts["year"].unique()), sorted(facts["geo"].unique()))
-    body = (_header(db, data) + _state_metrics(figs, facts) + _breakdown(figs, data["breakdown"])
-            + _national(figs, facts[facts["geo"] == catalog.NATION]) + _validation(data["rejections"]))
-    return _page(body), figs.count, len(data["rejections"])
-
-
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;max-width:1100px;
-padding:1.5rem;color:#1b1b1b;line-height:1.45}h1{margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:2px solid #ddd}
-h3{margin-bottom:.2rem;font-family:ui-monospace,monospace}.meta{color:#555;font-size:.92rem}
-figure{margin:.8rem 0}svg{max-width:100%;height:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem;width:100%}
-th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f4f4}.num{text-align:right;white-space:nowrap}q{color:#333;font-style:italic}
-code{background:#f2f2f2;padding:0 .2rem;border-radius:3px}.bad{color:#b00020}.empty{color:#777}
-.toc{columns:2;font-family:ui-monospace,monospace;font-size:.9rem}section.metric{border-top:1px solid #eee;padding-top:.5rem}
-summary{cursor:pointer;color:#0a4f8a}
-"""
-
-
-def _page(body: str) -> str:
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>NCMEC state fact sheets: report</title><style>{STYLE}</style></head>"
-            f"<body>{body}</body></html>\n")
+    # Charts are numbered as they are drawn (their SVG ids): state metrics, breakdown, national.
+    page = templates().get_template("report.html.j2").render(
+        header=_header(db, data), caveats=CAVEATS, state=_state_metrics(figs, facts),
+        breakdown=_breakdown(figs, data["breakdown"]), national=_national(figs, facts[facts["geo"] == catalog.NATION]),
+        validation=_validation(data["rejections"]))
+    return page, figs.count, len(data["rejections"])
 
 
 def write(db: Path, out: Path) -> ReportSummary:
