@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from prefect.client.schemas.objects import State
     from prefect.deployments.runner import RunnerDeployment
 
-    from pipelines.extract import ParsedDocument
+    from pipelines.documents import ParsedDocument
     from pipelines.load import LoadStats
     from pipelines.lock import RunLock
     from pipelines.staging import Staging
@@ -69,7 +69,7 @@ def transient(task: object, task_run: object, state: State) -> bool:
     fails at once."""
     import duckdb
 
-    from pipelines.load import WarehouseLocked
+    from pipelines.warehouse import WarehouseLocked
     from pipelines.lock import WarehouseBusy
 
     try:

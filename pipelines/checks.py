@@ -18,7 +18,7 @@ import pandas as pd
 from . import catalog, schemas, tables
 from .breakdown import ROWS as BREAKDOWN_PARTS
 from .breakdown import TOTAL as BREAKDOWN_TOTAL
-from .extract import PARSER, Observation, ParsedDocument
+from .documents import PARSER, ParsedDocument
 
 OBS_COLUMNS = tables.OBSERVATIONS.names
 # Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select

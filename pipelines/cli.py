@@ -78,7 +78,7 @@ def run(
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
-    from pipelines.load import WarehouseError
+    from pipelines.warehouse import WarehouseError
     from pipelines.lock import WarehouseBusy, wait_until_free
 
     try:
@@ -185,7 +185,7 @@ def query(
     """Run read-only SQL against the warehouse. A statement that writes is refused."""
     import duckdb
 
-    from pipelines.load import WarehouseError, connect
+    from pipelines.warehouse import WarehouseError, connect
 
     try:
         con = connect(db, read_only=True)  # DuckDB itself refuses writes on this connection
@@ -230,7 +230,7 @@ def export(
 
     from pipelines.export import ExportError
     from pipelines.export import export as export_warehouse
-    from pipelines.load import WarehouseError
+    from pipelines.warehouse import WarehouseError
 
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
@@ -266,7 +266,7 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
-    from pipelines.load import WarehouseError
+    from pipelines.warehouse import WarehouseError
     from pipelines.report import ReportError, write
 
     try:
@@ -285,7 +285,7 @@ def status(
     limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
 ) -> None:
     """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
-    from pipelines.load import WarehouseError
+    from pipelines.warehouse import WarehouseError
     from pipelines.status import gather, render
 
     try:

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import dictionary, load
+from . import dictionary, warehouse
 from .dictionary import Dataset
 
 MANIFEST = "manifest.json"
@@ -133,7 +133,7 @@ def export(db: Path, out: Path, on_start: Callable[[int], None] | None = None,
     """
     out = Path(out)
     _check_target(out)
-    con = load.connect(db, read_only=True)
+    con = warehouse.connect(db, read_only=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.absolute().parent))
     try:
         step = on_step or (lambda label: None)

@@ -14,19 +14,17 @@ rejection with the check that names why (`breakdown_unreadable`, `value_unreadab
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import metadata
 from pathlib import Path
 
 from . import breakdown, catalog
 from .decode import Decoded, decode, sha256
-from .rejection import Rejected
+from .documents import Observation, ParsedDocument, Problem
 from .normalise import Normalised, normalise
+from .rejection import Rejected
 from .sentences import sentence_spans
 
 _TITLE = re.compile(
@@ -40,68 +38,6 @@ _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|
 # sentence's year.
 _YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
-_SOURCES = ("catalog.toml", "catalog.py", "rejection.py", "decode.py", "pdf.py", "textmap.py", "markup.py", "furniture.py",
-            "footnotes.py", "normalise.py", "sentences.py", "breakdown.py", "extract.py")
-
-
-def _fingerprint() -> str:
-    """Identifies the extractor: a document parsed by another version is parsed again. That is
-    our sources and the libraries whose output the text depends on."""
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((here / name).read_bytes())
-    for package in ("pypdf", "charset-normalizer", "ftfy", "markdown-it-py"):
-        digest.update(f"{package}=={metadata.version(package)}".encode())
-    return digest.hexdigest()[:16]
-
-
-PARSER = _fingerprint()
-
-
-@dataclass(frozen=True)
-class Observation:
-    geo: str
-    year: int
-    metric: str
-    value: float
-    qualifier: str
-    unit: str
-    evidence: str
-    char_start: int
-    char_end: int
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A value the text states but that cannot be read for certain: a rejection, not a value."""
-
-    geo: str
-    year: int
-    metric: str
-    check: str
-    reason: str
-    evidence: str
-
-
-@dataclass
-class ParsedDocument:
-    source_file: str
-    sha256: str
-    n_bytes: int
-    encoding: str | None = None
-    text: str | None = None
-    geo: str | None = None
-    year: int | None = None
-    rejected_check: str | None = None
-    rejected_reason: str | None = None
-    observations: list[Observation] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    reused: bool = False  # not parsed this run: the warehouse already held this content
-
-    @property
-    def rejected(self) -> bool:
-        return self.rejected_check is not None
 
 
 def _value(num: str, scale: str | None) -> float:

@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from . import faults
 from .decode import sha256
-from .extract import ParsedDocument, parse_bytes
+from .documents import ParsedDocument
+from .extract import parse_bytes
 
 
 T = TypeVar("T")

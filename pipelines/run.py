@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import checks, intake, load, resolve, staging
-from .extract import ParsedDocument
+from . import checks, intake, load, resolve, staging, warehouse
+from .documents import ParsedDocument
 from .load import LoadStats
 from .lock import RunLock, run_lock
 from .staging import Staging
@@ -62,9 +62,9 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
     holds must not change until the run ends."""
     held.check(db)
     found = intake.inventory(raw, intake.discover(raw))
-    if load.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
+    if warehouse.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
         return Plan(raw, db, load_id, True, [], {}, [], {})
-    stored = load.stored_content(db)
+    stored = warehouse.stored_content(db)
     primary = checks.primaries(((d.source_file, d.sha256) for d in found),
                                {sha: name for sha, (name, _) in stored.items()})
     firsts = [d for d in found if primary[d.source_file] == d.source_file]
@@ -116,7 +116,7 @@ def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[list
         yield batch.documents
     for chunk in intake.batches(p.known, BATCH_SIZE):
         clock = time.perf_counter()
-        yield load.stored_documents(p.db, chunk)
+        yield warehouse.stored_documents(p.db, chunk)
         timings["validate"] += time.perf_counter() - clock
 
 
@@ -141,8 +141,8 @@ def execute(p: Plan, steps: Steps) -> RunSummary:
     only record the run."""
     if p.unchanged:
         return RunSummary(stats=load.record_unchanged_run(p.db, p.load_id),
-                          rejected_files=load.rejected_files(p.db),
-                          rejections_by_check=load.rejections_by_check(p.db))
+                          rejected_files=warehouse.rejected_files(p.db),
+                          rejections_by_check=warehouse.rejections_by_check(p.db))
     timings = {"decode": 0.0, "extract": 0.0, "validate": 0.0}
     with staging.staging_for(p.db, p.load_id) as stage:
         validate(stage, documents(p, steps.parse, timings), p.copies, p.load_id, steps, timings)

@@ -10,7 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from . import load
+from . import warehouse
 
 RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "files_loaded", "facts",
                "rejections", "error")
@@ -30,7 +30,7 @@ class Status:
 
 def gather(db: Path, runs: int = 5) -> Status:
     """Everything `status` shows, read in one read-only connection."""
-    con = load.connect(db, read_only=True)
+    con = warehouse.connect(db, read_only=True)
     try:
         def rows(sql: str, params=()) -> list[dict]:
             cur = con.execute(sql, list(params))
@@ -60,7 +60,7 @@ def gather(db: Path, runs: int = 5) -> Status:
                             'order by source_file, "check", metric nulls first'),
         )
     except duckdb.Error as exc:
-        raise load.WarehouseError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
+        raise warehouse.WarehouseError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conftest import RAW, validated
-from pipelines.extract import Observation, ParsedDocument, parse_bytes
+from pipelines.documents import Observation, ParsedDocument
+from pipelines.extract import parse_bytes
 
 WI = (RAW / "wisconsin_2023.txt").read_text("utf-8")
 IL = (RAW / "illinois_2023.txt").read_text("utf-8")

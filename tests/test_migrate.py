@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from conftest import RAW, SEEDS, query, seed_raw
-from pipelines import load, migrate, run, tables
+from pipelines import load, migrate, run, tables, warehouse
 
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "warehouse-0.1.0"  # EXPORT DATABASE of its run on the seeds
 
@@ -91,7 +91,7 @@ def test_a_warehouse_that_does_not_match_is_refused_with_a_reason(tmp_path):
     migrate.migrate(con)
     con.execute("alter table rejections drop column evidence")
     con.close()
-    with pytest.raises(load.WarehouseError, match="table rejections is .* a migration is missing"):
+    with pytest.raises(warehouse.WarehouseError, match="table rejections is .* a migration is missing"):
         load.begin_run(db, "raw", "L1", __import__("datetime").datetime.now())
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO, query
 from pipelines import catalog
-from pipelines.load import VIEWS, view_files
+from pipelines.warehouse import VIEWS, view_files
 
 
 
@@ -65,11 +65,11 @@ def test_the_views_and_migrations_ship_with_the_package(tmp_path):
 
 
 def test_a_missing_view_fails_the_load(db_path, raw_dir, monkeypatch):
-    from pipelines import load, run
+    from pipelines import run, warehouse
 
-    files = load.view_files()
-    monkeypatch.setattr(load, "view_files", lambda: [f for f in files if "breakdown" not in f.name])
-    with pytest.raises(load.WarehouseError, match="no view file for missing_breakdown"):
+    files = warehouse.view_files()
+    monkeypatch.setattr(warehouse, "view_files", lambda: [f for f in files if "breakdown" not in f.name])
+    with pytest.raises(warehouse.WarehouseError, match="no view file for missing_breakdown"):
         run.run(raw_dir, db_path)
 
 

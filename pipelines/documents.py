@@ -1,0 +1,75 @@
+"""What parsing a sheet gives: the document, its observations (each value with the verbatim
+text it came from) and its problems (values it states but that cannot be read for certain);
+and the fingerprint of the extractor that made them, so that a new extractor parses again."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+# The sources whose change changes what a sheet parses to: the extractor and what it reads.
+_SOURCES = ("catalog.toml", "catalog.py", "rejection.py", "decode.py", "pdf.py", "textmap.py", "markup.py",
+            "furniture.py", "footnotes.py", "normalise.py", "sentences.py", "breakdown.py", "extract.py",
+            "documents.py")
+
+
+def _fingerprint() -> str:
+    """Identifies the extractor: a document parsed by another version is parsed again. That is
+    our sources and the libraries whose output the text depends on."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _SOURCES:
+        digest.update((here / name).read_bytes())
+    for package in ("pypdf", "charset-normalizer", "ftfy", "markdown-it-py"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    return digest.hexdigest()[:16]
+
+
+PARSER = _fingerprint()
+
+
+@dataclass(frozen=True)
+class Observation:
+    geo: str
+    year: int
+    metric: str
+    value: float
+    qualifier: str
+    unit: str
+    evidence: str
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A value the text states but that cannot be read for certain: a rejection, not a value."""
+
+    geo: str
+    year: int
+    metric: str
+    check: str
+    reason: str
+    evidence: str
+
+
+@dataclass
+class ParsedDocument:
+    source_file: str
+    sha256: str
+    n_bytes: int
+    encoding: str | None = None
+    text: str | None = None
+    geo: str | None = None
+    year: int | None = None
+    rejected_check: str | None = None
+    rejected_reason: str | None = None
+    observations: list[Observation] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    reused: bool = False  # not parsed this run: the warehouse already held this content
+
+    @property
+    def rejected(self) -> bool:
+        return self.rejected_check is not None

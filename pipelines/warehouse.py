@@ -1,0 +1,164 @@
+"""The warehouse file, opened: connections that wait out another process's lock, what a run
+asks of the warehouse before it writes (what it holds already, to reuse), and the SQL views,
+which every load applies. The write itself is load.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import lock
+from .documents import PARSER, Observation, ParsedDocument
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be opened or written; the message is one line for the user."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process kept the warehouse file open for longer than we waited: try again later."""
+
+
+# How long to wait for DuckDB's file lock: a reader meets it while a load commits (seconds);
+# a writer meets it while a reader (`ncmec query`, say) has the file open.
+READ_RETRY_SECONDS = 30.0
+WRITE_RETRY_SECONDS = 60.0
+
+
+def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting out another process's lock for a while; else one-line error."""
+    db_path = Path(db_path)
+    if read_only and not db_path.exists():
+        raise WarehouseError(f"no warehouse at {db_path}: run `ncmec run` first")
+    if not read_only and not db_path.parent.is_dir():
+        raise WarehouseError(f"the warehouse folder {db_path.parent} does not exist")
+    if retry_seconds is None:
+        retry_seconds = READ_RETRY_SECONDS if read_only else WRITE_RETRY_SECONDS
+    try:
+        return lock.retry_locked(lambda: duckdb.connect(str(db_path), read_only=read_only), retry_seconds)
+    except duckdb.Error as exc:
+        if lock.is_lock_error(exc):
+            raise WarehouseLocked(f"{db_path} is locked by {lock.lock_holder(exc)} (waited {retry_seconds:g} s); "
+                                 "try again when its load finishes") from None
+        raise WarehouseError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
+
+
+def stored_inventory(db_path: Path) -> set[tuple[str, str]] | None:
+    """(source_file, sha256) of every current document, if all were parsed by this extractor."""
+    if not Path(db_path).exists():
+        return None
+    con = connect(db_path, read_only=True)
+    try:
+        if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
+            return None
+        rows = con.execute("select source_file, sha256, parser = ? from documents where status <> 'removed'",
+                           [PARSER]).fetchall()
+    finally:
+        con.close()
+    if not all(same for _, _, same in rows):
+        return None
+    return {(f, h) for f, h, _ in rows}
+
+
+def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
+    """(file, check, reason) of every rejected document, for a run's summary."""
+    con = connect(db_path, read_only=True)
+    try:
+        return con.execute(staging.REJECTED_FILES_SQL).fetchall()
+    finally:
+        con.close()
+
+
+def rejections_by_check(db_path: Path) -> dict[str, int]:
+    con = connect(db_path, read_only=True)
+    try:
+        return dict(con.execute(staging.BY_CHECK_SQL).fetchall())
+    finally:
+        con.close()
+
+
+def stored_content(db_path: Path) -> dict[str, tuple[str, bool]]:
+    """sha256 -> (file, reusable) of every loaded or rejected document the warehouse holds.
+
+    The file is the incumbent for duplicates (`checks.primaries`); reusable content was parsed
+    by this extractor, so it needs no parsing again (`stored_documents`).
+    """
+    if not Path(db_path).exists():
+        return {}
+    con = connect(db_path, read_only=True)
+    try:
+        if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
+            return {}
+        rows = con.execute("select sha256, source_file, parser = ? from documents "
+                           "where status in ('loaded', 'rejected')", [PARSER]).fetchall()
+    finally:
+        con.close()
+    return {sha: (name, bool(same)) for sha, name, same in rows}
+
+
+def stored_documents(db_path: Path, found: list[ParsedDocument]) -> list[ParsedDocument]:
+    """The stored documents of these files' content (all reusable), under the files' names:
+    exactly what parsing them again would give. Called a batch at a time."""
+    con = connect(db_path, read_only=True)
+    try:
+        wanted = pd.DataFrame({"sha256": [d.sha256 for d in found]})
+        con.register("wanted", wanted)
+        docs = con.execute(
+            """select source_file, sha256, n_bytes, encoding, text, geo, year, rejected_check, reason
+               from documents where parser = ? and status in ('loaded', 'rejected')
+               and sha256 in (select sha256 from wanted)""", [PARSER]
+        ).df()
+        fields = list(Observation.__dataclass_fields__)
+        obs = con.execute(
+            f"""select o.source_file, {", ".join("o." + f for f in fields)} from observations o
+                join documents d using (source_file) where d.parser = ? and d.status = 'loaded'
+                and d.sha256 in (select sha256 from wanted)""", [PARSER]
+        ).df()
+    finally:
+        con.close()
+    by_file: dict[str, list[Observation]] = {}
+    for row in obs.itertuples(index=False):
+        values = row._asdict()
+        by_file.setdefault(values.pop("source_file"), []).append(Observation(**values))
+    stored = {}
+    for d in docs.itertuples(index=False):
+        rejected = isinstance(d.rejected_check, str)
+        stored[d.sha256] = ParsedDocument(
+            source_file=d.source_file, sha256=d.sha256, n_bytes=int(d.n_bytes),
+            encoding=None if pd.isna(d.encoding) else d.encoding, text=None if pd.isna(d.text) else d.text,
+            geo=None if pd.isna(d.geo) else d.geo, year=None if pd.isna(d.year) else int(d.year),
+            rejected_check=d.rejected_check if rejected else None, rejected_reason=d.reason if rejected else None,
+            observations=by_file.get(d.source_file, []),
+        )
+    return [replace(stored[d.sha256], source_file=d.source_file, reused=True) for d in found]
+
+
+# The views a warehouse must have (DESIGN.md, README): a load that ends without one of them fails.
+VIEWS = ("state_year_wide", "missing_breakdown", "state_share_of_national", "year_over_year")
+
+
+def view_files() -> list[Traversable]:
+    """The SQL view files, `warehouse/*.sql`, installed as the package `pipelines.views`: in name
+    order, so that a view can read the views before it."""
+    return sorted((f for f in resources.files("pipelines.views").iterdir() if f.name.endswith(".sql")),
+                  key=lambda f: f.name)
+
+
+def apply_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Every view, created anew inside the load's transaction, so views always match the tables
+    they read; a view that fails, or one missing from the install, fails the load."""
+    for view in view_files():
+        try:
+            con.execute(view.read_text("utf-8"))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"view file {view.name} failed: {str(exc).splitlines()[0]}") from None
+    made = {name for (name,) in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+    missing = [v for v in VIEWS if v not in made]
+    if missing:
+        raise WarehouseError(f"the installed package has no view file for {', '.join(missing)} "
+                             "(warehouse/*.sql ships as pipelines.views: reinstall the package)")
