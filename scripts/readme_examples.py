@@ -229,8 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     old = args.readme.read_text("utf-8")
-    with tempfile.TemporaryDirectory(prefix="ncmec-readme-build-") as tmp:
-        new = generate(old, args.db or build_warehouse(Path(tmp)))
+    try:
+        with tempfile.TemporaryDirectory(prefix="ncmec-readme-build-") as tmp:
+            new = generate(old, args.db or build_warehouse(Path(tmp)))
+    except (ValueError, RuntimeError) as exc:  # a malformed example, a failing command, the wrong warehouse
+        print(f"readme_examples: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         problem = first_difference(old, new)
         if problem:
