@@ -5,17 +5,19 @@
 
 An example is a command block (```sh with one `ncmec ...` command, or ```python) right after the
 line MARKER, followed by a bare ``` block: its output, which this script replaces with what the
-command prints. The commands run, as a user runs them, in a folder laid out like a clone
-(`warehouse/ncmec.duckdb`, then `exports/` and `report.html` beside it) holding a copy of a
-warehouse that the real flow built from the two seed sheets and the variant sheets below, the
-same inputs as the tests' `analyst_db` (tests/conftest.py); tests/test_readme.py runs the check
-on that warehouse, so `make test` fails when the README drifts.
+command prints: the `ncmec` console script's app (with typer's CliRunner, 80 columns wide) or
+the snippet (with this Python). They run in a folder laid out like a clone (`warehouse/ncmec.duckdb`,
+then `exports/` and `report.html` beside it) holding a copy of a warehouse that the real flow built
+from the two seed sheets and the variant sheets below, the same inputs as the tests' `analyst_db`
+(tests/conftest.py); tests/test_readme.py runs the check on that warehouse, so `make test` fails
+when the README drifts. `--db` takes such a warehouse instead of building one (about 15 s).
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import re
 import shlex
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,29 +122,72 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _argv(example: Example) -> list[str]:
-    if example.lang == "python":
-        return [sys.executable, "-c", example.command]
+def _ncmec_args(example: Example) -> list[str]:
     words = shlex.split(example.command, comments=True)
     if not words or words[0] != "ncmec" or "ncmec" in words[1:]:
         raise ValueError(f"{example.title()}: an sh example is one `ncmec ...` command")
-    # The console script of this interpreter's environment, not whichever `ncmec` is on PATH.
-    script = Path(sys.executable).with_name("ncmec")
-    return [str(script if script.exists() else shutil.which("ncmec") or "ncmec"), *words[1:]]
+    return words[1:]
 
 
-def run(example: Example, workdir: Path) -> str:
-    """What the command prints on stdout, with the run-dependent parts replaced."""
-    result = subprocess.run(_argv(example), cwd=workdir, env=_env(), capture_output=True, encoding="utf-8",
-                            timeout=300, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{example.title()}: exit {result.returncode}\n{result.stderr[-2000:]}")
-    text = ANSI.sub("", result.stdout)
+def _clean(example: Example, stdout: str, workdir: Path) -> str:
+    """The output as the README shows it: run-dependent parts replaced, no trailing blanks."""
+    text = ANSI.sub("", stdout)
     if str(workdir) in text or str(workdir.resolve()) in text:
         raise RuntimeError(f"{example.title()}: the output names the temporary folder; pick an example without it")
     text = DURATION.sub(DURATION_SHOWN, LOAD_ID.sub(LOAD_ID_SHOWN, text))
     # rich pads lines to the table width; the README keeps no trailing blanks.
     return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+
+
+def _check_exit(example: Example, code: int, stderr: str) -> None:
+    if code != 0:
+        raise RuntimeError(f"{example.title()}: exit {code}\n{stderr[-2000:]}")
+
+
+def run_ncmec(examples: list[Example], workdir: Path) -> list[str]:
+    """The `ncmec` examples, in order, in one fresh Python process: each command as a separate
+    `ncmec` process would pay about 1.5 s of imports, and a fresh process (rather than this one)
+    reads COLUMNS before rich's console exists, whatever imported the CLI here first."""
+    results = workdir / "results.json"
+    request = json.dumps({"results": str(results), "commands": [_ncmec_args(e) for e in examples]})
+    child = subprocess.run([sys.executable, __file__, "--invoke"], input=request, cwd=workdir, env=_env(),
+                           capture_output=True, encoding="utf-8", timeout=600, check=False)
+    if child.returncode != 0:
+        raise RuntimeError(f"running the ncmec examples failed:\n{child.stderr[-2000:]}")
+    outputs = []
+    for example, (code, stdout, stderr) in zip(examples, json.loads(results.read_text("utf-8"))):
+        _check_exit(example, code, stderr)
+        outputs.append(_clean(example, stdout, workdir))
+    results.unlink()
+    return outputs
+
+
+def _invoke() -> int:
+    """In the child of run_ncmec: the app the `ncmec` console script runs, under typer's
+    CliRunner, which separates each command's stdout from its stderr."""
+    from importlib.metadata import entry_points
+
+    from typer.testing import CliRunner
+
+    request = json.load(sys.stdin)
+    (script,) = entry_points(group="console_scripts", name="ncmec")
+    app, runner, results = script.load(), CliRunner(), []
+    for args in request["commands"]:
+        result = runner.invoke(app, args)
+        stderr = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            stderr += "".join(traceback.format_exception(result.exception))
+        results.append((result.exit_code, result.stdout, stderr))
+    # A file, not stdout: nothing a command prints outside the runner can corrupt it.
+    Path(request["results"]).write_text(json.dumps(results), "utf-8")
+    return 0
+
+
+def run_python(example: Example, workdir: Path) -> str:
+    child = subprocess.run([sys.executable, "-c", example.command], cwd=workdir, env=_env(), capture_output=True,
+                           encoding="utf-8", timeout=300, check=False)
+    _check_exit(example, child.returncode, child.stderr)
+    return _clean(example, child.stdout, workdir)
 
 
 def prepare(db: Path, workdir: Path) -> None:
@@ -173,14 +219,12 @@ def generate(text: str, db: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="ncmec-readme-") as tmp:
         workdir = Path(tmp)
         prepare(db, workdir)
-        outputs: dict[int, str] = {}
-        # ncmec commands first (the python snippets read the export they write), each phase in
-        # parallel: every command is a fresh process paying its import time.
+        # The ncmec commands first: the python snippets read the export they write.
+        commands = [e for e in examples if e.lang == "sh"]
+        outputs = dict(zip((e.line for e in commands), run_ncmec(commands, workdir)))
+        snippets = [e for e in examples if e.lang == "python"]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            for lang in ("sh", "python"):
-                batch = [e for e in examples if e.lang == lang]
-                for example, output in zip(batch, pool.map(lambda e: run(e, workdir), batch)):
-                    outputs[example.line] = output
+            outputs.update(zip((e.line for e in snippets), pool.map(lambda e: run_python(e, workdir), snippets)))
     lines = text.splitlines()
     for example in reversed(examples):  # from the end, so earlier line indexes stay valid
         start, end = example.output
@@ -227,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, help="a warehouse already built from the README's inputs "
                         "(default: build one with the flow, about 15 s)")
     parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
+    parser.add_argument("--invoke", action="store_true", help=argparse.SUPPRESS)  # run_ncmec's child
     args = parser.parse_args(argv)
+    if args.invoke:
+        return _invoke()
     old = args.readme.read_text("utf-8")
     try:
         with tempfile.TemporaryDirectory(prefix="ncmec-readme-build-") as tmp:
