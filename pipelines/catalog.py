@@ -54,6 +54,7 @@ class Metric:
     evidence: str  # "sentence" or "row"
     patterns: tuple[re.Pattern[str], ...]  # sentence metrics: what states the figure
     label: re.Pattern[str] | None = None  # table rows: the row's label (pipelines/breakdown.py)
+    caveat: str | None = None  # what a user must know before comparing or adding it up
     # The words that lead up to the figure, with the figure ("NCMEC reviewed 155"), where they
     # are distinctive enough to say the sentence is there even when its end is not.
     leads: tuple[re.Pattern[str], ...] = ()

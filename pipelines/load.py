@@ -103,7 +103,7 @@ def record_unchanged_run(db_path: Path, load_id: str) -> LoadStats:
 def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
     metrics = pd.DataFrame(
         [dict(metric=m.metric, scope=m.scope, program=m.program, unit=m.unit,
-              description=m.description, example=m.example, load_id=load_id)
+              description=m.description, example=m.example, caveat=m.caveat, load_id=load_id)
          for m in catalog.metrics()]
     )
     geos = pd.DataFrame([dict(asdict(g), load_id=load_id) for g in catalog.geos()])

@@ -161,6 +161,7 @@ METRICS = Table("metrics", "metric in the catalog", (
     _col("unit", "varchar", "what the figure counts in"),
     _col("description", "varchar", "what the figure counts"),
     _col("example", "varchar", "a sentence or table row of a real sheet that states it"),
+    _col("caveat", "varchar", "what to know before comparing or adding the figure up; null when nothing", True),
     _col("load_id", "varchar", LOAD_ID),
 ))
 

@@ -43,7 +43,9 @@ def test_a_warehouse_made_by_release_0_1_0_is_migrated_and_keeps_its_rows(tmp_pa
                                                                           "duckdb_columns() where table_name = 'load_runs'")}
     summary = run.run(seed_raw(tmp_path / "raw"), db)  # the same sheets, parsed by this release
     _declared(db)
-    assert query(db, "select version, name from schema_migrations") == [(1, "load_runs_flow_run_id")]
+    assert query(db, "select version, name from schema_migrations order by version") == [
+        (1, "load_runs_flow_run_id"), (2, "metrics_caveat")]
+    assert query(db, "select caveat from metrics where metric = 'cvip_children_identified_cumulative'")[0][0]
     # Unchanged values keep the load_id of the run that wrote them in 0.1.0: nothing changed.
     assert query(db, "select geo, year, metric, value, load_id from facts order by all") == before
     assert summary.stats.facts_added == summary.stats.facts_changed == 0
@@ -71,14 +73,14 @@ def test_migrations_rename_and_retype_columns(tmp_path):
     con.execute("insert into facts values ('WI', 2023, 'team_adam_cases_assisted', 1, 'exact', 'cases', 'wi.txt', 2, 'L0')")
     con.execute("alter table geos rename column fips to fips_code")
     con.execute("alter table facts alter column n_sources type varchar")
-    con.execute("delete from schema_migrations where version > 1")
+    con.execute("delete from schema_migrations where version >= 900")
     folder = tmp_path / "migrations"
     shutil.copytree(Path(migrate.__file__).parent / "migrations", folder)
-    (folder / "002_geos_fips.sql").write_text("alter table geos rename column fips_code to fips;")
-    (folder / "003_facts_n_sources_integer.sql").write_text("alter table facts alter column n_sources type integer;")
+    (folder / "900_geos_fips.sql").write_text("alter table geos rename column fips_code to fips;")
+    (folder / "901_facts_n_sources_integer.sql").write_text("alter table facts alter column n_sources type integer;")
     with pytest.raises(migrate.SchemaError, match=r"table facts is .*n_sources varchar.*declares .*n_sources integer"):
         migrate.check(con)
-    assert migrate.migrate(con, folder) == ["002_geos_fips", "003_facts_n_sources_integer"]
+    assert migrate.migrate(con, folder) == ["900_geos_fips", "901_facts_n_sources_integer"]
     migrate.check(con)
     assert con.execute("select fips from geos").fetchall() == [("55",)]
     assert con.execute("select n_sources + 1 from facts").fetchall() == [(3,)]
@@ -98,5 +100,5 @@ def test_a_warehouse_that_does_not_match_is_refused_with_a_reason(tmp_path):
 def test_the_previous_release_fixture_is_the_0_1_0_schema():
     """The fixture is what release 0.1.0 wrote: its load_runs has no flow_run_id, and its views."""
     schema = (RELEASE_0_1_0 / "schema.sql").read_text()
-    assert "flow_run_id" not in schema and "CREATE VIEW missing_breakdown" in schema
+    assert "flow_run_id" not in schema and "caveat" not in schema and "CREATE VIEW missing_breakdown" in schema
     assert set(SEEDS) <= {p.name for p in RAW.iterdir()}
