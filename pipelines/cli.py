@@ -295,5 +295,43 @@ def status(
     render(state, out, limit=limit)
 
 
+@app.command()
+def explain(
+    geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).")],
+    year: Annotated[int, typer.Argument(help="The sheet's year.")],
+    metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").")],
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
+) -> None:
+    """Where a number comes from: the fact, every document that states it with its sentence, the
+    checks it passed, rejections of the same key, its history, and the national figure."""
+    from rich.text import Text
+
+    from pipelines import explain as explaining
+    from pipelines.warehouse import WarehouseError, connect
+
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        _fail("explain", str(exc))
+    try:
+        e = explaining.explain(con, geo, year, metric)
+    except explaining.UnknownKey as exc:
+        _fail("explain", str(exc), 1)
+    finally:
+        con.close()
+    if as_json:
+        sys.stdout.write(json.dumps(explaining.as_json(e), default=str, ensure_ascii=False) + "\n")
+        return
+    styles = {"title": "bold", "heading": "bold", "fact": "bold"}
+    for style, line in explaining.as_text(e):
+        if "\x00" in line:  # the figure inside its evidence: reversed on a terminal, **marked** elsewhere
+            before, number, after = line.split("\x00")
+            shown = (number, "bold reverse") if out.is_terminal else f"**{number}**"
+            out.print(Text.assemble(before, shown, after), soft_wrap=True)
+        else:
+            out.print(Text(line, style=styles.get(style, "")), soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,254 @@
+"""`ncmec explain GEO YEAR METRIC`: where a number comes from, in one place.
+
+For one key (place, year, metric): the fact and what the catalog says of the metric; every
+document that states it, with its evidence and the number in it; the checks it passed; any
+rejection of the same key; its history; and, for a state figure, the national figure and the
+state's share. A key with no fact says why: never stated, rejected, or a conflict. The CLI prints
+an `Explanation` as text or JSON; `ncmec report` shows the same for every fact.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+
+from . import catalog
+from .breakdown import ROWS as BREAKDOWN_ROWS
+from .breakdown import TOTAL as BREAKDOWN_TOTAL
+from .resolve import CUMULATIVE
+
+_NATION_NAMES = {"us", "usa", "u.s.", "united states", "national", "nation", "the nation"}
+_CONFLICT = "no value has a majority"
+
+
+class UnknownKey(Exception):
+    """A place, metric or year the warehouse does not know; the message is one line with the
+    nearest valid names."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document that states the key's value."""
+
+    source_file: str
+    sha256: str
+    load_id: str
+    value: float
+    qualifier: str
+    accepted: bool
+    evidence: str
+    char_start: int
+    char_end: int
+    number: tuple[int, int] | None  # where the figure is in the evidence, to highlight
+
+
+@dataclass
+class Explanation:
+    geo: str
+    place: str
+    year: int
+    metric: str
+    scope: str
+    unit: str
+    program: str
+    description: str
+    caveat: str | None
+    fact: dict[str, Any] | None  # value, qualifier, unit, n_sources, source_file, load_id
+    sources: list[Source] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # passed (empty when there is no fact)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    national: dict[str, Any] | None = None  # the national fact of the metric and year, and the share
+    why_no_fact: str | None = None
+
+
+def resolve_geo(text: str) -> str:
+    """A USPS code from a code or a name, in any case ("wi", "Wisconsin", "us", "national")."""
+    name = text.strip()
+    if name.upper() in catalog.known_geos():
+        return name.upper()
+    if name.lower() in _NATION_NAMES:
+        return catalog.NATION
+    geo = catalog.resolve_place(name)
+    if geo:
+        return geo
+    names = [g.name for g in catalog.geos()] + [g.geo for g in catalog.geos()]
+    near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else " (a USPS code such as WI, or a name such as Wisconsin)"
+    raise UnknownKey(f"unknown place {text!r}{hint}")
+
+
+def resolve_metric(text: str, geo: str) -> catalog.Metric:
+    scope = catalog.scope_of(geo)
+    metric = catalog.metric_index().get((text, scope))
+    if metric:
+        return metric
+    names = sorted({m.metric for m in catalog.metrics()})
+    if text in names:  # a metric of the other scope
+        other = next(m.scope for m in catalog.metrics() if m.metric == text)
+        raise UnknownKey(f"{text} is a {other} metric; for {geo} use one of the {scope} metrics "
+                         f"({', '.join(m.metric for m in catalog.metrics() if m.scope == scope)})")
+    near = difflib.get_close_matches(text, names, n=3, cutoff=0.4)
+    raise UnknownKey(f"unknown metric {text!r}" + (f"; did you mean {', '.join(near)}?" if near else
+                                                    "; `ncmec query \"select metric from metrics\"` lists them"))
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _check_year(con: duckdb.DuckDBPyConnection, geo: str, year: int) -> None:
+    years = [y for (y,) in con.execute(
+        "select distinct year from documents where status = 'loaded' and (geo = ? or ? = 'US') order by year",
+        [geo, geo]).fetchall()]
+    if year not in years:
+        shown = ", ".join(map(str, years)) or "none"
+        raise UnknownKey(f"no sheet of {geo} {year} is loaded (years loaded for {geo}: {shown})")
+
+
+def checks_passed(metric: str, scope: str, unit: str) -> list[str]:
+    """The checks a fact of this metric has passed: every check its values went through."""
+    field_checks = ["geo_known", "year_plausible", "value_non_negative", "metric_in_catalog",
+                    "unit_matches_catalog", "percent_range" if unit == "percent" else "count_whole"]
+    document = ["year_matches_sheet"]
+    if scope == "state":
+        document.append("place_matches_sheet")
+        if (metric, "national") in catalog.metric_index():
+            document.append("state_within_national")
+        if metric in (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS):
+            document += ["breakdown_row_within_total", "breakdown_sums"]
+    across = ["national_agrees" if scope == "national" else "sources_agree"]
+    if metric == CUMULATIVE:
+        across.append("cvip_cumulative_non_decreasing")
+    return field_checks + document + across
+
+
+def _number(evidence: str, value: float, qualifier: str) -> tuple[int, int] | None:
+    """Where the figure stands in its evidence ("8,468", "36.2 million", "19%")."""
+    candidates = [f"{value:,.0f}", f"{value:.0f}", f"{value:g}"]
+    for scale, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if value >= scale:
+            candidates.insert(0, f"{value / scale:g} {word}")
+    for text in candidates:
+        m = re.search(r"(?<![\d,.])" + re.escape(text).replace(r"\ ", r"\s+") + r"(?![\d,])", evidence)
+        if m:
+            return m.span()
+    return None
+
+
+def explain(con: duckdb.DuckDBPyConnection, geo_text: str, year: int, metric_text: str) -> Explanation:
+    """The explanation of one key, read from the warehouse; UnknownKey for a key it cannot have."""
+    geo = resolve_geo(geo_text)
+    metric = resolve_metric(metric_text, geo)
+    _check_year(con, geo, year)
+    key = [geo, year, metric.metric]
+    facts = _rows(con, "select value, qualifier, unit, n_sources, source_file, load_id from facts "
+                       "where geo = ? and year = ? and metric = ?", key)
+    sources = _rows(con, """select o.source_file, d.sha256, o.load_id, o.value, o.qualifier, o.accepted,
+                                   o.evidence, o.char_start, o.char_end
+                            from observations o join documents d using (source_file)
+                            where o.geo = ? and o.year = ? and o.metric = ? order by o.source_file, o.char_start""", key)
+    e = Explanation(
+        geo=geo, place=catalog.geo_name(geo), year=year, metric=metric.metric, scope=metric.scope, unit=metric.unit,
+        program=metric.program, description=metric.description, caveat=metric.caveat,
+        fact=facts[0] if facts else None,
+        sources=[Source(**s, number=_number(s["evidence"], s["value"], s["qualifier"])) for s in sources],
+        rejections=_rows(con, 'select source_file, "check", reason, evidence from rejections '
+                              "where geo = ? and year = ? and metric = ? order by source_file", key),
+        history=_rows(con, "select f.change, f.old_value, f.new_value, f.old_qualifier, f.new_qualifier, f.load_id, "
+                           "r.started_at from fact_changes f left join load_runs r using (load_id) "
+                           "where f.geo = ? and f.year = ? and f.metric = ? order by r.started_at, f.load_id", key),
+    )
+    if e.fact:
+        e.checks = checks_passed(metric.metric, metric.scope, metric.unit)
+        e.national = _national(con, e)
+    else:
+        e.why_no_fact = _why_no_fact(e)
+    return e
+
+
+def _national(con: duckdb.DuckDBPyConnection, e: Explanation) -> dict[str, Any] | None:
+    if e.scope != "state" or (e.metric, "national") not in catalog.metric_index() or e.fact is None:
+        return None
+    rows = _rows(con, "select value, qualifier, source_file from facts where geo = ? and year = ? and metric = ?",
+                 [catalog.NATION, e.year, e.metric])
+    if not rows:
+        return None
+    national = rows[0]
+    share = e.fact["value"] / national["value"] if national["value"] else None
+    return {**national, "share": share}
+
+
+def _why_no_fact(e: Explanation) -> str:
+    if any(_CONFLICT in r["reason"] for r in e.rejections):
+        return "a conflict: the sheets that state it disagree and no value has a majority (see the rejections)"
+    if e.rejections:
+        return "rejected: every value stated for it failed a check (see the rejections)"
+    return f"never stated: no loaded sheet of {e.year} states {e.metric} for {e.place}"
+
+
+def _fmt(value: float | None, unit: str = "", qualifier: str = "exact") -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    mark = {"approximate": "≈", "at_least": "≥", "at_most": "≤"}.get(qualifier, "")
+    return mark + text + ("%" if unit == "percent" else "")
+
+
+def as_text(e: Explanation) -> list[tuple[str, str]]:
+    """The explanation as lines of (style, text) for a terminal; style "number" marks the figure
+    inside an evidence line, "" is plain."""
+    lines: list[tuple[str, str]] = [("title", f"{e.geo} {e.year} {e.metric} ({e.place}, {e.scope} metric, {e.program})")]
+    if e.fact:
+        f = e.fact
+        lines.append(("fact", f"  {_fmt(f['value'], e.unit, f['qualifier'])} {e.unit} ({f['qualifier']}), "
+                              f"from {f['n_sources']} sheet(s); the first: {f['source_file']}; load {f['load_id']}"))
+    else:
+        lines.append(("fact", f"  no fact: {e.why_no_fact}"))
+    lines.append(("", f"  {e.description}"))
+    if e.caveat:
+        lines.append(("", f"  caveat: {e.caveat}"))
+    lines += _sources_text(e)
+    if e.checks:
+        lines += [("heading", "checks passed"), ("", "  " + ", ".join(e.checks))]
+    lines.append(("heading", "rejections of this key"))
+    lines += [("", f"  {r['source_file']} ({r['check']}): {r['reason']}") for r in e.rejections] or [("", "  none")]
+    lines.append(("heading", "history"))
+    lines += [("", f"  {h['change']}: {_fmt(h['old_value'])} -> {_fmt(h['new_value'])} by load {h['load_id']}"
+                   + (f" ({h['started_at']:%Y-%m-%d %H:%M} UTC)" if h["started_at"] else "")) for h in e.history] \
+        or [("", "  no change recorded")]
+    if e.national:
+        n = e.national
+        share = f"; {e.geo} is {n['share']:.2%} of it" if n["share"] is not None else ""
+        lines += [("heading", "national figure"), ("", f"  US {e.year}: {_fmt(n['value'], e.unit, n['qualifier'])} "
+                                                       f"({n['qualifier']}){share}")]
+    return lines
+
+
+def _sources_text(e: Explanation) -> list[tuple[str, str]]:
+    lines = [("heading", f"stated by {len(e.sources)} document(s)" if e.sources else "stated by no document")]
+    for s in e.sources:
+        status = "" if s.accepted else " (rejected)"
+        lines.append(("", f"  {s.source_file}{status}: {_fmt(s.value, e.unit, s.qualifier)} ({s.qualifier}); "
+                          f"sha256 {s.sha256[:12]}…; load {s.load_id}; characters {s.char_start}–{s.char_end}"))
+        evidence = " ".join(s.evidence.split())
+        number = _number(evidence, s.value, s.qualifier)
+        if number:
+            a, b = number
+            lines.append(("evidence", f"    “{evidence[:a]}\x00{evidence[a:b]}\x00{evidence[b:]}”"))
+        else:
+            lines.append(("evidence", f"    “{evidence}”"))
+    return lines
+
+
+def as_json(e: Explanation) -> dict[str, Any]:
+    data = asdict(e)
+    for s in data["sources"]:
+        s["number"] = list(s["number"]) if s["number"] else None
+    return data

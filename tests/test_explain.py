@@ -1,0 +1,93 @@
+"""`ncmec explain`: where a number comes from, for a fact, a rejected value, a conflict, a name
+it does not know, and as JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import RAW, seed_raw
+from pipelines import catalog, run
+from pipelines.cli import app
+
+runner = CliRunner()
+
+
+def explain(db, *args):
+    return runner.invoke(app, ["explain", *args, "--db", str(db)])
+
+
+def test_a_fact_of_the_seeds_with_its_sentence_checks_history_and_national_share(analyst_db):
+    result = explain(analyst_db, "wisconsin", "2023", "missing_child_cases")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("WI 2023 missing_child_cases (Wisconsin, state metric, Missing Children)")
+    assert "204 cases (exact), from 1 sheet(s); the first: wisconsin_2023.txt" in text
+    assert "“In 2023, NCMEC handled **204** cases of missing children from Wisconsin as follows:”" in text
+    assert "characters " in text and "sha256 " in text
+    assert "breakdown_sums" in text.split("checks passed")[1] and "sources_agree" in text
+    assert "rejections of this key\n  none" in text
+    assert "added: — -> 204 by load " in text
+    assert "US 2023: 28,886 (exact); WI is 0.71% of it" in text
+
+
+def test_the_catalog_caveat_is_shown(analyst_db):
+    result = explain(analyst_db, "US", "2023", "cvip_children_identified_cumulative")
+    caveat = catalog.metric_index()["cvip_children_identified_cumulative", "national"].caveat
+    assert f"caveat: {caveat}" in result.stdout and "cvip_cumulative_non_decreasing" in result.stdout
+
+
+def test_a_rejected_value_says_why_there_is_no_fact(analyst_db):
+    """Nevada's table does not add up: no fact, and the rejection's reason."""
+    result = explain(analyst_db, "NV", "2023", "missing_other")
+    assert result.exit_code == 0
+    assert "no fact: rejected: every value stated for it failed a check" in result.stdout
+    assert "reject_breakdown_nv_2023.txt (breakdown_sums): The missing-children rows add up to 407" in result.stdout
+    assert "checks passed" not in result.stdout
+
+
+def test_a_key_never_stated(analyst_db):
+    result = explain(analyst_db, "DC", "2021", "missing_reported_by_hhs_orr")
+    assert "no fact: never stated: no loaded sheet of 2021 states missing_reported_by_hhs_orr for " \
+           "District of Columbia" in result.stdout
+
+
+def test_a_conflict_gives_no_fact_and_names_both_sheets(tmp_path):
+    raw = seed_raw(tmp_path / "raw")
+    text = (RAW / "wisconsin_2023.txt").read_text("utf-8").replace("8,468 CyberTipline", "8,470 CyberTipline")
+    (raw / "wisconsin_2023_revised.txt").write_text(text, "utf-8")
+    db = tmp_path / "ncmec.duckdb"
+    run.run(raw, db)
+    result = explain(db, "WI", "2023", "cybertipline_reports_to_law_enforcement")
+    assert "no fact: a conflict: the sheets that state it disagree and no value has a majority" in result.stdout
+    assert "stated by 2 document(s)" in result.stdout
+    assert "wisconsin_2023.txt (sources_agree)" in result.stdout and "wisconsin_2023_revised.txt (sources_agree)" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("Wisconsn", "2023", "missing_other"), "unknown place 'Wisconsn'; did you mean Wisconsin?"),
+    (("WI", "2023", "missing_othr"), "unknown metric 'missing_othr'; did you mean missing_other"),
+    (("WI", "2019", "missing_other"), "no sheet of WI 2019 is loaded (years loaded for WI: 2021, 2023)"),
+    (("WI", "2023", "connect_registered_users"), "connect_registered_users is a national metric; for WI use"),
+])
+def test_an_unknown_name_is_one_line_with_the_nearest(analyst_db, args, message):
+    result = explain(analyst_db, *args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_json_carries_the_same(analyst_db):
+    result = explain(analyst_db, "illinois", "2023", "cybertipline_reports_to_law_enforcement", "--json")
+    data = json.loads(result.stdout)
+    assert data["geo"] == "IL" and data["fact"]["value"] == 26696 and data["fact"]["qualifier"] == "exact"
+    (source,) = data["sources"]
+    a, b = source["number"]
+    assert source["evidence"][a:b] == "26,696" and source["char_end"] > source["char_start"]
+    assert "sources_agree" in data["checks"] and data["national"] is None and data["why_no_fact"] is None
+
+
+def test_a_missing_warehouse_is_one_line(tmp_path):
+    result = explain(tmp_path / "none.duckdb", "WI", "2023", "missing_other")
+    assert result.exit_code == 2 and "no warehouse at" in result.stderr
