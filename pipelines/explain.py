@@ -220,9 +220,8 @@ def as_text(e: Explanation) -> list[tuple[str, str]]:
     lines.append(("heading", "rejections of this key"))
     lines += [("", f"  {r['source_file']} ({r['check']}): {r['reason']}") for r in e.rejections] or [("", "  none")]
     lines.append(("heading", "history"))
-    lines += [("", f"  {h['change']}: {_fmt(h['old_value'])} -> {_fmt(h['new_value'])} by load {h['load_id']}"
-                   + (f" ({h['started_at']:%Y-%m-%d %H:%M} UTC)" if h["started_at"] else "")) for h in e.history] \
-        or [("", "  no change recorded")]
+    lines += [("", f"  {h['change']}: {_fmt(h['old_value'])} -> {_fmt(h['new_value'])} by load {h['load_id']}")
+              for h in e.history] or [("", "  no change recorded")]
     if e.national:
         n = e.national
         share = f"; {e.geo} is {n['share']:.2%} of it" if n["share"] is not None else ""
