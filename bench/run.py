@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -231,7 +231,7 @@ def report(results: list[SizeResult], costs: dict[str, list[float]], repeat: int
     lines = [
         "# Benchmark: `ncmec run` against a bare floor",
         "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}), one invocation of "
         f"`make bench`; medians of {repeat} run(s) each. The machine is shared: read ratios, not absolutes.",
         "",

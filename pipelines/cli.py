@@ -78,8 +78,8 @@ def run(
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
-    from pipelines.warehouse import WarehouseError
     from pipelines.lock import WarehouseBusy, wait_until_free
+    from pipelines.warehouse import WarehouseError
 
     try:
         # Before Prefect starts (seconds): a busy warehouse fails at once, in one line. The run
@@ -266,8 +266,8 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
-    from pipelines.warehouse import WarehouseError
     from pipelines.report import ReportError, write
+    from pipelines.warehouse import WarehouseError
 
     try:
         with err.status("building the report"):
@@ -285,8 +285,8 @@ def status(
     limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
 ) -> None:
     """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
-    from pipelines.warehouse import WarehouseError
     from pipelines.status import gather, render
+    from pipelines.warehouse import WarehouseError
 
     try:
         state = gather(db, runs=runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import RAW, validated
+
 from pipelines.documents import Observation, ParsedDocument
 from pipelines.extract import parse_bytes
 

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import query, snapshot
 
 GOLDEN = Path(__file__).parent / "golden"

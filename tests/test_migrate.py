@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import RAW, SEEDS, query, seed_raw
+
 from pipelines import load, migrate, run, tables, warehouse
 
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "warehouse-0.1.0"  # EXPORT DATABASE of its run on the seeds

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REPO, query
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")

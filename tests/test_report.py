@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from test_views import rows
 from typer.testing import CliRunner
 
 from pipelines import catalog
 from pipelines.cli import app
-from test_views import rows
 
 runner = CliRunner()
 

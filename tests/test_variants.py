@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import validated
+
 from pipelines.extract import parse_bytes
 
 VARIANTS = Path(__file__).parent / "variants"

@@ -12,11 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, query
+
 from pipelines import catalog
 from pipelines.warehouse import VIEWS, view_files
-
 
 
 @pytest.fixture(scope="module")

@@ -244,7 +244,7 @@ def render(
     paras.append("NCMEC's Work to Combat Child Sexual Exploitation")
 
     p = ("NCMEC operates the CyberTipline, the national mechanism for members of the public and online "
-         f"platforms to report suspected child sexual exploitation. ")
+         "platforms to report suspected child sexual exploitation. ")
     ctl = v["cybertipline_reports_to_law_enforcement"]
     if ctl is not None:
         p += SPAN
