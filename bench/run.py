@@ -135,7 +135,7 @@ def _stages(db: Path) -> dict[str, float]:
                              order by started_at desc limit 1""").fetchone()
     finally:
         con.close()
-    return dict(zip(("decode", "extract", "validate", "load", "facts", "observations"), row))
+    return dict(zip(("decode", "extract", "validate", "load", "facts", "observations"), row, strict=True))
 
 
 @dataclass

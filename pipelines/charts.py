@@ -184,7 +184,7 @@ def national_chart(figs: Figures, national: pd.DataFrame) -> Markup:
     cols = 3
     fig, axes = figs.new(2.2 * -(-len(metrics) // cols), cols, -(-len(metrics) // cols))
     tips = {}
-    for ax, m in zip(axes.flat, metrics):
+    for ax, m in zip(axes.flat, metrics, strict=False):  # the grid's spare cells stay empty
         series = national[national["metric"] == m.metric].sort_values("year")
         for k, r in enumerate(series.itertuples()):
             bar = ax.bar(k, r.value, color=figs.year_color[r.year], edgecolor="white",

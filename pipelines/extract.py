@@ -190,7 +190,7 @@ class _Reader:
         for "77" and note 1): every figure that could hide it is rejected, not read."""
         for marker in sorted(self.norm.footnotes.unplaced):
             keep = []
-            for obs, (numeral, at) in zip(self.observations, self.numerals):
+            for obs, (numeral, at) in zip(self.observations, self.numerals, strict=True):
                 digits = str(marker)
                 # The marker stuck to a figure ("771"), or the marker itself moved to where a
                 # figure was expected (pypdf's layout mode sets a raised "3" on a line of its own).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from io import BytesIO
+from itertools import pairwise
 from statistics import median
 from typing import TYPE_CHECKING
 
@@ -99,7 +100,7 @@ def _page_text(page: PageObject) -> str:
             texts[-1] += part
             if i == 0 and heights[-1] is None and part.strip():
                 heights[-1] = y
-    pairs = list(zip(heights, heights[1:]))
+    pairs = list(pairwise(heights))
     # Only a step down the page is a gap: a table's number cell, set beside its label's
     # wrapped lines, sends the next line back up.
     gaps = [a - b for a, b in pairs if a is not None and b is not None and a > b]
@@ -107,7 +108,7 @@ def _page_text(page: PageObject) -> str:
         return text
     wide = _PARAGRAPH_GAP * median(gaps)
     breaks = ["\n\n" if a is not None and b is not None and a - b > wide else "\n" for a, b in pairs]
-    return texts[0] + "".join(brk + line for brk, line in zip(breaks, texts[1:]))
+    return texts[0] + "".join(brk + line for brk, line in zip(breaks, texts[1:], strict=True))
 
 
 def _superscripts(seen: list[tuple[str, float | None, float]]) -> list[tuple[str, float | None]]:

@@ -77,7 +77,7 @@ def _read(db: Path) -> dict[str, pd.DataFrame]:
 
 
 def _header(db: Path, data: dict[str, pd.DataFrame]) -> Row:
-    docs = ", ".join(f"{n} {s}" for s, n in zip(data["documents"]["status"], data["documents"]["n"]))
+    docs = ", ".join(f"{n} {s}" for s, n in zip(data["documents"]["status"], data["documents"]["n"], strict=True))
     return {"db": str(db), "load_id": data["runs"]["load_id"].iloc[0] if len(data["runs"]) else "none",
             "made": f"{datetime.now(UTC):%Y-%m-%d %H:%M}", "documents": docs or "none",
             "facts": len(data["facts"]), "rejections": len(data["rejections"])}

@@ -35,7 +35,7 @@ def gather(db: Path, runs: int = 5) -> Status:
         def rows(sql: str, params=()) -> list[dict]:
             cur = con.execute(sql, list(params))
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
         def scalar(sql: str) -> int:
             return int(con.execute(sql).fetchone()[0])

@@ -30,7 +30,7 @@ def rows(db: Path, sql: str, params=()) -> list[dict]:
     try:
         cur = con.execute(sql, list(params))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
 
@@ -39,7 +39,7 @@ def test_every_view_file_is_lowercase_sql_ending_in_a_final_cte():
     files = view_files()
     stems = [f.name.removesuffix(".sql") for f in files]
     assert set(VIEWS) <= {re.sub(r"^\d+_", "", stem) for stem in stems}
-    for f, stem in zip(files, stems):
+    for f, stem in zip(files, stems, strict=True):
         sql = re.sub(r"--.*", "", f.read_text("utf-8"))  # comments may be prose
         code = re.sub(r"'[^']*'", "''", sql)  # and string literals ('US') keep their case
         assert code == code.lower(), f.name

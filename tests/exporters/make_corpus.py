@@ -363,9 +363,9 @@ def _table(pdf, rows, layout: Layout, family: str, line: float) -> None:
         for lines, _, _ in cells:
             ys.append(y)
             y += len(lines) * line + gap
-        for y0, (lines, marker, _) in zip(ys, cells):
+        for y0, (lines, marker, _) in zip(ys, cells, strict=True):
             label_cell(y0, lines, marker)
-        for y0, (lines, _, number) in zip(ys, cells):
+        for y0, (lines, _, number) in zip(ys, cells, strict=True):
             number_cell(y0, lines, number)
         pdf.set_y(y)
     pdf.set_x(pdf.l_margin)

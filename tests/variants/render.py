@@ -457,7 +457,7 @@ def clean_rejections(geo: str, year: int, values: dict) -> list[dict]:
 # the corpus
 
 def V(ctl, cvip, mc, ss, other, hhs, cst, hope, faon, adam, connect) -> dict:
-    return dict(zip(STATE_METRICS, (ctl, cvip, mc, ss, other, hhs, cst, hope, faon, adam, connect)))
+    return dict(zip(STATE_METRICS, (ctl, cvip, mc, ss, other, hhs, cst, hope, faon, adam, connect), strict=True))
 
 
 # Wisconsin 2023 = the seed's numbers (used by the Minnesota-sentence file, so
