@@ -177,7 +177,7 @@ def fixed_costs(work: Path, server: PrefectServer, repeat: int) -> dict[str, lis
     raw.mkdir(exist_ok=True)
     shutil.copyfile(REPO / "raw" / "wisconsin_2023.txt", raw / "wisconsin_2023.txt")
     costs: dict[str, list[float]] = {"temporary server": [], "running server": []}
-    for i in range(repeat):
+    for _ in range(repeat):
         for label, extra in (("temporary server", {}), ("running server", {"PREFECT_API_URL": server.url})):
             db = work / "one-sheet.duckdb"
             for stale in work.glob("one-sheet.duckdb*"):

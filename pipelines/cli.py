@@ -52,7 +52,7 @@ def _print_summary(summary) -> None:
         out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
 
 
-class Runner(str, enum.Enum):
+class Runner(enum.StrEnum):
     process = "process"
     dask = "dask"
 
@@ -170,7 +170,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

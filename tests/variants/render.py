@@ -812,7 +812,7 @@ def check_all(files: dict[str, tuple[bytes, dict, str]]) -> None:
 def main(argv: list[str]) -> int:
     files = build()
     if "--check" not in argv:
-        for name, (data, exp, enc) in sorted(files.items()):
+        for name, (data, exp, _enc) in sorted(files.items()):
             with open(HERE / f"{name}.txt", "wb") as fh:
                 fh.write(data)
             with open(HERE / f"{name}.expected.json", "w", encoding="utf-8", newline="\n") as fh:
@@ -829,7 +829,7 @@ def main(argv: list[str]) -> int:
                  "have `document.geo`/`year` null. `render.py --check` also verifies that the template reproduces",
                  "both seeds (../shared/seeds beside the repo) byte for byte, when that folder is there.",
                  ""]
-        for name, (data, exp, enc) in sorted(files.items()):
+        for name, (_data, exp, enc) in sorted(files.items()):
             lines.append(f"- `{name}.txt` ({enc}): {exp['covers']}")
         with open(HERE / "README.md", "w", encoding="utf-8", newline="\n") as fh:
             fh.write("\n".join(lines) + "\n")
