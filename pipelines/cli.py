@@ -38,7 +38,8 @@ def _print_summary(summary) -> None:
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, value in (
-        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded), ("  duplicate", s.files_duplicate),
+        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded),
+        ("  duplicate", s.files_duplicate),
         ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
         ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
         ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections),
@@ -68,7 +69,8 @@ def run(
         "--task-runner", help="Where parse batches run: a local process pool, or Dask.")] = Runner.process,
     dask_address: Annotated[str | None, typer.Option(
         "--dask-address", metavar="ADDRESS",
-        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster.")] = None,
+        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local "
+             "cluster.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""

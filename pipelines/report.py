@@ -110,7 +110,8 @@ def _breakdown(figs: charts.Figures, bd: pd.DataFrame) -> Row | None:
     return {
         "chart": charts.breakdown_chart(figs, sheets, evidence),
         "sheets": [{"geo": s.geo, "year": s.year, "file": s.source_file,
-                    "numbers": ["" if pd.isna(v) else charts.fmt(v) for v in (getattr(s, n) for n in BREAKDOWN_NUMBERS)],
+                    "numbers": ["" if pd.isna(v) else charts.fmt(v)
+                                for v in (getattr(s, n) for n in BREAKDOWN_NUMBERS)],
                     "agrees": None if pd.isna(s.agrees) else bool(s.agrees)} for s in sheets.itertuples()],
         "stated": bd[["geo", "year", "metric", "source_file", "evidence"]].to_dict("records"),
     }

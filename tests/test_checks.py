@@ -21,7 +21,8 @@ def doc(text: str, name: str, *edits: tuple[str, str]) -> ParsedDocument:
 
 def rejected(frames, check: str) -> set[tuple[str, str]]:
     r = frames.rejections
-    return {(f, m) for f, m in zip(r[r["check"] == check]["source_file"], r[r["check"] == check]["metric"], strict=True)}
+    return {(f, m)
+            for f, m in zip(r[r["check"] == check]["source_file"], r[r["check"] == check]["metric"], strict=True)}
 
 
 def fact(frames, geo: str, metric: str, year: int = 2023):
@@ -134,7 +135,8 @@ def test_facts_hold_only_accepted_values():
     frames = validated([doc(WI, "wi.txt", ("Cases\t62", "Cases\t63")), doc(IL, "il.txt")], "L")
     accepted = frames.observations[frames.observations["accepted"]]
     keys = set(zip(accepted["geo"], accepted["year"], accepted["metric"], accepted["value"], strict=True))
-    assert set(zip(frames.facts["geo"], frames.facts["year"], frames.facts["metric"], frames.facts["value"], strict=True)) <= keys
+    facts = frames.facts
+    assert set(zip(facts["geo"], facts["year"], facts["metric"], facts["value"], strict=True)) <= keys
 
 
 def test_the_file_already_loaded_stays_loaded_when_a_copy_appears():

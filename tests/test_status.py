@@ -50,8 +50,8 @@ def test_an_unfinished_run_is_pointed_out(db, tmp_path):
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(db, copy)
     con = duckdb.connect(str(copy))
-    con.execute("insert into load_runs (load_id, started_at, status) values ('29990101T000000Z-deadbeef', ?, 'running')",
-                [datetime.now(UTC)])
+    con.execute("insert into load_runs (load_id, started_at, status) "
+                "values ('29990101T000000Z-deadbeef', ?, 'running')", [datetime.now(UTC)])
     con.close()
     result = status("--db", str(copy))
     assert result.exit_code == 0

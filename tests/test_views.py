@@ -106,7 +106,8 @@ def test_state_year_wide_is_one_row_per_place_and_year_with_the_seed_values(db):
 
 def test_missing_breakdown_per_sheet(db):
     got = {(r["geo"], r["year"]): r for r in rows(db, "select * from missing_breakdown")}
-    assert set(got) == {("WI", 2023), ("IL", 2023), ("WI", 2021), ("IL", 2024), ("NH", 2022), ("DC", 2021), ("NV", 2023)}
+    assert set(got) == {("WI", 2023), ("IL", 2023), ("WI", 2021), ("IL", 2024), ("NH", 2022), ("DC", 2021),
+                        ("NV", 2023)}
     keys = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
             "parts_sum", "parts_stated", "agrees", "accepted", "source_file")
     assert tuple(got[("WI", 2023)][k] for k in keys) == (204, 137, 62, 5, 204, 3, True, True, "wisconsin_2023.txt")
