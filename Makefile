@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= raw
 DB     ?= warehouse/ncmec.duckdb
 
-.PHONY: install run test bench clean
+.PHONY: install run lint test bench clean
 
 install: $(STAMP)
 
@@ -21,11 +21,16 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/ncmec run --raw $(RAW) --db $(DB)
 
-test: install
+# The lint and type gate (settings in pyproject.toml): CI fails on a lint or type error too.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 # Benchmark (not part of CI): writes bench/report.md. SIZES and REPEAT override the defaults.
 SIZES  ?= 1000,10000,50000

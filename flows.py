@@ -69,8 +69,8 @@ def transient(task: object, task_run: object, state: State) -> bool:
     fails at once."""
     import duckdb
 
-    from pipelines.warehouse import WarehouseLocked
     from pipelines.lock import WarehouseBusy
+    from pipelines.warehouse import WarehouseLocked
 
     try:
         state.result()

@@ -67,7 +67,7 @@ def _values(geo: str, year: int) -> dict:
     parts = [rng.randint(0, 1200), rng.randint(0, 400), rng.randint(0, 60)]
     return dict(zip(render.STATE_METRICS, (
         rng.randint(100, 90_000), rng.randint(0, 300), sum(parts), *parts, rng.randint(0, 150),
-        rng.randint(0, 300), rng.randint(0, 200), rng.randint(0, 5), rng.randint(0, 800))))
+        rng.randint(0, 300), rng.randint(0, 200), rng.randint(0, 5), rng.randint(0, 800)), strict=True))
 
 
 def sheets() -> list[tuple[str, int, str]]:

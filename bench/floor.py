@@ -33,6 +33,7 @@ def main(raw: Path, db: Path) -> None:
                     break
     frame = pd.DataFrame(rows, columns=["source_file", "metric", "scope", "value"])
     con = duckdb.connect(str(db))
+    con.register("frame", frame)
     con.execute("create or replace table floor_values as select * from frame")
     con.close()
     print(f"floor: {len(rows)} values in {time.perf_counter() - started:.1f} s")

@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -135,7 +135,7 @@ def _stages(db: Path) -> dict[str, float]:
                              order by started_at desc limit 1""").fetchone()
     finally:
         con.close()
-    return dict(zip(("decode", "extract", "validate", "load", "facts", "observations"), row))
+    return dict(zip(("decode", "extract", "validate", "load", "facts", "observations"), row, strict=True))
 
 
 @dataclass
@@ -177,7 +177,7 @@ def fixed_costs(work: Path, server: PrefectServer, repeat: int) -> dict[str, lis
     raw.mkdir(exist_ok=True)
     shutil.copyfile(REPO / "raw" / "wisconsin_2023.txt", raw / "wisconsin_2023.txt")
     costs: dict[str, list[float]] = {"temporary server": [], "running server": []}
-    for i in range(repeat):
+    for _ in range(repeat):
         for label, extra in (("temporary server", {}), ("running server", {"PREFECT_API_URL": server.url})):
             db = work / "one-sheet.duckdb"
             for stale in work.glob("one-sheet.duckdb*"):
@@ -231,7 +231,7 @@ def report(results: list[SizeResult], costs: dict[str, list[float]], repeat: int
     lines = [
         "# Benchmark: `ncmec run` against a bare floor",
         "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}), one invocation of "
         f"`make bench`; medians of {repeat} run(s) each. The machine is shared: read ratios, not absolutes.",
         "",

@@ -50,7 +50,8 @@ def summary_markdown(stats: LoadStats, rejected_files: list[tuple[str, str, str]
     lines += ["", "## Rejected files", ""]
     if rejected_files:
         lines += ["| file | check | reason |", "|---|---|---|"]
-        lines += [f"| {markdown_cell(f)} | {markdown_cell(c)} | {markdown_cell(r)} |" for f, c, r in rejected_files[:MOST_FILES]]
+        lines += [f"| {markdown_cell(f)} | {markdown_cell(c)} | {markdown_cell(r)} |"
+                  for f, c, r in rejected_files[:MOST_FILES]]
         if len(rejected_files) > MOST_FILES:
             lines += ["", f"... and {len(rejected_files) - MOST_FILES:,} more: "
                       "`ncmec query \"select * from documents where status = 'rejected'\"`."]

@@ -24,6 +24,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from typing import NamedTuple
 
 from . import catalog
@@ -213,7 +214,7 @@ def _items(text: str, tokens: list[_Token], header: tuple[str, ...]) -> tuple[li
 
 def _marks(items: list[_Item], markers: frozenset[int]) -> list[_Token]:
     """Numbers right after a label, on its last line, that are footnote markers."""
-    return [number for label, number in zip(items, items[1:])
+    return [number for label, number in pairwise(items)
             if isinstance(label, _Label) and isinstance(number, _Token) and number.line == label.last.line
             and number.number.isdigit() and int(number.number) in markers]
 
@@ -254,7 +255,7 @@ def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[l
             return [], (f"{len(labels)} row label{'s' if many else ''} ({names}) {'are' if many else 'is'} "
                         f"{'followed' if labels_first else 'preceded'} by {len(numbers)} "
                         f"number{'' if len(numbers) == 1 else 's'}, so no number can be paired with its row")
-        for label, number in zip(labels, numbers):
+        for label, number in zip(labels, numbers, strict=True):
             if not _WELL_FORMED.fullmatch(number.number):
                 return [], f"the number '{number.number}' of the row '{label.printed}' is not a well-formed figure"
             if label.metric is None:

@@ -71,7 +71,8 @@ class Figures:
                                     "axes.spines.top": False, "axes.spines.right": False})
 
     def new(self, height: float, ncols: int = 1, nrows: int = 1):
-        return self.plt.subplots(nrows, ncols, figsize=(WIDTH, height), layout="constrained", squeeze=nrows * ncols == 1)
+        return self.plt.subplots(nrows, ncols, figsize=(WIDTH, height), layout="constrained",
+                                 squeeze=nrows * ncols == 1)
 
     def svg(self, fig, tips: dict[str, str], label: str) -> Markup:
         self.count += 1
@@ -86,7 +87,8 @@ class Figures:
         # Several figures share one page: keep each figure's ids (clip paths, markers) apart.
         svg = re.sub(r'(id="|href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
         for gid, text in tips.items():
-            svg = svg.replace(f'<g id="{prefix}-{gid}">', f'<g id="{prefix}-{gid}"><title>{html.escape(text)}</title>', 1)
+            svg = svg.replace(f'<g id="{prefix}-{gid}">',
+                              f'<g id="{prefix}-{gid}"><title>{html.escape(text)}</title>', 1)
         return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1))
 
 
@@ -184,7 +186,7 @@ def national_chart(figs: Figures, national: pd.DataFrame) -> Markup:
     cols = 3
     fig, axes = figs.new(2.2 * -(-len(metrics) // cols), cols, -(-len(metrics) // cols))
     tips = {}
-    for ax, m in zip(axes.flat, metrics):
+    for ax, m in zip(axes.flat, metrics, strict=False):  # the grid's spare cells stay empty
         series = national[national["metric"] == m.metric].sort_values("year")
         for k, r in enumerate(series.itertuples()):
             bar = ax.bar(k, r.value, color=figs.year_color[r.year], edgecolor="white",

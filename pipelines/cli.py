@@ -38,7 +38,8 @@ def _print_summary(summary) -> None:
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, value in (
-        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded), ("  duplicate", s.files_duplicate),
+        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded),
+        ("  duplicate", s.files_duplicate),
         ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
         ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
         ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections),
@@ -52,7 +53,7 @@ def _print_summary(summary) -> None:
         out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
 
 
-class Runner(str, enum.Enum):
+class Runner(enum.StrEnum):
     process = "process"
     dask = "dask"
 
@@ -68,7 +69,8 @@ def run(
         "--task-runner", help="Where parse batches run: a local process pool, or Dask.")] = Runner.process,
     dask_address: Annotated[str | None, typer.Option(
         "--dask-address", metavar="ADDRESS",
-        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster.")] = None,
+        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local "
+             "cluster.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
@@ -78,8 +80,8 @@ def run(
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
-    from pipelines.warehouse import WarehouseError
     from pipelines.lock import WarehouseBusy, wait_until_free
+    from pipelines.warehouse import WarehouseError
 
     try:
         # Before Prefect starts (seconds): a busy warehouse fails at once, in one line. The run
@@ -170,7 +172,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -204,7 +206,7 @@ def query(
         con.close()
     if fmt is Format.json:
         for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False) + "\n")
     elif fmt is Format.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -266,8 +268,8 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
-    from pipelines.warehouse import WarehouseError
     from pipelines.report import ReportError, write
+    from pipelines.warehouse import WarehouseError
 
     try:
         with err.status("building the report"):
@@ -285,8 +287,8 @@ def status(
     limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
 ) -> None:
     """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
-    from pipelines.warehouse import WarehouseError
     from pipelines.status import gather, render
+    from pipelines.warehouse import WarehouseError
 
     try:
         state = gather(db, runs=runs)

@@ -74,7 +74,8 @@ def _guess(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError as exc:
-                raise Rejected("undecodable", f"starts with a {encoding} byte-order mark but is not valid {encoding}: {exc.reason} at byte {exc.start}") from None
+                raise Rejected("undecodable", f"starts with a {encoding} byte-order mark but is not valid {encoding}: "
+                                              f"{exc.reason} at byte {exc.start}") from None
     if b"\x00" in data:
         encoding = _bomless_utf16(data)
         if encoding is None:
@@ -82,7 +83,8 @@ def _guess(data: bytes) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
-            raise Rejected("undecodable", f"looks like {encoding} without a byte-order mark but does not decode as it") from None
+            raise Rejected("undecodable",
+                           f"looks like {encoding} without a byte-order mark but does not decode as it") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -148,7 +148,7 @@ def export(db: Path, out: Path, on_start: Callable[[int], None] | None = None,
         finally:
             con.close()
         step("data dictionary")
-        exported_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        exported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         (tmp / DICTIONARY).write_text(dictionary.render(datasets, load_id, exported_at), "utf-8")
         manifest = {"exported_at": exported_at, "load_id": load_id,
                     "datasets": [{**asdict(d), "columns": [list(c) for c in d.columns]} for d in datasets]}

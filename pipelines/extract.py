@@ -28,7 +28,8 @@ from .rejection import Rejected
 from .sentences import sentence_spans
 
 _TITLE = re.compile(
-    r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+(?:Data|Fact Sheet|Statistics)\b",
+    r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)"
+    r"\s+(?:Data|Fact Sheet|Statistics)\b",
     re.IGNORECASE,
 )
 _LISTED = re.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics", re.IGNORECASE)
@@ -53,7 +54,8 @@ def _sheet_place(folded: str) -> str | None:
     repeat the title with a separator ("... Children · Wisconsin Data"), and a layout tool may
     interleave a two-column title: the first that names a known place wins; else the first, for
     the rejection to quote."""
-    names = [m.group("place").strip().lstrip(_SEPARATORS).strip() for p in (_TITLE, _LISTED) for m in p.finditer(folded)]
+    names = [m.group("place").strip().lstrip(_SEPARATORS).strip()
+             for p in (_TITLE, _LISTED) for m in p.finditer(folded)]
     return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
 
 
@@ -190,7 +192,7 @@ class _Reader:
         for "77" and note 1): every figure that could hide it is rejected, not read."""
         for marker in sorted(self.norm.footnotes.unplaced):
             keep = []
-            for obs, (numeral, at) in zip(self.observations, self.numerals):
+            for obs, (numeral, at) in zip(self.observations, self.numerals, strict=True):
                 digits = str(marker)
                 # The marker stuck to a figure ("771"), or the marker itself moved to where a
                 # figure was expected (pypdf's layout mode sets a raised "3" on a line of its own).
@@ -217,8 +219,10 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     place = _sheet_place(flat)
     if place is None:
         if not _MARKER.search(flat):
-            raise Rejected("not_a_fact_sheet", "does not mention NCMEC and has no fact-sheet title, so it is not an NCMEC fact sheet")
-        raise Rejected("not_a_fact_sheet", "mentions NCMEC but has no title naming its place (\"... Exploited Children <Place> Data\")")
+            raise Rejected("not_a_fact_sheet",
+                           "does not mention NCMEC and has no fact-sheet title, so it is not an NCMEC fact sheet")
+        raise Rejected("not_a_fact_sheet",
+                       "mentions NCMEC but has no title naming its place (\"... Exploited Children <Place> Data\")")
     geo = catalog.resolve_place(place)
     if geo is None or geo == catalog.NATION:
         raise Rejected("unknown_state", f"names '{place}' as its place, which is not a US state, DC or territory")

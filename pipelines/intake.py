@@ -12,7 +12,6 @@ from .decode import sha256
 from .documents import ParsedDocument
 from .extract import parse_bytes
 
-
 T = TypeVar("T")
 
 

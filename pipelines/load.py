@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -49,7 +49,7 @@ class LoadStats:
 
 def new_load_id(now: datetime | None = None) -> str:
     """Sortable by time, unique across machines: 20261122T021500Z-1a2b3c4d."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
@@ -82,7 +82,7 @@ def fail_run(db_path: Path, load_id: str, error: str) -> None:
         try:
             con.execute(
                 "update load_runs set status = 'failed', finished_at = ?, error = ? where load_id = ?",
-                [datetime.now(timezone.utc), error, load_id],
+                [datetime.now(UTC), error, load_id],
             )
         finally:
             con.close()
@@ -251,6 +251,6 @@ def _finish_run(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         "update load_runs set status = 'completed', finished_at = ?, "
         + ", ".join(f"{k} = ?" for k in counts)
         + " where load_id = ?",
-        [datetime.now(timezone.utc), *counts.values(), stats.load_id],
+        [datetime.now(UTC), *counts.values(), stats.load_id],
     )
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -86,7 +86,7 @@ def run_lock(db_path: Path, wait: float = 0.0, poll: float = 0.5) -> Iterator[Ru
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                 "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                                  "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}))
         handle.flush()
         try:

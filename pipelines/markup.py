@@ -168,7 +168,8 @@ def _inline_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
 
 def _present(text: str) -> tuple[str, ...]:
     return tuple(name for name, (_, hint) in _CONSTRUCTS.items()
-                 if (hint in text if hint else name != "em" and _NEEDS[name].search(text)) or name == "em" and _emphasis(text))
+                 if (hint in text if hint else name != "em" and _NEEDS[name].search(text))
+                 or name == "em" and _emphasis(text))
 
 
 def _emphasis(text: str) -> bool:

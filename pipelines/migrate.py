@@ -12,7 +12,7 @@ ones: a difference is an error that names it, never a silent half-schema.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 
@@ -49,7 +49,7 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Traversable | None = None) -
     steps = migrations(folder)
     existing = _existing(con)
     con.execute(_LEDGER)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if "documents" not in existing:  # a new warehouse: the declared tables, every migration done
         con.execute(tables.ddl())
         con.executemany("insert into schema_migrations values (?, ?, ?)", [(v, n, now) for v, n, _ in steps])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from io import BytesIO
+from itertools import pairwise
 from statistics import median
 from typing import TYPE_CHECKING
 
@@ -38,22 +39,26 @@ def pdf_text(data: bytes) -> str:
     # A PDF ends with %%EOF (within its last 1 KiB, as readers look for it). Without it the file
     # was cut short, and pypdf would recover what it could: a sheet missing its last figures.
     if b"%%EOF" not in data[-1024:]:
-        raise Rejected("binary", "is a PDF file that is cut short (it has no %%EOF end marker), so part of its text may be missing")
+        raise Rejected("binary", "is a PDF file that is cut short (it has no %%EOF end marker), "
+                                 "so part of its text may be missing")
     damage = _Warnings()
     logging.getLogger("pypdf").addHandler(damage)
     try:
         pages = [_page_text(page) for page in PdfReader(BytesIO(data)).pages]
     except FileNotDecryptedError:
-        raise Rejected("undecodable", "is an encrypted PDF that needs a password to open, so its text cannot be read") from None
+        raise Rejected("undecodable",
+                       "is an encrypted PDF that needs a password to open, so its text cannot be read") from None
     except Exception as exc:  # malformed PDFs make pypdf raise KeyError, ValueError, ... not only its own errors
-        raise Rejected("binary", f"is a PDF file that pypdf cannot read ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise Rejected("binary",
+                       f"is a PDF file that pypdf cannot read ({type(exc).__name__}: {str(exc)[:200]})") from None
     finally:
         logging.getLogger("pypdf").removeHandler(damage)
     text = _SPACES.sub(" ", "\n\f".join(pages))
     if not text.strip():
         # pypdf repairs what it can and says so: no text then means damage, not a scan.
         if damage.messages:
-            raise Rejected("binary", f"is a PDF file that pypdf cannot read: it is damaged ({damage.messages[0][:200]}) and no text could be read from it")
+            raise Rejected("binary", "is a PDF file that pypdf cannot read: it is damaged "
+                                     f"({damage.messages[0][:200]}) and no text could be read from it")
         raise Rejected("no_text_layer", "is a PDF with no text layer (a scanned image?), so there is no text to read; "
                        "run it through OCR or export the sheet's text")
     return text
@@ -99,7 +104,7 @@ def _page_text(page: PageObject) -> str:
             texts[-1] += part
             if i == 0 and heights[-1] is None and part.strip():
                 heights[-1] = y
-    pairs = list(zip(heights, heights[1:]))
+    pairs = list(pairwise(heights))
     # Only a step down the page is a gap: a table's number cell, set beside its label's
     # wrapped lines, sends the next line back up.
     gaps = [a - b for a, b in pairs if a is not None and b is not None and a > b]
@@ -107,7 +112,7 @@ def _page_text(page: PageObject) -> str:
         return text
     wide = _PARAGRAPH_GAP * median(gaps)
     breaks = ["\n\n" if a is not None and b is not None and a - b > wide else "\n" for a, b in pairs]
-    return texts[0] + "".join(brk + line for brk, line in zip(breaks, texts[1:]))
+    return texts[0] + "".join(brk + line for brk, line in zip(breaks, texts[1:], strict=True))
 
 
 def _superscripts(seen: list[tuple[str, float | None, float]]) -> list[tuple[str, float | None]]:

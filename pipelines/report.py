@@ -77,7 +77,7 @@ def _read(db: Path) -> dict[str, pd.DataFrame]:
 
 
 def _header(db: Path, data: dict[str, pd.DataFrame]) -> Row:
-    docs = ", ".join(f"{n} {s}" for s, n in zip(data["documents"]["status"], data["documents"]["n"]))
+    docs = ", ".join(f"{n} {s}" for s, n in zip(data["documents"]["status"], data["documents"]["n"], strict=True))
     return {"db": str(db), "load_id": data["runs"]["load_id"].iloc[0] if len(data["runs"]) else "none",
             "made": f"{datetime.now(UTC):%Y-%m-%d %H:%M}", "documents": docs or "none",
             "facts": len(data["facts"]), "rejections": len(data["rejections"])}
@@ -110,7 +110,8 @@ def _breakdown(figs: charts.Figures, bd: pd.DataFrame) -> Row | None:
     return {
         "chart": charts.breakdown_chart(figs, sheets, evidence),
         "sheets": [{"geo": s.geo, "year": s.year, "file": s.source_file,
-                    "numbers": ["" if pd.isna(v) else charts.fmt(v) for v in (getattr(s, n) for n in BREAKDOWN_NUMBERS)],
+                    "numbers": ["" if pd.isna(v) else charts.fmt(v)
+                                for v in (getattr(s, n) for n in BREAKDOWN_NUMBERS)],
                     "agrees": None if pd.isna(s.agrees) else bool(s.agrees)} for s in sheets.itertuples()],
         "stated": bd[["geo", "year", "metric", "source_file", "evidence"]].to_dict("records"),
     }

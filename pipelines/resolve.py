@@ -144,5 +144,6 @@ def resolve(stage: Staging, load_id: str) -> None:
     path = stage.folder / "facts-resolved.parquet"
     source = {"source_file": "first_file", "n_sources": "n", "load_id": sql_string(load_id)}
     columns = ", ".join(f"{source.get(c.name, c.name)}::{c.type} as {c.name}" for c in tables.FACTS.columns)
-    con.execute(f"copy (select {columns} from winners order by geo, year, metric) to {sql_string(path)} (format parquet)")
+    con.execute(f"copy (select {columns} from winners order by geo, year, metric) "
+                f"to {sql_string(path)} (format parquet)")
     schemas.validate_table(schemas.Facts, pd.read_parquet(path))

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import checks, intake, load, resolve, staging, warehouse
@@ -154,7 +154,7 @@ def execute(p: Plan, steps: Steps) -> RunSummary:
 def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None) -> None:
     """Record the run as `running` (and the Prefect flow run it is, if any), and clear what a
     killed run left behind."""
-    load.begin_run(db, str(raw), load_id, datetime.now(timezone.utc), flow_run_id)
+    load.begin_run(db, str(raw), load_id, datetime.now(UTC), flow_run_id)
     staging.remove_stale(db)
 
 

@@ -51,7 +51,7 @@ class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
     def metric_in_catalog(cls, df: pd.DataFrame) -> Series[bool]:
         scope = df["geo"].map(catalog.scope_of)
         return pd.Series(
-            [(m, s) in catalog.metric_index() for m, s in zip(df["metric"], scope)], index=df.index
+            [(m, s) in catalog.metric_index() for m, s in zip(df["metric"], scope, strict=True)], index=df.index
         )
 
     @pa.dataframe_check(name="unit_matches_catalog")

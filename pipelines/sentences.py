@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # A sentence ends at . ! or ? (after any closing quote or bracket) followed by white space and
 # a capital, digit, quote or bracket; at a colon followed by a capital (a table announced "as
@@ -25,7 +26,7 @@ def sentence_spans(folded: str) -> list[tuple[int, int]]:
         cuts.append(m.end())
     cuts.append(len(folded))
     spans = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         chunk = folded[a:b]
         lead = len(chunk) - len(chunk.lstrip())
         trail = len(chunk.rstrip())

@@ -35,7 +35,7 @@ def gather(db: Path, runs: int = 5) -> Status:
         def rows(sql: str, params=()) -> list[dict]:
             cur = con.execute(sql, list(params))
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
         def scalar(sql: str) -> int:
             return int(con.execute(sql).fetchone()[0])
@@ -43,7 +43,8 @@ def gather(db: Path, runs: int = 5) -> Status:
         return Status(
             db=Path(db),
             runs=rows(f"select {', '.join(RUN_COLUMNS)} from load_runs order by started_at desc limit ?", [runs]),
-            documents=dict(con.execute("select status, count(*) from documents group by status order by status").fetchall()),
+            documents=dict(con.execute(
+                "select status, count(*) from documents group by status order by status").fetchall()),
             counts={
                 "observations": scalar("select count(*) from observations"),
                 "  accepted": scalar("select count(*) from observations where accepted"),
@@ -53,9 +54,11 @@ def gather(db: Path, runs: int = 5) -> Status:
                 "runs": scalar("select count(*) from load_runs"),
             },
             years=[y for (y,) in con.execute("select distinct year from facts order by year").fetchall()],
-            places=[g for (g,) in con.execute("select distinct geo from facts where geo <> 'US' order by geo").fetchall()],
+            places=[g for (g,) in con.execute(
+                "select distinct geo from facts where geo <> 'US' order by geo").fetchall()],
             rejections_by_check=dict(con.execute(
-                'select "check", count(*) from rejections group by "check" order by count(*) desc, "check"').fetchall()),
+                'select "check", count(*) from rejections group by "check" order by count(*) desc, "check"'
+            ).fetchall()),
             rejections=rows('select source_file, geo, year, metric, "check", reason, evidence from rejections '
                             'order by source_file, "check", metric nulls first'),
         )

@@ -73,7 +73,8 @@ class Table:
 
     def ddl(self) -> str:
         cols = ",\n".join(f"    {c.sql_name} {c.type}{'' if c.nullable else ' not null'}" for c in self.columns)
-        comments = "".join(f"\ncomment on column {self.name}.{c.sql_name} is '{c.description.replace(chr(39), chr(39) * 2)}';"
+        comments = "".join(f"\ncomment on column {self.name}.{c.sql_name} is "
+                           f"'{c.description.replace(chr(39), chr(39) * 2)}';"
                            for c in self.columns)
         return f"create table if not exists {self.name} (\n{cols}\n);{comments}"
 

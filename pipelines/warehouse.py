@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import lock
+from . import lock, staging
 from .documents import PARSER, Observation, ParsedDocument
 
 

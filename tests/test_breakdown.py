@@ -34,9 +34,9 @@ def read(data: bytes, name: str = "wi.txt"):
 
 
 @pytest.mark.parametrize("table", [
-    "\n".join(f"{label}\t{n}" for label, n in zip(LABELS, (137, 62, 5))),  # rows
-    "\n".join(f"| {label} | {n} |" for label, n in zip(LABELS, (137, 62, 5))),  # pipe rows, no delimiter
-    "\n".join(f"{label}\n{n}" for label, n in zip(LABELS, (137, 62, 5))),  # a cell per line
+    "\n".join(f"{label}\t{n}" for label, n in zip(LABELS, (137, 62, 5), strict=True)),  # rows
+    "\n".join(f"| {label} | {n} |" for label, n in zip(LABELS, (137, 62, 5), strict=True)),  # pipe rows, no delimiter
+    "\n".join(f"{label}\n{n}" for label, n in zip(LABELS, (137, 62, 5), strict=True)),  # a cell per line
     "\n".join(LABELS) + "\n\n137\n62\n5",  # column by column
     "Children Missing From\nSocial Services        137\nOther Missing Children Cases      62\n"
     "Children Reported Missing by Office of Refugee      5\nResettlement (HHS-ORR) :",  # layout, wrapped label

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import REPO
+
 from pipelines import catalog
 
 DESIGN = REPO.parent / "shared" / "DESIGN.md"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import RAW, validated
+
 from pipelines.documents import Observation, ParsedDocument
 from pipelines.extract import parse_bytes
 
@@ -20,7 +21,8 @@ def doc(text: str, name: str, *edits: tuple[str, str]) -> ParsedDocument:
 
 def rejected(frames, check: str) -> set[tuple[str, str]]:
     r = frames.rejections
-    return {(f, m) for f, m in zip(r[r["check"] == check]["source_file"], r[r["check"] == check]["metric"])}
+    return {(f, m)
+            for f, m in zip(r[r["check"] == check]["source_file"], r[r["check"] == check]["metric"], strict=True)}
 
 
 def fact(frames, geo: str, metric: str, year: int = 2023):
@@ -67,7 +69,7 @@ def test_same_state_key_from_two_documents_must_agree():
 
 def test_byte_identical_copy_never_doubles_anything():
     frames = validated([doc(WI, "wi.txt"), doc(WI, "copy/wi.txt")], "L")
-    status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
+    status = dict(zip(frames.documents["source_file"], frames.documents["status"], strict=True))
     assert status == {"copy/wi.txt": "loaded", "wi.txt": "duplicate"}
     assert len(frames.observations) == 20 and (frames.facts["n_sources"] == 1).all()
 
@@ -132,13 +134,14 @@ def test_negative_value_and_unknown_metric_are_rejected():
 def test_facts_hold_only_accepted_values():
     frames = validated([doc(WI, "wi.txt", ("Cases\t62", "Cases\t63")), doc(IL, "il.txt")], "L")
     accepted = frames.observations[frames.observations["accepted"]]
-    keys = set(zip(accepted["geo"], accepted["year"], accepted["metric"], accepted["value"]))
-    assert set(zip(frames.facts["geo"], frames.facts["year"], frames.facts["metric"], frames.facts["value"])) <= keys
+    keys = set(zip(accepted["geo"], accepted["year"], accepted["metric"], accepted["value"], strict=True))
+    facts = frames.facts
+    assert set(zip(facts["geo"], facts["year"], facts["metric"], facts["value"], strict=True)) <= keys
 
 
 def test_the_file_already_loaded_stays_loaded_when_a_copy_appears():
     original, copy = doc(IL, "illinois_2023.txt"), doc(IL, "a_copy.txt")
     frames = validated([original, copy], "L", incumbents={original.sha256: "illinois_2023.txt"})
-    status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
+    status = dict(zip(frames.documents["source_file"], frames.documents["status"], strict=True))
     assert status == {"illinois_2023.txt": "loaded", "a_copy.txt": "duplicate"}
     assert set(frames.facts["source_file"]) == {"illinois_2023.txt"}

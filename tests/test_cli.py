@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import RAW, REPO, query
 from typer.testing import CliRunner
 
-from conftest import REPO, RAW, query
 from pipelines.cli import app
 
 runner = CliRunner()

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import RAW, query, seed_raw, snapshot
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")

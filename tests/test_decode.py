@@ -6,8 +6,8 @@ import codecs
 import gzip
 
 import pytest
-
 from conftest import RAW
+
 from pipelines.decode import Rejected, decode
 
 SHEET = (RAW / "wisconsin_2023.txt").read_text("utf-8")

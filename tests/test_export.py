@@ -47,7 +47,8 @@ def test_layout(exported):
     assert sorted(p.name for p in exported.iterdir()) == [
         "data_dictionary.md", "facts", "geos.parquet", "manifest.json", "metrics.parquet", "observations",
         "rejections.parquet"]
-    assert sorted(p.name for p in (exported / "facts").iterdir()) == ["year=2021", "year=2022", "year=2023", "year=2024"]
+    assert sorted(p.name for p in (exported / "facts").iterdir()) == [
+        "year=2021", "year=2022", "year=2023", "year=2024"]
     assert [p.name for p in (exported / "facts" / "year=2023").iterdir()] == ["part-0.parquet"]
     assert not list(exported.parent.glob(".exports.*"))  # no temporary folder left behind
 
@@ -79,7 +80,8 @@ def test_pandas_and_polars_read_the_partitions(exported, db):
     assert len(facts) == n and set(facts["year"].astype(int)) == {2021, 2022, 2023, 2024}
     lazy = pl.scan_parquet(exported / "facts" / "**" / "*.parquet", hive_partitioning=True)
     assert lazy.select(pl.len()).collect().item() == n
-    assert lazy.filter(pl.col("year") == 2023).collect().height == table(db, "select count(*) from facts where year = 2023")[0][0]
+    assert (lazy.filter(pl.col("year") == 2023).collect().height
+            == table(db, "select count(*) from facts where year = 2023")[0][0])
 
 
 def missing_from_dictionary(text: str, manifest: dict) -> list[str]:

@@ -15,9 +15,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import validated
 
 from pipelines.extract import parse_bytes
-from conftest import validated
 
 CORPUS = Path(__file__).parent / "exporters"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text("utf-8"))

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import query, snapshot
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -38,7 +37,8 @@ def test_seeds_give_31_facts_as_in_the_sheets(flow, raw_dir, db_path):
     assert query(db_path, "select status, files_seen, files_loaded, facts from load_runs") == [("completed", 2, 2, 31)]
     # Evidence is traceable: the stored text at the offsets is the evidence.
     assert query(db_path, """select count(*) from observations o join documents d using (source_file)
-                             where substr(d.text, o.char_start + 1, o.char_end - o.char_start) <> o.evidence""") == [(0,)]
+                             where substr(d.text, o.char_start + 1, o.char_end - o.char_start) <> o.evidence"""
+                 ) == [(0,)]
 
 
 def test_rerun_over_unchanged_inputs_changes_nothing(flow, raw_dir, db_path):

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import RAW, SEEDS, SHARED_SEEDS
+
 from pipelines.extract import parse_file
 
 GOLDEN = Path(__file__).parent / "golden"

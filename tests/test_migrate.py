@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import RAW, SEEDS, query, seed_raw
+
 from pipelines import load, migrate, run, tables, warehouse
 
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "warehouse-0.1.0"  # EXPORT DATABASE of its run on the seeds
@@ -39,8 +39,8 @@ def test_a_warehouse_made_by_release_0_1_0_is_migrated_and_keeps_its_rows(tmp_pa
     db = tmp_path / "ncmec.duckdb"
     _import(RELEASE_0_1_0, db)
     before = query(db, "select geo, year, metric, value, load_id from facts order by all")
-    assert len(before) == 31 and "flow_run_id" not in {c for (c,) in query(db, "select column_name from "
-                                                                          "duckdb_columns() where table_name = 'load_runs'")}
+    assert len(before) == 31 and "flow_run_id" not in {c for (c,) in query(
+        db, "select column_name from duckdb_columns() where table_name = 'load_runs'")}
     summary = run.run(seed_raw(tmp_path / "raw"), db)  # the same sheets, parsed by this release
     _declared(db)
     assert query(db, "select version, name from schema_migrations order by version") == [
@@ -70,7 +70,8 @@ def test_migrations_rename_and_retype_columns(tmp_path):
     con = duckdb.connect(str(db))
     migrate.migrate(con)
     con.execute("insert into geos values ('WI', 'Wisconsin', 'state', '55', 'L0')")
-    con.execute("insert into facts values ('WI', 2023, 'team_adam_cases_assisted', 1, 'exact', 'cases', 'wi.txt', 2, 'L0')")
+    con.execute("insert into facts values "
+                "('WI', 2023, 'team_adam_cases_assisted', 1, 'exact', 'cases', 'wi.txt', 2, 'L0')")
     con.execute("alter table geos rename column fips to fips_code")
     con.execute("alter table facts alter column n_sources type varchar")
     con.execute("delete from schema_migrations where version >= 900")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REPO, query
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")
@@ -48,7 +47,8 @@ def test_the_deployment_runs_the_flow_on_its_cron_schedule(prefect_server, raw_d
     deployment("weekly-test", "0 6 * * 1", "America/Chicago", str(raw_dir), str(db_path)).apply()
     served = _deployment("weekly-test")
     [schedule] = served.schedules
-    assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("0 6 * * 1", "America/Chicago", True)
+    assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == (
+        "0 6 * * 1", "America/Chicago", True)
     assert served.parameters == {"raw": str(raw_dir.resolve()), "db": str(db_path.resolve())}
 
 
@@ -113,7 +113,8 @@ def test_a_run_publishes_its_validation_summary_and_logs_each_rejected_file(pref
         assert {"kind": "file status", "name": "rejected", "count": 1} in counts
         assert {"kind": "check", "name": "breakdown_sums", "count": 4} in counts
         logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected ")]
-        assert logged == [f"rejected recipe.txt (not_a_fact_sheet): {query(db_path, 'select reason from documents where status = ?', ['rejected'])[0][0]}"]
+        reason = query(db_path, "select reason from documents where status = ?", ["rejected"])[0][0]
+        assert logged == [f"rejected recipe.txt (not_a_fact_sheet): {reason}"]
         caplog.clear()
 
 

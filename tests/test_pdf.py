@@ -16,10 +16,10 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from conftest import RAW, REPO, SEEDS, query
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from conftest import RAW, REPO, SEEDS, query
 from pipelines.extract import parse_bytes
 
 # fpdf2's core fonts (Helvetica) are latin-1 only; matplotlib, a dependency already, ships DejaVu

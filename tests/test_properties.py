@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 
+from conftest import RAW, validated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from variants.render import NATIONAL, STATE_METRICS, encode, observations, render
 
-from conftest import RAW, validated
 from pipelines import catalog
 from pipelines.extract import parse_bytes
-from variants.render import NATIONAL, STATE_METRICS, encode, observations, render
 
 # CI runs a fixed, reproducible set of examples; a developer's run explores new ones.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from test_views import rows
 from typer.testing import CliRunner
 
 from pipelines import catalog
 from pipelines.cli import app
-from test_views import rows
 
 runner = CliRunner()
 
@@ -50,7 +50,8 @@ def test_a_chart_per_state_metric(page):
 
 
 def test_every_fact_is_shown_with_its_evidence(db, page):
-    facts = rows(db, """select f.*, o.evidence from facts f join observations o using (source_file, geo, year, metric)""")
+    facts = rows(db, "select f.*, o.evidence from facts f join observations o "
+                     "using (source_file, geo, year, metric)")
     assert facts
     text = html.unescape(page)
     for f in facts:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from test_views import rows
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from test_views import rows
 
 runner = CliRunner()
 
@@ -50,8 +50,8 @@ def test_an_unfinished_run_is_pointed_out(db, tmp_path):
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(db, copy)
     con = duckdb.connect(str(copy))
-    con.execute("insert into load_runs (load_id, started_at, status) values ('29990101T000000Z-deadbeef', ?, 'running')",
-                [datetime.now(timezone.utc)])
+    con.execute("insert into load_runs (load_id, started_at, status) "
+                "values ('29990101T000000Z-deadbeef', ?, 'running')", [datetime.now(UTC)])
     con.close()
     result = status("--db", str(copy))
     assert result.exit_code == 0

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import validated
+
 from pipelines.extract import parse_bytes
 
 VARIANTS = Path(__file__).parent / "variants"
@@ -84,7 +84,7 @@ def test_whole_corpus_with_the_seeds_validates_as_each_file_alone():
     national = frames.facts[frames.facts["geo"] == "US"]
     assert set(national["year"]) == {2021, 2022, 2023, 2024}
     assert (national.groupby("year").size() == 9).all()
-    status = dict(zip(frames.documents["source_file"], frames.documents["status"]))
+    status = dict(zip(frames.documents["source_file"], frames.documents["status"], strict=True))
     for n in CASES:
         rejected = _load(n)[0]["document"]["rejected_check"] is not None
         assert status[f"{n}.txt"] == ("rejected" if rejected else "loaded"), n

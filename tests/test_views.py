@@ -12,11 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, query
+
 from pipelines import catalog
 from pipelines.warehouse import VIEWS, view_files
-
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,7 @@ def rows(db: Path, sql: str, params=()) -> list[dict]:
     try:
         cur = con.execute(sql, list(params))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
 
@@ -40,7 +39,7 @@ def test_every_view_file_is_lowercase_sql_ending_in_a_final_cte():
     files = view_files()
     stems = [f.name.removesuffix(".sql") for f in files]
     assert set(VIEWS) <= {re.sub(r"^\d+_", "", stem) for stem in stems}
-    for f, stem in zip(files, stems):
+    for f, stem in zip(files, stems, strict=True):
         sql = re.sub(r"--.*", "", f.read_text("utf-8"))  # comments may be prose
         code = re.sub(r"'[^']*'", "''", sql)  # and string literals ('US') keep their case
         assert code == code.lower(), f.name
@@ -107,7 +106,8 @@ def test_state_year_wide_is_one_row_per_place_and_year_with_the_seed_values(db):
 
 def test_missing_breakdown_per_sheet(db):
     got = {(r["geo"], r["year"]): r for r in rows(db, "select * from missing_breakdown")}
-    assert set(got) == {("WI", 2023), ("IL", 2023), ("WI", 2021), ("IL", 2024), ("NH", 2022), ("DC", 2021), ("NV", 2023)}
+    assert set(got) == {("WI", 2023), ("IL", 2023), ("WI", 2021), ("IL", 2024), ("NH", 2022), ("DC", 2021),
+                        ("NV", 2023)}
     keys = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
             "parts_sum", "parts_stated", "agrees", "accepted", "source_file")
     assert tuple(got[("WI", 2023)][k] for k in keys) == (204, 137, 62, 5, 204, 3, True, True, "wisconsin_2023.txt")

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -251,7 +251,7 @@ def render_pdf(source: Source, layout: Layout) -> bytes:
                             f"Page {self.page_no()} of {{nb}}", align="C")
 
     pdf = Sheet(format=(layout.width, layout.height))
-    pdf.set_creation_date(datetime(source.year + 1, 3, 1, tzinfo=timezone.utc))  # the same bytes every time
+    pdf.set_creation_date(datetime(source.year + 1, 3, 1, tzinfo=UTC))  # the same bytes every time
     pdf.set_margins(15, 12, 15)
     pdf.set_auto_page_break(True, margin=20)
     if layout.unicode:
@@ -363,9 +363,9 @@ def _table(pdf, rows, layout: Layout, family: str, line: float) -> None:
         for lines, _, _ in cells:
             ys.append(y)
             y += len(lines) * line + gap
-        for y0, (lines, marker, _) in zip(ys, cells):
+        for y0, (lines, marker, _) in zip(ys, cells, strict=True):
             label_cell(y0, lines, marker)
-        for y0, (lines, _, number) in zip(ys, cells):
+        for y0, (lines, _, number) in zip(ys, cells, strict=True):
             number_cell(y0, lines, number)
         pdf.set_y(y)
     pdf.set_x(pdf.l_margin)

@@ -22,13 +22,17 @@ VARIANTS = {
                            ("including 70 survivors/families", "including 70 survivors/\nfamilies"),
                            ("50 survivors/families to", "50 survivors/\r\nfamilies to"),
                            ("(HHS-ORR) :", "(HHS-\nORR) :")],
-        "utf-8", None, {}, "Lines broken right after a hyphen or a slash ('child-\\nserving', 'survivors/\\nfamilies', '(HHS-\\nORR)'), one of them CRLF.",
+        "utf-8", None, {},
+        "Lines broken right after a hyphen or a slash ('child-\\nserving', 'survivors/\\nfamilies', '(HHS-\\nORR)'), "
+        "one of them CRLF.",
     ),
     "il_2023_utf16le_no_bom": (
-        "illinois_2023", [], "utf-16-le", None, {}, "The Illinois seed in UTF-16 little-endian without a byte-order mark.",
+        "illinois_2023", [], "utf-16-le", None, {},
+        "The Illinois seed in UTF-16 little-endian without a byte-order mark.",
     ),
     "wi_2023_utf16be_no_bom": (
-        "wisconsin_2023", [], "utf-16-be", None, {}, "The Wisconsin seed in UTF-16 big-endian without a byte-order mark.",
+        "wisconsin_2023", [], "utf-16-be", None, {},
+        "The Wisconsin seed in UTF-16 big-endian without a byte-order mark.",
     ),
     "wi_2023_reworded": (
         "wisconsin_2023", [("child sexual exploitation material", "child sexual abuse material"),
@@ -36,15 +40,19 @@ VARIANTS = {
                            ("reports relating to child sex trafficking", "reports of possible child sex trafficking"),
                            ("agencies on 28,886", "agencies with 28,886"),
                            ("NCMEC handled 204 cases of missing children", "NCMEC handled 204 missing child cases")],
-        "utf-8", None, {}, "Other years' wordings: 'child sexual abuse material', 'CONNECT has', 'reports of possible child sex trafficking', 'with 28,886 missing child cases', 'handled 204 missing child cases'.",
+        "utf-8", None, {},
+        "Other years' wordings: 'child sexual abuse material', 'CONNECT has', 'reports of possible child sex "
+        "trafficking', 'with 28,886 missing child cases', 'handled 204 missing child cases'.",
     ),
     "mt_2023_one_missing_child": (
-        "wisconsin_2023", [("NCMEC handled 204 cases of missing children from Wisconsin", "NCMEC handled 1 case of a missing child from Wisconsin"),
+        "wisconsin_2023", [("NCMEC handled 204 cases of missing children from Wisconsin",
+                            "NCMEC handled 1 case of a missing child from Wisconsin"),
                            ("Children Missing From Social Services\t137\n", ""),
                            ("Other Missing Children Cases\t62\n", "Other Missing Children Cases\t1\n"),
                            ("Children Reported Missing by Office of Refugee Resettlement (HHS-ORR) :\t5\n", "")],
         "cp1252", ("Wisconsin", "Montana", "MT"),
-        {"missing_child_cases": 1, "missing_other": 1, "missing_from_social_services": None, "missing_reported_by_hhs_orr": None},
+        {"missing_child_cases": 1, "missing_other": 1, "missing_from_social_services": None,
+         "missing_reported_by_hhs_orr": None},
         "Montana, cp1252, 'handled 1 case of a missing child', a one-row breakdown table.",
     ),
 }

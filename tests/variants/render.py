@@ -70,7 +70,8 @@ ARTICLE_BY_NAME = {name: art for name, art in PLACES.values()}
 # 2024 is made up but plausible. CVIP is cumulative, so it rises every year.
 NATIONAL = {
     2021: {
-        "ctl": "the CyberTipline received 29.3 million reports related to child sexual exploitation, containing nearly 85 million images, videos and other files.",
+        "ctl": "the CyberTipline received 29.3 million reports related to child sexual exploitation, containing "
+               "nearly 85 million images, videos and other files.",
         "cvip": "21,200",
         "mc": "27,204", "ss": "20,736", "pct": "17",
         "cst": "more than 16,900",
@@ -89,7 +90,8 @@ NATIONAL = {
         ],
     },
     2022: {
-        "ctl": "the CyberTipline received more than 32 million reports related to child sexual exploitation, containing nearly 88.3 million images, videos and other files.",
+        "ctl": "the CyberTipline received more than 32 million reports related to child sexual exploitation, "
+               "containing nearly 88.3 million images, videos and other files.",
         "cvip": "more than 25,400",
         "mc": "27,816", "ss": "21,547", "pct": "18",
         "cst": "more than 17,200",
@@ -108,7 +110,8 @@ NATIONAL = {
         ],
     },
     2023: {
-        "ctl": "the CyberTipline received 36.2 million reports related to child sexual exploitation, containing more than 105 million pieces of reported content.",
+        "ctl": "the CyberTipline received 36.2 million reports related to child sexual exploitation, containing more "
+               "than 105 million pieces of reported content.",
         "cvip": "27,130",
         "mc": "28,886", "ss": "22,442", "pct": "19",
         "cst": "more than 18,400",
@@ -127,7 +130,8 @@ NATIONAL = {
         ],
     },
     2024: {
-        "ctl": "the CyberTipline received 20.5 million reports related to child sexual exploitation, containing almost 63 million images, videos and other files.",
+        "ctl": "the CyberTipline received 20.5 million reports related to child sexual exploitation, containing "
+               "almost 63 million images, videos and other files.",
         "cvip": "28,900",
         "mc": "29,568", "ss": "23,015", "pct": "20",
         "cst": "at least 19,800",
@@ -244,7 +248,7 @@ def render(
     paras.append("NCMEC's Work to Combat Child Sexual Exploitation")
 
     p = ("NCMEC operates the CyberTipline, the national mechanism for members of the public and online "
-         f"platforms to report suspected child sexual exploitation. ")
+         "platforms to report suspected child sexual exploitation. ")
     ctl = v["cybertipline_reports_to_law_enforcement"]
     if ctl is not None:
         p += SPAN
@@ -457,7 +461,7 @@ def clean_rejections(geo: str, year: int, values: dict) -> list[dict]:
 # the corpus
 
 def V(ctl, cvip, mc, ss, other, hhs, cst, hope, faon, adam, connect) -> dict:
-    return dict(zip(STATE_METRICS, (ctl, cvip, mc, ss, other, hhs, cst, hope, faon, adam, connect)))
+    return dict(zip(STATE_METRICS, (ctl, cvip, mc, ss, other, hhs, cst, hope, faon, adam, connect), strict=True))
 
 
 # Wisconsin 2023 = the seed's numbers (used by the Minnesota-sentence file, so
@@ -468,64 +472,83 @@ WI_2023_SEED = V(8468, 155, 204, 137, 62, 5, 19, 70, 50, 1, 102)
 SHEETS = [
     ("nh_2022_wrap72", "NH", 2022, V(1873, 64, 187, 121, 61, 5, 11, 23, 17, 2, 58),
      dict(wrap=72, forced_breaks=(("1,873", "CyberTipline"),)), "utf-8",
-     "New Hampshire 2022 (multi-word place, 2022 national wording) hard-wrapped at 72 columns: breaks inside bold spans, between '1,873' and 'CyberTipline', and inside 'In 2022,'-style phrases."),
+     "New Hampshire 2022 (multi-word place, 2022 national wording) hard-wrapped at 72 columns: breaks inside bold "
+     "spans, between '1,873' and 'CyberTipline', and inside 'In 2022,'-style phrases."),
     ("nc_2021_crlf", "NC", 2021, V(11402, 212, 1106, 870, 219, 17, 41, 88, 61, 4, 231),
      dict(newline="\r\n"), "utf-8",
-     "North Carolina 2021 with CRLF line endings and the 2021 national wording (29.3 million; nearly 85 million files)."),
+     "North Carolina 2021 with CRLF line endings and the 2021 national wording (29.3 million; nearly 85 million "
+     "files)."),
     ("ny_2024_utf8_bom", "NY", 2024, V(27315, 301, 2214, 1688, 431, 95, 97, 176, 142, 6, 402),
      dict(), "utf-8-sig",
-     "New York 2024, UTF-8 with a byte-order mark, made-up 2024 national figures ('almost 63 million', 'at least 19,800', 'over 21,000')."),
+     "New York 2024, UTF-8 with a byte-order mark, made-up 2024 national figures ('almost 63 million', 'at least "
+     "19,800', 'over 21,000')."),
     ("wv_2023_no_bold_no_team_adam", "WV", 2023, V(2944, 48, 256, 201, 52, 3, 9, 31, 22, None, 77),
      dict(bold="none"), "utf-8",
      "West Virginia 2023 with no ** bold markers anywhere and no Team Adam sentence (program paragraph kept)."),
     ("ri_2022_bold_number_colon_table", "RI", 2022, V(1208, 27, 74, 58, 14, 2, 5, 12, 9, 1, 39),
      dict(bold="number", table_sep=" : ", hhs_colon=False), "utf-8",
-     "Rhode Island 2022 with bold on the numbers only ('**1,208** CyberTipline reports'), table rows 'Label : N', HHS-ORR label without its own ' :'."),
+     "Rhode Island 2022 with bold on the numbers only ('**1,208** CyberTipline reports'), table rows 'Label : N', "
+     "HHS-ORR label without its own ' :'."),
     ("dc_2023", "DC", 2023, V(1517, 19, 336, 297, 36, 3, 14, 20, 16, 1, 45),
      dict(), "utf-8",
-     "District of Columbia 2023: title 'District of Columbia Data', sentences 'in the District of Columbia' / 'from District of Columbia law enforcement'."),
+     "District of Columbia 2023: title 'District of Columbia Data', sentences 'in the District of Columbia' / 'from "
+     "District of Columbia law enforcement'."),
     ("dc_2021_bold_place_wrap80", "DC", 2021, V(1140, 12, 301, 266, 35, None, 10, 15, 11, 2, 33),
      dict(bold="place", wrap=80), "utf-8",
-     "District of Columbia 2021 with bold around the place name only ('in the **District of Columbia**'), wrapped at 80 columns, no HHS-ORR row."),
+     "District of Columbia 2021 with bold around the place name only ('in the **District of Columbia**'), wrapped at "
+     "80 columns, no HHS-ORR row."),
     ("pr_2022_latin1", "PR", 2022, V(3086, 22, 118, 64, 50, 4, 6, 14, 8, None, 51),
      dict(nbsp=(("3,086", "CyberTipline"), ("In", "2022, NCMEC handled"), ("51", "new"))), "latin-1",
-     "Puerto Rico 2022 encoded latin-1 with non-breaking spaces (0xA0) inside figure sentences; no Team Adam sentence."),
+     "Puerto Rico 2022 encoded latin-1 with non-breaking spaces (0xA0) inside figure sentences; no Team Adam "
+     "sentence."),
     ("pr_2024_crlf_padded_table", "PR", 2024, V(2712, 31, 97, 55, 40, 2, 4, 11, 9, 1, 44),
      dict(newline="\r\n", table_sep="pad", ss_facility=True), "utf-8",
-     "Puerto Rico 2024 with CRLF endings and table numbers aligned by runs of spaces (pdftotext -layout style), 'Social Services Facility' label."),
+     "Puerto Rico 2024 with CRLF endings and table numbers aligned by runs of spaces (pdftotext -layout style), "
+     "'Social Services Facility' label."),
     ("gu_2024_singulars", "GU", 2024, V(412, 1, 9, 3, 6, None, 1, 2, 1, None, 6),
      dict(), "utf-8",
-     "Guam 2024 with singulars '1 submission', '1 engagement', '1 survivor/family' (FAON), no HHS-ORR row, no Team Adam sentence."),
+     "Guam 2024 with singulars '1 submission', '1 engagement', '1 survivor/family' (FAON), no HHS-ORR row, no Team "
+     "Adam sentence."),
     ("gu_2022_no_cvip_no_hope_clause", "GU", 2022, V(388, None, 7, 2, 5, None, 2, None, 3, None, 4),
      dict(), "utf-8",
-     "Guam 2022 with state sentences left out: no CVIP submissions sentence, no Team HOPE 'including ...' clause (national Team HOPE figure still stated), no Team Adam, no HHS-ORR row."),
+     "Guam 2022 with state sentences left out: no CVIP submissions sentence, no Team HOPE 'including ...' clause "
+     "(national Team HOPE figure still stated), no Team Adam, no HHS-ORR row."),
     ("vi_2023", "VI", 2023, V(164, 3, 12, 4, 8, None, 1, 1, 2, 1, 9),
      dict(), "utf-8",
-     "U.S. Virgin Islands 2023 ('in the U.S. Virgin Islands', periods inside the place name) with singular engagement and survivor/family."),
+     "U.S. Virgin Islands 2023 ('in the U.S. Virgin Islands', periods inside the place name) with singular engagement "
+     "and survivor/family."),
     ("vi_2021_wrap70", "VI", 2021, V(131, 2, 10, 3, 7, None, 2, 3, 1, None, 5),
      dict(wrap=70, forced_breaks=(("2", "submissions"),)), "utf-8",
-     "U.S. Virgin Islands 2021 wrapped at 70 columns (the place name and bold spans cross line ends; '2' / 'submissions' split), no Team Adam sentence."),
+     "U.S. Virgin Islands 2021 wrapped at 70 columns (the place name and bold spans cross line ends; '2' / "
+     "'submissions' split), no Team Adam sentence."),
     ("as_2022_singulars", "AS", 2022, V(1, None, 1, None, 1, None, None, 1, None, None, 1),
      dict(), "utf-8",
-     "American Samoa 2022, all singular: '1 CyberTipline report was made available', '1 case of missing children' (one table row), '1 survivor/family', '1 new ... professional'; CVIP, engagement, FAON and Team Adam sentences left out."),
+     "American Samoa 2022, all singular: '1 CyberTipline report was made available', '1 case of missing children' "
+     "(one table row), '1 survivor/family', '1 new ... professional'; CVIP, engagement, FAON and Team Adam sentences "
+     "left out."),
     ("mp_2021_singulars", "MP", 2021, V(57, 1, 3, 1, 2, None, 1, 1, 1, 1, 2),
      dict(), "utf-8",
-     "Northern Mariana Islands 2021 ('in the Northern Mariana Islands') with '1 submission', '1 engagement', '1 survivor/family' twice and '1 case'."),
+     "Northern Mariana Islands 2021 ('in the Northern Mariana Islands') with '1 submission', '1 engagement', '1 "
+     "survivor/family' twice and '1 case'."),
     ("ca_2023_large_values", "CA", 2023, V(150000, 1412, 3987, 3102, 701, 184, 412, 488, 391, 11, 1243),
      dict(ss_facility=True), "utf-8",
-     "California 2023 with large state values ('150,000 CyberTipline reports', four-digit table rows) and the 'Facility' table label."),
+     "California 2023 with large state values ('150,000 CyberTipline reports', four-digit table rows) and the "
+     "'Facility' table label."),
     ("tx_2024_no_thousands_sep", "TX", 2024, V(41230, 1077, 2418, 1893, 402, 123, 265, 351, 287, 9, 1102),
      dict(thousands_sep=False), "utf-8",
-     "Texas 2024 with state numbers written without thousands separators ('41230 CyberTipline reports', table '1893')."),
+     "Texas 2024 with state numbers written without thousands separators ('41230 CyberTipline reports', table "
+     "'1893')."),
     ("oh_2023_cp1252", "OH", 2023, V(13580, 240, 1422, 1160, 231, 31, 52, 143, 101, 3, 287),
      dict(curly=True, nbsp=(("13,580", "CyberTipline"), ("143", "survivors/families"))), "cp1252",
-     "Ohio 2023 encoded cp1252 with curly apostrophes (NCMEC\u2019s as byte 0x92) and non-breaking spaces between figures and nouns."),
+     "Ohio 2023 encoded cp1252 with curly apostrophes (NCMEC\u2019s as byte 0x92) and non-breaking spaces between "
+     "figures and nouns."),
     ("fl_2022_utf16", "FL", 2022, V(21846, 388, 2673, 2091, 512, 70, 133, 240, 198, 8, 611),
      dict(), "utf-16",
      "Florida 2022 encoded UTF-16 little-endian with a BOM (NUL bytes that are not binary)."),
     ("mn_2024_bold_span", "MN", 2024, V(4902, 96, 611, 483, 117, 11, 26, 71, 58, 2, 141),
      dict(bold="span"), "utf-8",
-     "Minnesota 2024 with bold spans covering two or more sentences (national + state CyberTipline sentences, CVIP, Team HOPE clause through the FAON sentence)."),
+     "Minnesota 2024 with bold spans covering two or more sentences (national + state CyberTipline sentences, CVIP, "
+     "Team HOPE clause through the FAON sentence)."),
     ("ga_2021_bold_place", "GA", 2021, V(12934, 205, 1587, 1214, 340, 33, 63, 119, 88, 5, 318),
      dict(bold="place"), "utf-8",
      "Georgia 2021 with bold around the place name only (title '**Georgia** Data', 'in **Georgia**')."),
@@ -534,7 +557,8 @@ SHEETS = [
      "Washington 2024 with no HHS-ORR table row: the two remaining rows sum to the total."),
     ("vt_2022_no_cvip", "VT", 2022, V(612, None, 41, 30, 10, 1, 3, 6, 4, 1, 19),
      dict(), "utf-8",
-     "Vermont 2022 without the state CVIP submissions sentence (national CVIP cumulative figure still stated), '1 case' Team Adam."),
+     "Vermont 2022 without the state CVIP submissions sentence (national CVIP cumulative figure still stated), '1 "
+     "case' Team Adam."),
     ("me_2021_no_team_adam_paragraph", "ME", 2021, V(1044, 21, 92, 70, 21, 1, 4, 10, 7, None, 26),
      dict(team_adam_paragraph_when_absent=False), "utf-8",
      "Maine 2021 with the whole Team Adam paragraph absent."),
@@ -546,28 +570,34 @@ SHEETS = [
      "Kentucky 2024 with table rows 'Label:N' (bare colon, no space) and the 'Facility' label."),
     ("nj_2022_wrap78_crlf", "NJ", 2022, V(8905, 167, 1013, 774, 201, 38, 44, 102, 79, 4, 256),
      dict(wrap=78, newline="\r\n", forced_breaks=(("102", "survivors/families"),)), "utf-8",
-     "New Jersey 2022 hard-wrapped at 78 columns with CRLF endings; '102' / 'survivors/families' split inside a bold span."),
+     "New Jersey 2022 hard-wrapped at 78 columns with CRLF endings; '102' / 'survivors/families' split inside a bold "
+     "span."),
     ("or_2023_page_break_in_bold", "OR", 2023, V(3771, 58, 447, 361, 80, 6, 21, 39, 30, 2, 97),
      dict(extra_page_breaks=(("were made", "available"), ("identification of", "27,130"))), "utf-8",
-     "Oregon 2023 with extra page-break blank lines mid-sentence: inside the bold CyberTipline sentence and before the national CVIP figure."),
+     "Oregon 2023 with extra page-break blank lines mid-sentence: inside the bold CyberTipline sentence and before "
+     "the national CVIP figure."),
     ("co_2024_formfeed", "CO", 2024, V(5260, 88, 602, 497, 95, 10, 23, 57, 41, 3, 133),
      dict(page_break="\n\f"), "utf-8",
-     "Colorado 2024 whose running/behavior page break is a pdftotext form feed ('running\\n\\fbehavior') instead of a blank line."),
+     "Colorado 2024 whose running/behavior page break is a pdftotext form feed ('running\\n\\fbehavior') instead of a "
+     "blank line."),
     ("il_2024_illinois_wording", "IL", 2024, V(24870, 82, 1034, 851, 139, 44, 81, 160, 130, 1, 371),
      dict(illinois_wording=True, ss_facility=True), "utf-8",
-     "Illinois 2024 in the Illinois seed's wording: title not bold, 'on all of NCMEC's programs', bold ending before 'in Illinois.'."),
+     "Illinois 2024 in the Illinois seed's wording: title not bold, 'on all of NCMEC's programs', bold ending before "
+     "'in Illinois.'."),
     ("wi_2021", "WI", 2021, V(6112, 131, 233, 158, 71, 4, 15, 58, 39, 2, 84),
      dict(), "utf-8",
      "Wisconsin 2021 in the seed layout with the 2021 national figures (plain baseline for another year)."),
     ("md_2023_no_leading_blank_trailing_newline", "MD", 2023, V(5988, 93, 1206, 1015, 163, 28, 37, 66, 52, 2, 170),
      dict(leading_blank_lines=0, trailing_newline=True), "utf-8",
-     "Maryland 2023 with no leading blank lines and a final newline (the seeds have four leading blank lines and none at the end)."),
+     "Maryland 2023 with no leading blank lines and a final newline (the seeds have four leading blank lines and none "
+     "at the end)."),
     ("ut_2022_no_page_break", "UT", 2022, V(3415, 72, 318, 252, 61, 5, 13, 35, 27, 1, 88),
      dict(page_break=" "), "utf-8",
      "Utah 2022 where the CST paragraph is whole ('running behavior', no page-break blank line)."),
     ("hi_2023_wrap76_trailing_spaces", "HI", 2023, V(1306, 17, 140, 117, 21, 2, 7, 13, 10, 1, 31),
      dict(wrap=76, trailing_spaces=True, forced_breaks=(("13", "survivors/families"),)), "utf-8",
-     "Hawaii 2023 wrapped at 76 columns with a trailing space left on each wrapped line; '13' / 'survivors/families' split."),
+     "Hawaii 2023 wrapped at 76 columns with a trailing space left on each wrapped line; '13' / 'survivors/families' "
+     "split."),
     ("nh_2024_bold_number_wrap74", "NH", 2024, V(2051, 70, 203, 140, 57, 6, 13, 27, 20, 1, 66),
      dict(bold="number", wrap=74, forced_breaks=(("2,051**", "CyberTipline"),)), "utf-8",
      "New Hampshire 2024 with bold numbers and a 74-column wrap that splits '**2,051**' from 'CyberTipline'."),
@@ -579,9 +609,12 @@ SHEETS = [
 REJECT_SHEETS = [
     # name, geo, year, values, kwargs, covers
     ("reject_breakdown_nv_2023", "NV", 2023, V(3310, 61, 412, 301, 97, 9, 17, 42, 33, 2, 91), dict(),
-     "Nevada 2023 whose table rows (301 + 97 + 9 = 407) do not sum to 'handled 412 cases': breakdown_sums on all four metrics."),
-    ("reject_state_over_national_tx_2022", "TX", 2022, V(39870, 998, 28350, 19900, 8200, 250, 240, 330, 266, 7, 1015), dict(),
-     "Texas 2022 with 28,350 state missing-child cases, more than the national 27,816: state_within_national on missing_child_cases (table sums; other shared metrics stay below national)."),
+     "Nevada 2023 whose table rows (301 + 97 + 9 = 407) do not sum to 'handled 412 cases': breakdown_sums on all four "
+     "metrics."),
+    ("reject_state_over_national_tx_2022", "TX", 2022,
+     V(39870, 998, 28350, 19900, 8200, 250, 240, 330, 266, 7, 1015), dict(),
+     "Texas 2022 with 28,350 state missing-child cases, more than the national 27,816: state_within_national on "
+     "missing_child_cases (table sums; other shared metrics stay below national)."),
 ]
 
 
@@ -628,9 +661,11 @@ def build() -> dict[str, tuple[bytes, dict, str]]:
         if o["metric"] == "faon_mental_health_connections":
             o["year"] = 2022
     files["reject_year_ia_2023"] = (encode(text, "utf-8"), _expected(
-        "Iowa 2023 sheet with one sentence dated 'In 2022,' (the FAON connections): year_matches_sheet; the observation keeps the year 2022.",
+        "Iowa 2023 sheet with one sentence dated 'In 2022,' (the FAON connections): year_matches_sheet; the "
+        "observation keeps the year 2022.",
         "IA", 2023, obs,
-        [{"metric": "faon_mental_health_connections", "check": "year_matches_sheet", "geo": "IA", "year": 2022}]), "utf-8")
+        [{"metric": "faon_mental_health_connections", "check": "year_matches_sheet", "geo": "IA", "year": 2022}]),
+        "utf-8")
 
     # a Wisconsin 2023 sheet (the seed's numbers) whose CyberTipline sentence names Minnesota
     text = render("Wisconsin", 2023, WI_2023_SEED)
@@ -642,9 +677,12 @@ def build() -> dict[str, tuple[bytes, dict, str]]:
         if o["metric"] == "cybertipline_reports_to_law_enforcement":
             o["geo"] = "MN"
     files["reject_place_wi_minnesota"] = (encode(text, "utf-8"), _expected(
-        "Wisconsin 2023 sheet (seed numbers) whose CyberTipline sentence says 'in Minnesota': the observation has geo MN and place_matches_sheet rejects it.",
+        "Wisconsin 2023 sheet (seed numbers) whose CyberTipline sentence says 'in Minnesota': the observation has geo "
+        "MN and place_matches_sheet rejects it.",
         "WI", 2023, obs,
-        [{"metric": "cybertipline_reports_to_law_enforcement", "check": "place_matches_sheet", "geo": "MN", "year": 2023}]), "utf-8")
+        [{"metric": "cybertipline_reports_to_law_enforcement", "check": "place_matches_sheet", "geo": "MN",
+          "year": 2023}]),
+        "utf-8")
 
     # --- whole-document rejections --------------------------------------------
     def whole(name, data, check, covers, enc="bytes"):
@@ -812,7 +850,7 @@ def check_all(files: dict[str, tuple[bytes, dict, str]]) -> None:
 def main(argv: list[str]) -> int:
     files = build()
     if "--check" not in argv:
-        for name, (data, exp, enc) in sorted(files.items()):
+        for name, (data, exp, _enc) in sorted(files.items()):
             with open(HERE / f"{name}.txt", "wb") as fh:
                 fh.write(data)
             with open(HERE / f"{name}.expected.json", "w", encoding="utf-8", newline="\n") as fh:
@@ -829,7 +867,7 @@ def main(argv: list[str]) -> int:
                  "have `document.geo`/`year` null. `render.py --check` also verifies that the template reproduces",
                  "both seeds (../shared/seeds beside the repo) byte for byte, when that folder is there.",
                  ""]
-        for name, (data, exp, enc) in sorted(files.items()):
+        for name, (_data, exp, enc) in sorted(files.items()):
             lines.append(f"- `{name}.txt` ({enc}): {exp['covers']}")
         with open(HERE / "README.md", "w", encoding="utf-8", newline="\n") as fh:
             fh.write("\n".join(lines) + "\n")
