@@ -64,6 +64,7 @@ class Explanation:
     history: list[dict[str, Any]] = field(default_factory=list)
     national: dict[str, Any] | None = None  # the national fact of the metric and year, and the share
     why_no_fact: str | None = None
+    more_sources: int = 0  # documents that state it beyond those listed (the report lists a few)
 
 
 def resolve_geo(text: str) -> str:
@@ -97,7 +98,7 @@ def resolve_metric(text: str, geo: str) -> catalog.Metric:
                                                     "; `ncmec query \"select metric from metrics\"` lists them"))
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -142,47 +143,92 @@ def _number(evidence: str, value: float, qualifier: str) -> tuple[int, int] | No
     return None
 
 
+Key = tuple[str, int, str]  # (geo, year, metric)
+
+# Every query reads all keys, or one: `$all` or the key's columns ($geo, $year, $metric).
+_ONE_OR_ALL = "($all or (geo = $geo and year = $year and metric = $metric))"
+_FACTS_SQL = f"""select geo, year, metric, value, qualifier, unit, n_sources, source_file, load_id
+                 from facts where {_ONE_OR_ALL} or (geo = 'US' and ($all or (year = $year and metric = $metric)))"""
+_SOURCES_SQL = f"""select o.geo, o.year, o.metric, o.source_file, d.sha256, o.load_id, o.value, o.qualifier,
+                          o.accepted, o.evidence, o.char_start, o.char_end,
+                          count(*) over w as n_sources
+                   from (select * from observations where {_ONE_OR_ALL}) o join documents d using (source_file)
+                   window w as (partition by o.geo, o.year, o.metric)
+                   qualify row_number() over (w order by o.source_file, o.char_start) <= $per_key
+                   order by o.geo, o.year, o.metric, o.source_file, o.char_start"""
+_REJECTIONS_SQL = f"""select geo, year, metric, source_file, "check", reason, evidence from rejections
+                      where {_ONE_OR_ALL} and metric is not null order by source_file, 5"""
+_HISTORY_SQL = f"""select f.geo, f.year, f.metric, f.change, f.old_value, f.new_value, f.old_qualifier,
+                          f.new_qualifier, f.load_id, r.started_at
+                   from (select * from fact_changes where {_ONE_OR_ALL}) f left join load_runs r using (load_id)
+                   order by r.started_at, f.load_id"""
+
+
 def explain(con: duckdb.DuckDBPyConnection, geo_text: str, year: int, metric_text: str) -> Explanation:
     """The explanation of one key, read from the warehouse; UnknownKey for a key it cannot have."""
     geo = resolve_geo(geo_text)
     metric = resolve_metric(metric_text, geo)
     _check_year(con, geo, year)
-    key = [geo, year, metric.metric]
-    facts = _rows(con, "select value, qualifier, unit, n_sources, source_file, load_id from facts "
-                       "where geo = ? and year = ? and metric = ?", key)
-    sources = _rows(con, """select o.source_file, d.sha256, o.load_id, o.value, o.qualifier, o.accepted,
-                                   o.evidence, o.char_start, o.char_end
-                            from observations o join documents d using (source_file)
-                            where o.geo = ? and o.year = ? and o.metric = ? order by o.source_file, o.char_start""", key)
-    e = Explanation(
-        geo=geo, place=catalog.geo_name(geo), year=year, metric=metric.metric, scope=metric.scope, unit=metric.unit,
-        program=metric.program, description=metric.description, caveat=metric.caveat,
-        fact=facts[0] if facts else None,
-        sources=[Source(**s, number=_number(s["evidence"], s["value"], s["qualifier"])) for s in sources],
-        rejections=_rows(con, 'select source_file, "check", reason, evidence from rejections '
-                              "where geo = ? and year = ? and metric = ? order by source_file", key),
-        history=_rows(con, "select f.change, f.old_value, f.new_value, f.old_qualifier, f.new_qualifier, f.load_id, "
-                           "r.started_at from fact_changes f left join load_runs r using (load_id) "
-                           "where f.geo = ? and f.year = ? and f.metric = ? order by r.started_at, f.load_id", key),
-    )
-    if e.fact:
-        e.checks = checks_passed(metric.metric, metric.scope, metric.unit)
-        e.national = _national(con, e)
-    else:
-        e.why_no_fact = _why_no_fact(e)
-    return e
+    key = (geo, year, metric.metric)
+    return explanations(con, key)[key]
 
 
-def _national(con: duckdb.DuckDBPyConnection, e: Explanation) -> dict[str, Any] | None:
-    if e.scope != "state" or (e.metric, "national") not in catalog.metric_index() or e.fact is None:
+def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
+                 per_key: int | None = None) -> dict[Key, Explanation]:
+    """The explanation of `key`, or of every key the warehouse has a fact, a value or a rejection
+    of (for the report), with at most `per_key` documents each (all when None)."""
+    params: dict[str, Any] = {"all": key is None, "geo": key[0] if key else "", "year": key[1] if key else 0,
+              "metric": key[2] if key else ""}
+    facts = {_key(r): r for r in _rows(con, _FACTS_SQL, params)}
+    out: dict[Key, Explanation] = {}
+
+    def of(k: Key) -> Explanation | None:
+        if k not in out:
+            metric = catalog.metric_index().get((k[2], catalog.scope_of(k[0])))
+            if metric is None or k[0] not in catalog.known_geos():  # rejected as not in the catalog: no key
+                return None
+            out[k] = Explanation(geo=k[0], place=catalog.geo_name(k[0]), year=k[1], metric=metric.metric,
+                                 scope=metric.scope, unit=metric.unit, program=metric.program,
+                                 description=metric.description, caveat=metric.caveat, fact=facts.get(k))
+        return out[k]
+
+    for k in [key] if key else facts:
+        of(k)
+    for s in _rows(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
+        if e := of(_key(s)):
+            e.more_sources = max(0, s.pop("n_sources") - len(e.sources) - 1)
+            e.sources.append(Source(**_unkeyed(s), number=_number(s["evidence"], s["value"], s["qualifier"])))
+    for r in _rows(con, _REJECTIONS_SQL, params):
+        if e := of(_key(r)):
+            e.rejections.append(_unkeyed(r))
+    for h in _rows(con, _HISTORY_SQL, params):
+        if e := of(_key(h)):
+            e.history.append(_unkeyed(h))
+    for e in out.values():
+        if e.fact:
+            e.fact = _unkeyed(e.fact)
+            e.checks = checks_passed(e.metric, e.scope, e.unit)
+            e.national = _national(e, facts.get((catalog.NATION, e.year, e.metric)))
+        else:
+            e.why_no_fact = _why_no_fact(e)
+    return out
+
+
+def _key(row: dict[str, Any]) -> Key:
+    return row["geo"], row["year"], row["metric"]
+
+
+def _unkeyed(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("geo", "year", "metric")}
+
+
+def _national(e: Explanation, national: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The national fact of a state fact's metric and year, and the state's share of it."""
+    if e.scope != "state" or national is None or e.fact is None:
         return None
-    rows = _rows(con, "select value, qualifier, source_file from facts where geo = ? and year = ? and metric = ?",
-                 [catalog.NATION, e.year, e.metric])
-    if not rows:
-        return None
-    national = rows[0]
     share = e.fact["value"] / national["value"] if national["value"] else None
-    return {**national, "share": share}
+    return {"value": national["value"], "qualifier": national["qualifier"], "source_file": national["source_file"],
+            "share": share}
 
 
 def _why_no_fact(e: Explanation) -> str:
@@ -202,9 +248,10 @@ def _fmt(value: float | None, unit: str = "", qualifier: str = "exact") -> str:
 
 
 def as_text(e: Explanation) -> list[tuple[str, str]]:
-    """The explanation as lines of (style, text) for a terminal; style "number" marks the figure
-    inside an evidence line, "" is plain."""
-    lines: list[tuple[str, str]] = [("title", f"{e.geo} {e.year} {e.metric} ({e.place}, {e.scope} metric, {e.program})")]
+    """The explanation as lines of (style, text): "title", "fact", "heading", "evidence" (the
+    figure in it between two NUL characters, to highlight) or "" (plain)."""
+    title = f"{e.geo} {e.year} {e.metric} ({e.place}, {e.scope} metric, {e.program})"
+    lines: list[tuple[str, str]] = [("title", title)]
     if e.fact:
         f = e.fact
         lines.append(("fact", f"  {_fmt(f['value'], e.unit, f['qualifier'])} {e.unit} ({f['qualifier']}), "
@@ -231,7 +278,8 @@ def as_text(e: Explanation) -> list[tuple[str, str]]:
 
 
 def _sources_text(e: Explanation) -> list[tuple[str, str]]:
-    lines = [("heading", f"stated by {len(e.sources)} document(s)" if e.sources else "stated by no document")]
+    n = len(e.sources) + e.more_sources
+    lines = [("heading", f"stated by {n} document(s)" if n else "stated by no document")]
     for s in e.sources:
         status = "" if s.accepted else " (rejected)"
         lines.append(("", f"  {s.source_file}{status}: {_fmt(s.value, e.unit, s.qualifier)} ({s.qualifier}); "
@@ -243,6 +291,8 @@ def _sources_text(e: Explanation) -> list[tuple[str, str]]:
             lines.append(("evidence", f"    “{evidence[:a]}\x00{evidence[a:b]}\x00{evidence[b:]}”"))
         else:
             lines.append(("evidence", f"    “{evidence}”"))
+    if e.more_sources:
+        lines.append(("", f"  … and {e.more_sources} more: `ncmec explain {e.geo} {e.year} {e.metric}` lists them all"))
     return lines
 
 

@@ -3,7 +3,9 @@
 Charts are matplotlib figures inlined as SVG: no script, font or stylesheet is fetched, so the
 page renders with no network. Each bar and point carries its evidence (the sentence or table
 row, and the file) as an SVG `<title>` tooltip, and a table under each chart repeats it.
-The charts and all data are prepared here; the page's markup is `templates/report.html.j2`.
+Every value in a table links to its explanation further down the page: the same lines as
+`ncmec explain GEO YEAR METRIC` prints (pipelines/explain.py), with a few of the documents that
+state it. The charts and all data are prepared here; the markup is `templates/report.html.j2`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import catalog, charts, warehouse
+from . import catalog, charts, explain, warehouse
 from .dictionary import CAVEATS, templates
 
 BREAKDOWN_NUMBERS = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
                      "parts_sum")
+# The metric of each breakdown number (the sum is the page's arithmetic, no metric's).
+BREAKDOWN_METRICS = ("missing_child_cases", "missing_from_social_services", "missing_other",
+                     "missing_reported_by_hhs_orr", None)
+SOURCES_SHOWN = 3  # documents listed per explanation; `ncmec explain` lists them all
 Row = dict[str, Any]  # what one table row, section or chart of the template reads
 
 FACTS_SQL = """
@@ -58,7 +64,7 @@ class ReportSummary:
     bytes: int
 
 
-def _read(db: Path) -> dict[str, pd.DataFrame]:
+def _read(db: Path) -> tuple[dict[str, pd.DataFrame], dict[explain.Key, explain.Explanation]]:
     con = warehouse.connect(db, read_only=True)
     try:
         return {
@@ -69,7 +75,7 @@ def _read(db: Path) -> dict[str, pd.DataFrame]:
             "runs": con.sql("select load_id from load_runs where status = 'completed' "
                             "order by finished_at desc limit 1").df(),
             "documents": con.sql("select status, count(*) as n from documents group by status order by status").df(),
-        }
+        }, explain.explanations(con, per_key=SOURCES_SHOWN)
     except duckdb.Error as exc:
         raise ReportError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
     finally:
@@ -83,11 +89,24 @@ def _header(db: Path, data: dict[str, pd.DataFrame]) -> Row:
             "facts": len(data["facts"]), "rejections": len(data["rejections"])}
 
 
+def anchor(geo: str, year: int, metric: str) -> str:
+    """The id of a key's explanation on the page."""
+    return f"explain-{geo}-{year}-{metric}"
+
+
 def _evidence(rows: pd.DataFrame, by: str = "place") -> list[Row]:
     """Every value with its file and evidence; `by` is the first column: the place or the metric."""
     return [{"label": r.name if by == "place" else r.metric, "year": r.year, "value": charts.fmt(r.value, r.unit),
-             "qualifier": r.qualifier, "sources": r.n_sources, "file": r.source_file, "evidence": charts.said(r)}
-            for r in rows.itertuples()]
+             "anchor": anchor(r.geo, r.year, r.metric), "qualifier": r.qualifier, "sources": r.n_sources,
+             "file": r.source_file, "evidence": charts.said(r)} for r in rows.itertuples()]
+
+
+def _explained(explanations: dict[explain.Key, explain.Explanation]) -> list[Row]:
+    """Each key's explanation as `ncmec explain` prints it: lines of (style, parts), where an
+    evidence line's parts are the text before the figure, the figure and the text after it."""
+    return [{"id": anchor(*key), "title": lines[0][1],
+             "lines": [(style, text.strip().split("\x00")) for style, text in lines[1:]]}
+            for key, lines in ((k, explain.as_text(explanations[k])) for k in sorted(explanations))]
 
 
 def _state_metrics(figs: charts.Figures, facts: pd.DataFrame) -> list[Row]:
@@ -102,7 +121,7 @@ def _state_metrics(figs: charts.Figures, facts: pd.DataFrame) -> list[Row]:
     return sections
 
 
-def _breakdown(figs: charts.Figures, bd: pd.DataFrame) -> Row | None:
+def _breakdown(figs: charts.Figures, bd: pd.DataFrame, explained: set[explain.Key]) -> Row | None:
     if bd.empty:
         return None
     sheets = bd.drop(columns=["metric", "evidence"]).drop_duplicates(["source_file", "geo", "year"])
@@ -110,10 +129,13 @@ def _breakdown(figs: charts.Figures, bd: pd.DataFrame) -> Row | None:
     return {
         "chart": charts.breakdown_chart(figs, sheets, evidence),
         "sheets": [{"geo": s.geo, "year": s.year, "file": s.source_file,
-                    "numbers": ["" if pd.isna(v) else charts.fmt(v)
-                                for v in (getattr(s, n) for n in BREAKDOWN_NUMBERS)],
+                    "numbers": [{"value": "" if pd.isna(v) else charts.fmt(v),
+                                 "anchor": anchor(s.geo, s.year, m) if m and (s.geo, s.year, m) in explained else None}
+                                for v, m in zip((getattr(s, n) for n in BREAKDOWN_NUMBERS), BREAKDOWN_METRICS,
+                                                strict=True)],
                     "agrees": None if pd.isna(s.agrees) else bool(s.agrees)} for s in sheets.itertuples()],
-        "stated": bd[["geo", "year", "metric", "source_file", "evidence"]].to_dict("records"),
+        "stated": [r | {"anchor": anchor(r["geo"], r["year"], r["metric"])}
+                   for r in bd[["geo", "year", "metric", "source_file", "evidence"]].to_dict("records")],
     }
 
 
@@ -121,8 +143,8 @@ def _national(figs: charts.Figures, national: pd.DataFrame) -> Row | None:
     if national.empty:
         return None
     years = sorted(national["year"].unique())
-    cells = {(r.metric, r.year): {"value": charts.fmt(r.value, r.unit, r.qualifier), "tip": charts.tip(r)}
-             for r in national.itertuples()}
+    cells = {(r.metric, r.year): {"value": charts.fmt(r.value, r.unit, r.qualifier), "tip": charts.tip(r),
+                                  "anchor": anchor(r.geo, r.year, r.metric)} for r in national.itertuples()}
     metrics = [m.metric for m in catalog.metrics() if m.scope == "national"]
     return {"chart": charts.national_chart(figs, national), "columns": ["metric", *map(str, years)],
             "table": [{"metric": m, "cells": [cells.get((m, y)) for y in years]} for m in metrics],
@@ -135,22 +157,31 @@ def _what(r) -> str:
     return " ".join(str(int(v)) if isinstance(v, float) else str(v) for v in parts) or "whole file"
 
 
-def _validation(rej: pd.DataFrame) -> Row:
+def _validation(rej: pd.DataFrame, explained: set[explain.Key]) -> Row:
+    def key(r) -> explain.Key | None:
+        if pd.isna(r.geo) or pd.isna(r.year) or pd.isna(r.metric):  # a whole file's rejection
+            return None
+        k = (r.geo, int(r.year), r.metric)
+        return k if k in explained else None
+
     return {"counts": list(rej["check"].value_counts().items()),
             "rows": [{"file": r.source_file, "check": r.check, "what": _what(r), "reason": r.reason,
+                      "anchor": anchor(*k) if (k := key(r)) else None,
                       "evidence": r.evidence if isinstance(r.evidence, str) else None} for r in rej.itertuples()]}
 
 
 def build(db: Path) -> tuple[str, int, int]:
     """The page's HTML, the number of charts and of rejections shown."""
-    data = _read(db)
+    data, explanations = _read(db)
     facts = data["facts"]
     figs = charts.Figures(sorted(facts["year"].unique()), sorted(facts["geo"].unique()))
     # Charts are numbered as they are drawn (their SVG ids): state metrics, breakdown, national.
     page = templates().get_template("report.html.j2").render(
         header=_header(db, data), caveats=CAVEATS, state=_state_metrics(figs, facts),
-        breakdown=_breakdown(figs, data["breakdown"]), national=_national(figs, facts[facts["geo"] == catalog.NATION]),
-        validation=_validation(data["rejections"]))
+        breakdown=_breakdown(figs, data["breakdown"], set(explanations)),
+        national=_national(figs, facts[facts["geo"] == catalog.NATION]),
+        validation=_validation(data["rejections"], set(explanations)), explained=_explained(explanations),
+        sources_shown=SOURCES_SHOWN)
     return page, figs.count, len(data["rejections"])
 
 

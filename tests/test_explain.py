@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import RAW, seed_raw
 from typer.testing import CliRunner
 
-from conftest import RAW, seed_raw
 from pipelines import catalog, run
 from pipelines.cli import app
 
@@ -63,7 +63,8 @@ def test_a_conflict_gives_no_fact_and_names_both_sheets(tmp_path):
     result = explain(db, "WI", "2023", "cybertipline_reports_to_law_enforcement")
     assert "no fact: a conflict: the sheets that state it disagree and no value has a majority" in result.stdout
     assert "stated by 2 document(s)" in result.stdout
-    assert "wisconsin_2023.txt (sources_agree)" in result.stdout and "wisconsin_2023_revised.txt (sources_agree)" in result.stdout
+    assert "wisconsin_2023.txt (sources_agree)" in result.stdout
+    assert "wisconsin_2023_revised.txt (sources_agree)" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import shutil
 
+from conftest import snapshot
 from typer.testing import CliRunner
 
-from conftest import snapshot
 from pipelines.cli import app
 
 runner = CliRunner()

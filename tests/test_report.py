@@ -89,6 +89,38 @@ def test_every_rejection_is_listed(db, page):
     assert validation.count("<tr>") == len(rejections) + 1  # a header and one row each
 
 
+def explained(page: str, anchor: str) -> str:
+    """The text of one explanation on the page, tags removed."""
+    return html.unescape(re.sub(r"<[^>]+>", "", section(page, anchor)))
+
+
+def test_every_value_links_to_its_explanation_on_the_page(db, page):
+    ids = set(re.findall(r'<section id="(explain-[^"]+)"', page))
+    links = set(re.findall(r'href="#(explain-[^"]+)"', page))
+    assert links and links <= ids  # no link leads nowhere
+    for f in rows(db, "select geo, year, metric from facts"):
+        assert f"explain-{f['geo']}-{f['year']}-{f['metric']}" in links, f
+    # A value in an evidence table is the link, as is a national figure and a breakdown number.
+    assert '<td class="num"><a href="#explain-WI-2023-cybertipline_reports_to_law_enforcement">8,468</a></td>' in page
+    assert '<a href="#explain-US-2023-cybertipline_reports_received" title="' in page
+    assert '<td class="num"><a href="#explain-WI-2023-missing_other">' in page
+
+
+def test_an_explanation_on_the_page_is_what_ncmec_explain_prints(db, page):
+    for key in (("WI", "2023", "missing_child_cases"), ("NV", "2023", "missing_other")):
+        result = runner.invoke(app, ["explain", *key, "--db", str(db)])
+        text = explained(page, "explain-" + "-".join(key))
+        for line in result.stdout.splitlines():
+            assert line.strip().replace("**", "") in text, line
+    assert "<mark>204</mark>" in section(page, "explain-WI-2023-missing_child_cases")
+
+
+def test_a_rejected_value_links_to_why_it_is_no_fact(page):
+    validation = section(page, "validation")
+    assert '<a href="#explain-NV-2023-missing_other">NV 2023 missing_other</a>' in validation
+    assert "no fact: rejected" in explained(page, "explain-NV-2023-missing_other")
+
+
 def test_the_page_is_self_contained(page):
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page and "<link" not in page and "<iframe" not in page
