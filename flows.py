@@ -28,6 +28,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
+from prefect.utilities.urls import url_for
 
 from pipelines import intake, run
 
@@ -91,8 +92,8 @@ def parse_batch(raw: str, files: dict[str, str]) -> intake.ParsedBatch:
 
 
 @task(name="open-run", **RETRYING)
-def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str) -> None:
-    run.open_run(db, raw, load_id, flow_run_id)
+def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str, flow_run_url: str | None) -> None:
+    run.open_run(db, raw, load_id, flow_run_id, flow_run_url)
 
 
 @task(name="inventory", **RETRYING)
@@ -214,7 +215,8 @@ def warehouse_flow(
     raw_dir, db_path, load_id = Path(raw), Path(db), load.new_load_id()
     parse = _on_workers(raw, batch_size, workers or os.cpu_count() or 1, task_runner, dask_address)
     flow_run_id = str(get_run_context().flow_run.id)
-    begin = lambda d, r, i: open_run(d, r, i, flow_run_id)  # noqa: E731
+    flow_run_url = url_for("flow-run", obj_id=flow_run_id)  # None on Prefect's temporary server
+    begin = lambda d, r, i: open_run(d, r, i, flow_run_id, flow_run_url)  # noqa: E731
     with run.session(db_path, raw_dir, load_id, wait, begin=begin) as held:
         p = make_plan(raw_dir, db_path, load_id, held)
         if p.unchanged:

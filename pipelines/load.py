@@ -61,15 +61,16 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         raise WarehouseError(str(exc)) from None
 
 
-def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime, flow_run_id: str | None = None) -> None:
+def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime, flow_run_id: str | None = None,
+              flow_run_url: str | None = None) -> None:
     """Record the run as `running` at once, so a run that never finishes is visible as such."""
     con = connect(db_path)
     try:
         _ensure_tables(con)
         con.execute(
-            "insert into load_runs (load_id, started_at, status, raw_dir, flow_run_id) "
-            "values (?, ?, 'running', ?, ?)",
-            [load_id, started_at, raw_dir, flow_run_id],
+            "insert into load_runs (load_id, started_at, status, raw_dir, flow_run_id, flow_run_url) "
+            "values (?, ?, 'running', ?, ?, ?)",
+            [load_id, started_at, raw_dir, flow_run_id, flow_run_url],
         )
     finally:
         con.close()

@@ -151,10 +151,11 @@ def execute(p: Plan, steps: Steps) -> RunSummary:
     return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check)
 
 
-def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None) -> None:
-    """Record the run as `running` (and the Prefect flow run it is, if any), and clear what a
-    killed run left behind."""
-    load.begin_run(db, str(raw), load_id, datetime.now(UTC), flow_run_id)
+def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None,
+             flow_run_url: str | None = None) -> None:
+    """Record the run as `running` (and the Prefect flow run it is, if any, with its page in the
+    Prefect UI), and clear what a killed run left behind."""
+    load.begin_run(db, str(raw), load_id, datetime.now(UTC), flow_run_id, flow_run_url)
     staging.remove_stale(db)
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from . import warehouse
 
 RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "files_loaded", "facts",
-               "rejections", "error")
+               "rejections", "error", "flow_run_url")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
         files = f"{_n(r['files_loaded'])}/{_n(r['files_seen'])}" if r["files_seen"] is not None else ""
         runs.add_row(r["load_id"], took, status, files, _n(r["facts"]), _n(r["rejections"]))
     console.print(runs if s.runs else "no runs yet: `ncmec run` loads the warehouse")
+    linked = [r for r in s.runs if r["flow_run_url"]]
+    if linked:  # runs made against a configured Prefect server (a temporary one is gone)
+        console.print("in the Prefect UI:", markup=False)
+        for r in linked:
+            console.print(f"  {r['load_id']}  {r['flow_run_url']}", markup=False, soft_wrap=True)
     if s.runs and s.runs[0]["status"] == "running":
         console.print(f"the newest run {s.runs[0]['load_id']} has not finished: it is loading now, "
                       "or it was stopped (the warehouse holds the run before it)", markup=False)

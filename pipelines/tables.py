@@ -200,6 +200,8 @@ LOAD_RUNS = Table("load_runs", "flow run", (
     _col("load_seconds", "double", "the load transaction", True),
     _col("error", "varchar", "why a failed run failed", True),
     _col("flow_run_id", "varchar", "the Prefect flow run of the run; null for runs made without Prefect", True),
+    _col("flow_run_url", "varchar", "the flow run's page in the Prefect UI; null unless a Prefect server was "
+         "configured (PREFECT_API_URL) for the run", True),
 ))
 
 FACT_CHANGES = Table("fact_changes", "fact added, changed or removed by a run", (

@@ -44,12 +44,13 @@ def test_a_warehouse_made_by_release_0_1_0_is_migrated_and_keeps_its_rows(tmp_pa
     summary = run.run(seed_raw(tmp_path / "raw"), db)  # the same sheets, parsed by this release
     _declared(db)
     assert query(db, "select version, name from schema_migrations order by version") == [
-        (1, "load_runs_flow_run_id"), (2, "metrics_caveat")]
+        (1, "load_runs_flow_run_id"), (2, "metrics_caveat"), (3, "load_runs_flow_run_url")]
     assert query(db, "select caveat from metrics where metric = 'cvip_children_identified_cumulative'")[0][0]
     # Unchanged values keep the load_id of the run that wrote them in 0.1.0: nothing changed.
     assert query(db, "select geo, year, metric, value, load_id from facts order by all") == before
     assert summary.stats.facts_added == summary.stats.facts_changed == 0
-    assert query(db, "select count(*), count(flow_run_id) from load_runs") == [(2, 0)]
+    # The run made here has no Prefect flow run (run.run is the library, no flow).
+    assert query(db, "select count(*), count(flow_run_id), count(flow_run_url) from load_runs") == [(2, 0, 0)]
 
 
 def test_a_new_warehouse_is_the_declared_tables_with_every_migration_done(tmp_path):

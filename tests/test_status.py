@@ -40,6 +40,15 @@ def test_status_shows_the_last_run_counts_and_every_open_rejection(db):
         assert (r["metric"] or "whole file") in result.stdout
 
 
+def test_a_run_against_a_prefect_server_links_to_its_page_in_the_ui(db, prefect_server):
+    """The analyst warehouse was loaded by the flow against the session's Prefect server."""
+    (run,) = rows(db, "select load_id, flow_run_id, flow_run_url from load_runs")
+    url = f"{prefect_server.removesuffix('/api')}/runs/flow-run/{run['flow_run_id']}"
+    assert run["flow_run_url"] == url
+    result = status("--db", str(db))
+    assert f"in the Prefect UI:\n  {run['load_id']}  {url}\n" in result.stdout
+
+
 def test_limit_shortens_the_rejection_list(db):
     result = status("--db", str(db), "--limit", "1")
     assert result.exit_code == 0
