@@ -62,9 +62,10 @@ class _Rejector:
     """Collects rejections and marks the observations they reject."""
 
     def __init__(self, obs: pd.DataFrame, load_id: str):
-        self.obs, self.load_id, self.rows = obs, load_id, []
+        self.obs, self.load_id = obs, load_id
+        self.rows: list[dict[str, object]] = []
 
-    def document(self, doc: ParsedDocument, check: str, reason: str) -> None:
+    def document(self, doc: ParsedDocument, check: str, reason: str | None) -> None:
         self.rows.append(dict(source_file=doc.source_file, geo=doc.geo, year=doc.year, metric=None,
                               check=check, reason=reason, evidence=None, load_id=self.load_id))
 
@@ -83,7 +84,7 @@ def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> pd
     """One row per file of the batch: loaded, or rejected as a whole with its reason."""
     rows = []
     for doc in sorted(parsed, key=lambda d: d.source_file):
-        if doc.rejected:
+        if doc.rejected_check is not None:  # doc.rejected, spelt out so that the check is known to be a str
             rej.document(doc, doc.rejected_check, doc.rejected_reason)
         for p in doc.problems:
             rej.rows.append(dict(source_file=doc.source_file, geo=p.geo, year=p.year, metric=p.metric,

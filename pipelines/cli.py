@@ -7,12 +7,15 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from pipelines.run import RunSummary
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -27,23 +30,21 @@ RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets."
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
 
 
-def _fail(command: str, message: str, code: int = 2) -> None:
+def _fail(command: str, message: str, code: int = 2) -> NoReturn:
     err.print(f"ncmec {command}: error: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary: RunSummary) -> None:
     s = summary.stats
     table = Table(title=f"load {s.load_id}", show_header=False, title_justify="left", box=None)
     table.add_column("what")
     table.add_column("count", justify="right")
-    for label, value in (
-        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded),
-        ("  duplicate", s.files_duplicate),
-        ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
-        ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
-        ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections),
-    ):
+    for label, value in (("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed),
+                         ("  loaded", s.files_loaded), ("  duplicate", s.files_duplicate),
+                         ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
+                         ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
+                         ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections)):
         table.add_row(label, f"{value:,}")
     out.print(table)
     for name, check, reason in summary.rejected_files:
@@ -67,10 +68,8 @@ def run(
                                         help="When another run holds the warehouse, wait up to this long.")] = 0.0,
     task_runner: Annotated[Runner, typer.Option(
         "--task-runner", help="Where parse batches run: a local process pool, or Dask.")] = Runner.process,
-    dask_address: Annotated[str | None, typer.Option(
-        "--dask-address", metavar="ADDRESS",
-        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local "
-             "cluster.")] = None,
+    dask_address: Annotated[str | None, typer.Option("--dask-address", metavar="ADDRESS", help=(
+        "A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster."))] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""

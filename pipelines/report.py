@@ -129,7 +129,7 @@ def _national(figs: charts.Figures, national: pd.DataFrame) -> Row | None:
             "evidence": _evidence(national.sort_values(["metric", "year"]), by="metric")}
 
 
-def _what(r) -> str:
+def _what(r: Any) -> str:
     """The rejected value's place, year and metric, or the whole file."""
     parts = [v for v in (r.geo, r.year, r.metric) if not pd.isna(v)]
     return " ".join(str(int(v)) if isinstance(v, float) else str(v) for v in parts) or "whole file"
