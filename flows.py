@@ -13,17 +13,18 @@ Nothing here decides anything about the data: that is pipelines/run.py.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext, get_run_context
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 from prefect.tasks import exponential_backoff
@@ -35,8 +36,10 @@ from pipelines import intake, run
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
 # 100 MiB a process) are imported where they are used, not here.
 if TYPE_CHECKING:
+    from prefect.cache_policies import CachePolicy
     from prefect.client.schemas.objects import State
     from prefect.deployments.runner import RunnerDeployment
+    from prefect.tasks import RetryConditionCallable
 
     from pipelines.documents import ParsedDocument
     from pipelines.load import LoadStats
@@ -82,8 +85,18 @@ def transient(task: object, task_run: object, state: State) -> bool:
     return False
 
 
+class _Retrying(TypedDict):
+    """The options of a step that retries (typed, so that `@task(**RETRYING)` is checked)."""
+
+    cache_policy: CachePolicy
+    retries: int
+    retry_delay_seconds: Callable[[int], list[float]]
+    retry_condition_fn: RetryConditionCallable
+
+
 # Tasks take and return plain data; caching by input hash would hash whole batches for nothing.
-RETRYING = dict(cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=transient)
+RETRYING = _Retrying(cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAYS,
+                     retry_condition_fn=transient)
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
@@ -214,7 +227,9 @@ def warehouse_flow(
 
     raw_dir, db_path, load_id = Path(raw), Path(db), load.new_load_id()
     parse = _on_workers(raw, batch_size, workers or os.cpu_count() or 1, task_runner, dask_address)
-    flow_run_id = str(get_run_context().flow_run.id)
+    context = get_run_context()
+    assert isinstance(context, FlowRunContext) and context.flow_run is not None  # in a flow, its own context
+    flow_run_id = str(context.flow_run.id)
     flow_run_url = url_for("flow-run", obj_id=flow_run_id)  # None on Prefect's temporary server
     begin = lambda d, r, i: open_run(d, r, i, flow_run_id, flow_run_url)  # noqa: E731
     with run.session(db_path, raw_dir, load_id, wait, begin=begin) as held:
@@ -222,11 +237,14 @@ def warehouse_flow(
         if p.unchanged:
             get_run_logger().info("inputs unchanged since the last run: nothing to parse or load")
         # quote(): Prefect would otherwise walk every document and the stage looking for futures.
-        steps = run.Steps(parse=parse, check=lambda s, d, i: check_batch(quote(s), quote(d), i),
-                          resolve=lambda s, c, i: resolve_run(quote(s), quote(c), i), load=load_warehouse)
+        # A task unwraps quote(x) into x when called, but Task.__call__'s types want x itself.
+        steps = run.Steps(parse=parse,
+                          check=lambda s, d, i: check_batch(quote(s), quote(d), i),  # type: ignore[call-overload]
+                          resolve=lambda s, c, i: resolve_run(quote(s), quote(c), i),  # type: ignore[call-overload]
+                          load=load_warehouse)
         summary = run.execute(p, steps)
     _log(summary)
-    publish(quote(summary))
+    publish(quote(summary))  # type: ignore[call-overload]  # quote(): as above
     return summary
 
 
@@ -248,11 +266,13 @@ def deployment(name: str = "weekly", cron: str = DEFAULT_CRON, tz: str = "UTC",
     start in another working directory)."""
     from prefect.schedules import Cron
 
-    return warehouse_flow.to_deployment(
+    made = warehouse_flow.to_deployment(
         name=name, schedules=[Cron(cron, timezone=tz)],
         parameters={"raw": str(Path(raw).resolve()), "db": str(Path(db).resolve())},
         description=f"ncmec run --raw {raw} --db {db}, on the schedule {cron} ({tz})",
     )
+    assert not inspect.isawaitable(made)  # to_deployment returns a coroutine only to async callers
+    return made
 
 
 def main(argv: list[str]) -> int:

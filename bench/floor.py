@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipelines import catalog  # noqa: E402
+from pipelines import catalog
 
 
 def main(raw: Path, db: Path) -> None:

@@ -107,9 +107,9 @@ def _labels(words: list[_Token]) -> dict[int, tuple[int, str | None]]:
     found += [(i, i, None) for i, w in enumerate(words) if _TOTAL_ROW.fullmatch(w.number)]
     out: dict[int, tuple[int, str | None]] = {}
     end = -1
-    for first, last, metric in sorted(found):
+    for first, last, name in sorted(found):
         if first > end:
-            out[first], end = (last, metric), last
+            out[first], end = (last, name), last
     return out
 
 
@@ -235,14 +235,17 @@ def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[l
     rows: list[Row] = []
     i = 0
     while i < len(items):
-        lead, follow = [], []
+        lead: list[_Item] = []
+        follow: list[_Item] = []
         while i < len(items) and isinstance(items[i], _Label) == labels_first:
             lead.append(items[i])
             i += 1
         while i < len(items) and isinstance(items[i], _Label) != labels_first:
             follow.append(items[i])
             i += 1
-        labels, numbers = (lead, follow) if labels_first else (follow, lead)
+        # lead and follow each hold one kind of item: split them by kind (and so by type).
+        labels = [x for x in lead + follow if isinstance(x, _Label)]
+        numbers = [x for x in lead + follow if isinstance(x, _Token)]
         if not labels_first and not labels:
             return [], "numbers are not followed by row labels"
         if labels_first and not labels:

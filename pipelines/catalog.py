@@ -60,6 +60,15 @@ class Metric:
     leads: tuple[re.Pattern[str], ...] = ()
 
 
+QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
+
+
+def fmt(value: float, unit: str = "", qualifier: str = "exact") -> str:
+    """A value as every page and message prints it: 8,468, ≈36,200,000, ≥18,000, 19%."""
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    return QUALIFIER_MARK.get(qualifier, "") + text + ("%" if unit == "percent" else "")
+
+
 def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
     qual_alt = "|".join(
         q.replace(" ", r"\s+") for q in sorted(qualifiers, key=len, reverse=True)

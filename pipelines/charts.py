@@ -7,11 +7,16 @@ from __future__ import annotations
 import html
 import io
 import re
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from markupsafe import Markup
 
 from . import catalog
+
+if TYPE_CHECKING:  # matplotlib is imported when a report is drawn, not with this module
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Okabe-Ito (colour-blind safe) for years; another palette for places, in lines only.
 YEAR_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -27,12 +32,7 @@ PART_COLORS = {"missing_from_social_services": "#0072b2", "missing_other": "#e69
                "missing_reported_by_hhs_orr": "#009e73"}
 
 
-QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
-
-
-def fmt(value: float, unit: str = "", qualifier: str = "exact") -> str:
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
-    return QUALIFIER_MARK.get(qualifier, "") + text + ("%" if unit == "percent" else "")
+QUALIFIER_MARK, fmt = catalog.QUALIFIER_MARK, catalog.fmt
 
 
 def short(value: float, unit: str = "", qualifier: str = "exact") -> str:
@@ -41,12 +41,12 @@ def short(value: float, unit: str = "", qualifier: str = "exact") -> str:
     return fmt(value, unit, qualifier)
 
 
-def said(r, otherwise: str = "") -> str:
+def said(r: Any, otherwise: str = "") -> str:
     """A fact's evidence; a fact with no observation of its value has NaN (truthy), not None."""
     return r.evidence if isinstance(r.evidence, str) else otherwise
 
 
-def tip(r) -> str:
+def tip(r: Any) -> str:
     return (f"{r.name} {r.year}: {fmt(r.value, r.unit, r.qualifier)} ({r.qualifier}) — "
             f"{r.source_file}: “{said(r, 'no evidence stored')}”")
 
@@ -70,11 +70,11 @@ class Figures:
         matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "ncmec", "font.size": 9,
                                     "axes.spines.top": False, "axes.spines.right": False})
 
-    def new(self, height: float, ncols: int = 1, nrows: int = 1):
+    def new(self, height: float, ncols: int = 1, nrows: int = 1) -> tuple[Figure, Any]:
         return self.plt.subplots(nrows, ncols, figsize=(WIDTH, height), layout="constrained",
                                  squeeze=nrows * ncols == 1)
 
-    def svg(self, fig, tips: dict[str, str], label: str) -> Markup:
+    def svg(self, fig: Figure, tips: dict[str, str], label: str) -> Markup:
         self.count += 1
         prefix = f"c{self.count}"
         buf = io.StringIO()
@@ -92,7 +92,7 @@ class Figures:
         return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1))
 
 
-def _legend(ax, title: str | None = None) -> None:
+def _legend(ax: Axes, title: str | None = None) -> None:
     ax.legend(title=title, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
 
 

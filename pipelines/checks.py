@@ -54,17 +54,14 @@ def primaries(found: Iterable[tuple[str, str]], incumbents: Mapping[str, str]) -
     return {name: primary[sha] for name, sha in found}
 
 
-def fmt_number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
-
-
 class _Rejector:
     """Collects rejections and marks the observations they reject."""
 
     def __init__(self, obs: pd.DataFrame, load_id: str):
-        self.obs, self.load_id, self.rows = obs, load_id, []
+        self.obs, self.load_id = obs, load_id
+        self.rows: list[dict[str, object]] = []
 
-    def document(self, doc: ParsedDocument, check: str, reason: str) -> None:
+    def document(self, doc: ParsedDocument, check: str, reason: str | None) -> None:
         self.rows.append(dict(source_file=doc.source_file, geo=doc.geo, year=doc.year, metric=None,
                               check=check, reason=reason, evidence=None, load_id=self.load_id))
 
@@ -83,7 +80,7 @@ def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> pd
     """One row per file of the batch: loaded, or rejected as a whole with its reason."""
     rows = []
     for doc in sorted(parsed, key=lambda d: d.source_file):
-        if doc.rejected:
+        if doc.rejected_check is not None:  # doc.rejected, spelt out so that the check is known to be a str
             rej.document(doc, doc.rejected_check, doc.rejected_reason)
         for p in doc.problems:
             rej.rows.append(dict(source_file=doc.source_file, geo=p.geo, year=p.year, metric=p.metric,
@@ -129,8 +126,8 @@ def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None
     over = parts.gt(total, axis=0)
     for source_file in wide.index[over.any(axis=1)]:
         for metric in over.columns[over.loc[source_file]]:
-            reason = (f"The missing-children row {metric} is {fmt_number(parts.at[source_file, metric])}, more than "
-                      f"the sheet's total of {fmt_number(total[source_file])} missing child cases.")
+            reason = (f"The missing-children row {metric} is {catalog.fmt(parts.at[source_file, metric])}, more than "
+                      f"the sheet's total of {catalog.fmt(total[source_file])} missing child cases.")
             for i in rows.index[(rows["source_file"] == source_file) & rows["metric"].isin([metric, BREAKDOWN_TOTAL])]:
                 rej.observation(i, "breakdown_row_within_total", reason)
     part_sum, present = parts.sum(axis=1), parts.notna().sum(axis=1)
@@ -138,9 +135,9 @@ def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None
     bad = total.notna() & (present > 0) & ~over.any(axis=1) & (
         (~partial & (part_sum != total)) | (partial & (part_sum > total)))
     for source_file in wide.index[bad]:
-        shown = " + ".join(fmt_number(v) for v in parts.loc[source_file].dropna())
-        reason = (f"The missing-children rows add up to {fmt_number(part_sum[source_file])} ({shown}), "
-                  f"but the sheet's total is {fmt_number(total[source_file])}.")
+        shown = " + ".join(catalog.fmt(v) for v in parts.loc[source_file].dropna())
+        reason = (f"The missing-children rows add up to {catalog.fmt(part_sum[source_file])} ({shown}), "
+                  f"but the sheet's total is {catalog.fmt(total[source_file])}.")
         for i in rows.index[rows["source_file"] == source_file]:
             rej.observation(i, "breakdown_sums", reason)
 
@@ -153,8 +150,8 @@ def _state_within_national(obs: pd.DataFrame, rej: _Rejector) -> None:
     both = state.merge(national, on=["source_file", "metric"], suffixes=("", "_national"))
     for r in both[both["value"] > both["value_national"]].itertuples():
         rej.observation(r.index, "state_within_national",
-                        f"The state figure {fmt_number(r.value)} for {r.metric} is larger than "
-                        f"the national figure {fmt_number(r.value_national)}.")
+                        f"The state figure {catalog.fmt(r.value)} for {r.metric} is larger than "
+                        f"the national figure {catalog.fmt(r.value_national)}.")
 
 
 def check_batch(parsed: list[ParsedDocument], load_id: str) -> Frames:

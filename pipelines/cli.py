@@ -7,12 +7,14 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from pipelines import terminal
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -27,30 +29,9 @@ RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets."
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
 
 
-def _fail(command: str, message: str, code: int = 2) -> None:
+def _fail(command: str, message: str, code: int = 2) -> NoReturn:
     err.print(f"ncmec {command}: error: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _print_summary(summary) -> None:
-    s = summary.stats
-    table = Table(title=f"load {s.load_id}", show_header=False, title_justify="left", box=None)
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for label, value in (
-        ("files seen", s.files_seen), ("  parsed (new or changed)", s.files_parsed), ("  loaded", s.files_loaded),
-        ("  duplicate", s.files_duplicate),
-        ("  rejected", s.files_rejected), ("files removed since last run", s.files_removed),
-        ("observations", s.observations), ("facts", s.facts), ("  added", s.facts_added),
-        ("  changed", s.facts_changed), ("  removed", s.facts_removed), ("rejections", s.rejections),
-    ):
-        table.add_row(label, f"{value:,}")
-    out.print(table)
-    for name, check, reason in summary.rejected_files:
-        out.print(f"rejected {name} ({check}): {reason}", markup=False, soft_wrap=True)
-    if summary.rejections_by_check:
-        listed = ", ".join(f"{c} {n}" for c, n in sorted(summary.rejections_by_check.items()))
-        out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
 
 
 class Runner(enum.StrEnum):
@@ -67,10 +48,8 @@ def run(
                                         help="When another run holds the warehouse, wait up to this long.")] = 0.0,
     task_runner: Annotated[Runner, typer.Option(
         "--task-runner", help="Where parse batches run: a local process pool, or Dask.")] = Runner.process,
-    dask_address: Annotated[str | None, typer.Option(
-        "--dask-address", metavar="ADDRESS",
-        help="A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local "
-             "cluster.")] = None,
+    dask_address: Annotated[str | None, typer.Option("--dask-address", metavar="ADDRESS", help=(
+        "A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster."))] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
@@ -96,7 +75,7 @@ def run(
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
         _fail("run", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
-    _print_summary(summary)
+    terminal.print_summary(out, summary)
     if strict and summary.stats.rejections:
         err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
         raise typer.Exit(1)
@@ -163,15 +142,6 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
         sys.stderr.write(f"not read: {p.geo} {p.year} {p.metric} ({p.check}): {p.reason}\n")
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        # Measured values are DOUBLE; counts such as year or char_start are integers, shown bare.
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
-    return str(value)
-
-
 class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
@@ -212,14 +182,7 @@ def query(
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        table = Table(show_lines=False)
-        for i, name in enumerate(columns):
-            numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows)
-            table.add_column(name, justify="right" if numeric else "left")
-        for row in rows:
-            table.add_row(*(_cell(v) for v in row))
-        out.print(table)
-        out.print(f"{len(rows)} row(s)", markup=False)
+        terminal.print_rows(out, columns, rows)
 
 
 @app.command()
@@ -307,9 +270,8 @@ def explain(
 ) -> None:
     """Where a number comes from: the fact, every document that states it with its sentence, the
     checks it passed, rejections of the same key, its history, and the national figure."""
-    from rich.text import Text
-
     from pipelines import explain as explaining
+    from pipelines import explain_text
     from pipelines.warehouse import WarehouseError, connect
 
     try:
@@ -323,16 +285,9 @@ def explain(
     finally:
         con.close()
     if as_json:
-        sys.stdout.write(json.dumps(explaining.as_json(e), default=str, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(explain_text.as_json(e), default=str, ensure_ascii=False) + "\n")
         return
-    styles = {"title": "bold", "heading": "bold", "fact": "bold"}
-    for style, line in explaining.as_text(e):
-        if "\x00" in line:  # the figure inside its evidence: reversed on a terminal, **marked** elsewhere
-            before, number, after = line.split("\x00")
-            shown = (number, "bold reverse") if out.is_terminal else f"**{number}**"
-            out.print(Text.assemble(before, shown, after), soft_wrap=True)
-        else:
-            out.print(Text(line, style=styles.get(style, "")), soft_wrap=True)
+    terminal.print_explanation(out, explain_text.as_text(e))
 
 
 if __name__ == "__main__":

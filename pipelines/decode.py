@@ -77,14 +77,14 @@ def _guess(data: bytes) -> tuple[str, str]:
                 raise Rejected("undecodable", f"starts with a {encoding} byte-order mark but is not valid {encoding}: "
                                               f"{exc.reason} at byte {exc.start}") from None
     if b"\x00" in data:
-        encoding = _bomless_utf16(data)
-        if encoding is None:
+        utf16 = _bomless_utf16(data)
+        if utf16 is None:
             raise Rejected("binary", "contains NUL bytes, so it is binary, not a text sheet")
         try:
-            return data.decode(encoding), encoding
+            return data.decode(utf16), utf16
         except UnicodeDecodeError:
             raise Rejected("undecodable",
-                           f"looks like {encoding} without a byte-order mark but does not decode as it") from None
+                           f"looks like {utf16} without a byte-order mark but does not decode as it") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -4,14 +4,14 @@ For one key (place, year, metric): the fact and what the catalog says of the met
 document that states it, with its evidence and the number in it; the checks it passed; any
 rejection of the same key; its history; and, for a state figure, the national figure and the
 state's share. A key with no fact says why: never stated, rejected, or a conflict. The CLI prints
-an `Explanation` as text or JSON; `ncmec report` shows the same for every fact.
+an `Explanation` as text or JSON (explain_text.py); `ncmec report` shows the same text for every key.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -130,7 +130,7 @@ def checks_passed(metric: str, scope: str, unit: str) -> list[str]:
     return field_checks + document + across
 
 
-def _number(evidence: str, value: float, qualifier: str) -> tuple[int, int] | None:
+def number_in(evidence: str, value: float, qualifier: str) -> tuple[int, int] | None:
     """Where the figure stands in its evidence ("8,468", "36.2 million", "19%")."""
     candidates = [f"{value:,.0f}", f"{value:.0f}", f"{value:g}"]
     for scale, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
@@ -197,7 +197,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
     for s in _rows(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
         if e := of(_key(s)):
             e.more_sources = max(0, s.pop("n_sources") - len(e.sources) - 1)
-            e.sources.append(Source(**_unkeyed(s), number=_number(s["evidence"], s["value"], s["qualifier"])))
+            e.sources.append(Source(**_unkeyed(s), number=number_in(s["evidence"], s["value"], s["qualifier"])))
     for r in _rows(con, _REJECTIONS_SQL, params):
         if e := of(_key(r)):
             e.rejections.append(_unkeyed(r))
@@ -237,67 +237,3 @@ def _why_no_fact(e: Explanation) -> str:
     if e.rejections:
         return "rejected: every value stated for it failed a check (see the rejections)"
     return f"never stated: no loaded sheet of {e.year} states {e.metric} for {e.place}"
-
-
-def _fmt(value: float | None, unit: str = "", qualifier: str = "exact") -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
-    mark = {"approximate": "≈", "at_least": "≥", "at_most": "≤"}.get(qualifier, "")
-    return mark + text + ("%" if unit == "percent" else "")
-
-
-def as_text(e: Explanation) -> list[tuple[str, str]]:
-    """The explanation as lines of (style, text): "title", "fact", "heading", "evidence" (the
-    figure in it between two NUL characters, to highlight) or "" (plain)."""
-    title = f"{e.geo} {e.year} {e.metric} ({e.place}, {e.scope} metric, {e.program})"
-    lines: list[tuple[str, str]] = [("title", title)]
-    if e.fact:
-        f = e.fact
-        lines.append(("fact", f"  {_fmt(f['value'], e.unit, f['qualifier'])} {e.unit} ({f['qualifier']}), "
-                              f"from {f['n_sources']} sheet(s); the first: {f['source_file']}; load {f['load_id']}"))
-    else:
-        lines.append(("fact", f"  no fact: {e.why_no_fact}"))
-    lines.append(("", f"  {e.description}"))
-    if e.caveat:
-        lines.append(("", f"  caveat: {e.caveat}"))
-    lines += _sources_text(e)
-    if e.checks:
-        lines += [("heading", "checks passed"), ("", "  " + ", ".join(e.checks))]
-    lines.append(("heading", "rejections of this key"))
-    lines += [("", f"  {r['source_file']} ({r['check']}): {r['reason']}") for r in e.rejections] or [("", "  none")]
-    lines.append(("heading", "history"))
-    lines += [("", f"  {h['change']}: {_fmt(h['old_value'])} -> {_fmt(h['new_value'])} by load {h['load_id']}")
-              for h in e.history] or [("", "  no change recorded")]
-    if e.national:
-        n = e.national
-        share = f"; {e.geo} is {n['share']:.2%} of it" if n["share"] is not None else ""
-        lines += [("heading", "national figure"), ("", f"  US {e.year}: {_fmt(n['value'], e.unit, n['qualifier'])} "
-                                                       f"({n['qualifier']}){share}")]
-    return lines
-
-
-def _sources_text(e: Explanation) -> list[tuple[str, str]]:
-    n = len(e.sources) + e.more_sources
-    lines = [("heading", f"stated by {n} document(s)" if n else "stated by no document")]
-    for s in e.sources:
-        status = "" if s.accepted else " (rejected)"
-        lines.append(("", f"  {s.source_file}{status}: {_fmt(s.value, e.unit, s.qualifier)} ({s.qualifier}); "
-                          f"sha256 {s.sha256[:12]}…; load {s.load_id}; characters {s.char_start}–{s.char_end}"))
-        evidence = " ".join(s.evidence.split())
-        number = _number(evidence, s.value, s.qualifier)
-        if number:
-            a, b = number
-            lines.append(("evidence", f"    “{evidence[:a]}\x00{evidence[a:b]}\x00{evidence[b:]}”"))
-        else:
-            lines.append(("evidence", f"    “{evidence}”"))
-    if e.more_sources:
-        lines.append(("", f"  … and {e.more_sources} more: `ncmec explain {e.geo} {e.year} {e.metric}` lists them all"))
-    return lines
-
-
-def as_json(e: Explanation) -> dict[str, Any]:
-    data = asdict(e)
-    for s in data["sources"]:
-        s["number"] = list(s["number"]) if s["number"] else None
-    return data

@@ -110,7 +110,7 @@ def _lone_marks(lines: list[str], i: int) -> tuple[set[int], int] | None:
     table's cell ("Other Missing Children Cases" then "1")."""
     marks, j = [], i
     while j < len(lines) and (not lines[j].strip() or (m := _LONE_MARK.match(lines[j]))):
-        if lines[j].strip():
+        if lines[j].strip() and m is not None:
             marks.append(_marker(m))
         j += 1
     before = lines[i - 1].strip() if i else ""

@@ -31,7 +31,7 @@ def discover(raw_dir: Path) -> list[str]:
     )
 
 
-def batches(items: list[str], size: int) -> Iterator[list[str]]:
+def batches(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

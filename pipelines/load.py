@@ -221,7 +221,7 @@ def _stats(con: duckdb.DuckDBPyConnection, load_id: str, files_parsed: int, timi
            started: float) -> LoadStats:
     """The run's figures, counted in the warehouse as the run leaves it."""
     status = dict(con.execute("select status, count(*) from documents group by status").fetchall())
-    (n_obs,), (n_facts,), (n_rej,) = (con.execute(f"select count(*) from {t}").fetchone()
+    (n_obs,), (n_facts,), (n_rej,) = (con.execute(f"select count(*) from {t}").fetchall()[0]
                                       for t in ("observations", "facts", "rejections"))
     changes = dict(con.execute(
         "select change, count(*) from fact_changes where load_id = ? group by change", [load_id]).fetchall())

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import catalog, charts, explain, warehouse
+from . import catalog, charts, explain, explain_text, warehouse
 from .dictionary import CAVEATS, templates
 
 BREAKDOWN_NUMBERS = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
@@ -106,7 +106,7 @@ def _explained(explanations: dict[explain.Key, explain.Explanation]) -> list[Row
     evidence line's parts are the text before the figure, the figure and the text after it."""
     return [{"id": anchor(*key), "title": lines[0][1],
              "lines": [(style, text.strip().split("\x00")) for style, text in lines[1:]]}
-            for key, lines in ((k, explain.as_text(explanations[k])) for k in sorted(explanations))]
+            for key, lines in ((k, explain_text.as_text(explanations[k])) for k in sorted(explanations))]
 
 
 def _state_metrics(figs: charts.Figures, facts: pd.DataFrame) -> list[Row]:
@@ -151,14 +151,14 @@ def _national(figs: charts.Figures, national: pd.DataFrame) -> Row | None:
             "evidence": _evidence(national.sort_values(["metric", "year"]), by="metric")}
 
 
-def _what(r) -> str:
+def _what(r: Any) -> str:
     """The rejected value's place, year and metric, or the whole file."""
     parts = [v for v in (r.geo, r.year, r.metric) if not pd.isna(v)]
     return " ".join(str(int(v)) if isinstance(v, float) else str(v) for v in parts) or "whole file"
 
 
 def _validation(rej: pd.DataFrame, explained: set[explain.Key]) -> Row:
-    def key(r) -> explain.Key | None:
+    def key(r: Any) -> explain.Key | None:
         if pd.isna(r.geo) or pd.isna(r.year) or pd.isna(r.metric):  # a whole file's rejection
             return None
         k = (r.geo, int(r.year), r.metric)

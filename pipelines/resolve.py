@@ -18,7 +18,6 @@ import duckdb
 import pandas as pd
 
 from . import catalog, schemas, tables
-from .checks import fmt_number
 from .staging import Staging, sql_string
 
 CUMULATIVE = "cvip_children_identified_cumulative"
@@ -92,7 +91,7 @@ def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> N
     lost = con.execute("select * from losers order by source_file, obs_id").df()
     shown = {} if lost.empty else {
         (r.geo, r.year, r.metric, r.value, r.qualifier): list(r.shown) for r in con.execute(_SHOWN).df().itertuples()}
-    said = {key: "; ".join(f"{fmt_number(v.value)} ({v.qualifier}) in "
+    said = {key: "; ".join(f"{catalog.fmt(v.value)} ({v.qualifier}) in "
                            f"{name_files(shown[(*key, v.value, v.qualifier)], v.n)}" for v in g.itertuples())
             for key, g in con.execute(_TIES).df().groupby(["geo", "year", "metric"], sort=False)}
     reasons = []
@@ -104,8 +103,8 @@ def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> N
         else:
             files = name_files(shown[(*key, r.value_top, r.qualifier_top)], int(r.n_top))
             reasons.append(
-                f"This sheet gives {fmt_number(r.value)} ({r.qualifier}) for {r.metric} ({r.geo} {r.year}), "
-                f"but {int(r.n_top)} sheet(s) give {fmt_number(r.value_top)} ({r.qualifier_top}): {files}.")
+                f"This sheet gives {catalog.fmt(r.value)} ({r.qualifier}) for {r.metric} ({r.geo} {r.year}), "
+                f"but {int(r.n_top)} sheet(s) give {catalog.fmt(r.value_top)} ({r.qualifier_top}): {files}.")
     check = lost["geo"].map(lambda g: "national_agrees" if g == catalog.NATION else "sources_agree")
     _reject(stage, lost, check, reasons, load_id, "majority")
 
@@ -125,8 +124,8 @@ where value < before_value order by year
 def _cumulative_never_falls(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> None:
     """A year whose cumulative CVIP total is below an earlier year's is rejected, and is no fact."""
     for year, value, before_value, before_year in con.execute(_FALLS).fetchall():
-        reason = (f"The cumulative CVIP total {fmt_number(value)} for {year} is below "
-                  f"{fmt_number(before_value)} for {before_year}; a running total cannot fall.")
+        reason = (f"The cumulative CVIP total {catalog.fmt(value)} for {year} is below "
+                  f"{catalog.fmt(before_value)} for {before_year}; a running total cannot fall.")
         hit = con.execute(
             """select obs_id, source_file, geo, year, metric, evidence from observations
                where accepted and geo = ? and metric = ? and year = ? order by source_file, obs_id""",

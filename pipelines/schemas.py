@@ -32,6 +32,7 @@ Metrics = tables.model("metrics")
 Geos = tables.model("geos")
 
 
+# The models are made at run time (tables.model), so mypy sees a variable, not a class, as a base.
 class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
     """The field checks an observation must pass to be accepted (and so reach `facts`)."""
 
@@ -45,7 +46,7 @@ class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
 
     @pa.check("value", name="value_non_negative")
     def value_non_negative(cls, value: Series[float]) -> Series[bool]:
-        return value >= 0
+        return value.ge(0)
 
     @pa.dataframe_check(name="metric_in_catalog")
     def metric_in_catalog(cls, df: pd.DataFrame) -> Series[bool]:
@@ -68,7 +69,7 @@ class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
         return (df["unit"] != "percent") | df["value"].between(0, 100)
 
 
-class Facts(tables.model("facts")):  # type: ignore[misc]
+class Facts(tables.model("facts")):  # type: ignore[misc]  # a base made at run time, as above
     @pa.dataframe_check(name="one_fact_per_key")
     def one_fact_per_key(cls, df: pd.DataFrame) -> Series[bool]:
         return ~df.duplicated(["geo", "year", "metric"], keep=False)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from . import warehouse
@@ -32,13 +33,13 @@ def gather(db: Path, runs: int = 5) -> Status:
     """Everything `status` shows, read in one read-only connection."""
     con = warehouse.connect(db, read_only=True)
     try:
-        def rows(sql: str, params=()) -> list[dict]:
+        def rows(sql: str, params: Iterable[object] = ()) -> list[dict]:
             cur = con.execute(sql, list(params))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
         def scalar(sql: str) -> int:
-            return int(con.execute(sql).fetchone()[0])
+            return int(con.execute(sql).fetchall()[0][0])  # a count: always one row
 
         return Status(
             db=Path(db),
@@ -68,7 +69,7 @@ def gather(db: Path, runs: int = 5) -> Status:
         con.close()
 
 
-def _n(value) -> str:
+def _n(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
 
@@ -77,8 +78,10 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
     # The load id starts with the run's start time (UTC), so it needs no column of its own.
     runs = Table(title=f"last runs of {s.db} (files: loaded/seen)", title_justify="left",
                  box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (("load", "left"), ("took", "right"), ("status", "left"), ("files", "right"),
-                          ("facts", "right"), ("rejections", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("load", "left"), ("took", "right"), ("status", "left"), ("files", "right"), ("facts", "right"),
+        ("rejections", "right"))
+    for name, justify in columns:
         runs.add_column(name, justify=justify, no_wrap=name != "status")
     for r in s.runs:
         took = (f"{(r['finished_at'] - r['started_at']).total_seconds():.1f} s"

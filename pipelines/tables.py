@@ -233,6 +233,7 @@ def model(name: str) -> type:
 
     table = TABLES[name]
     attrs: dict[str, Any] = {
+        # pandera reads the dtype from Series[...]; here it is a run-time value, not a static type.
         "__annotations__": {c.name: Series[c.dtype()] for c in table.columns},  # type: ignore[misc]
         "Config": type("Config", (), {"strict": True, "coerce": True}),
     }

@@ -155,7 +155,7 @@ def run_ncmec(examples: list[Example], workdir: Path) -> list[str]:
     if child.returncode != 0:
         raise RuntimeError(f"running the ncmec examples failed:\n{child.stderr[-2000:]}")
     outputs = []
-    for example, (code, stdout, stderr) in zip(examples, json.loads(results.read_text("utf-8"))):
+    for example, (code, stdout, stderr) in zip(examples, json.loads(results.read_text("utf-8")), strict=True):
         _check_exit(example, code, stderr)
         outputs.append(_clean(example, stdout, workdir))
     results.unlink()
@@ -221,10 +221,11 @@ def generate(text: str, db: Path) -> str:
         prepare(db, workdir)
         # The ncmec commands first: the python snippets read the export they write.
         commands = [e for e in examples if e.lang == "sh"]
-        outputs = dict(zip((e.line for e in commands), run_ncmec(commands, workdir)))
+        outputs = dict(zip((e.line for e in commands), run_ncmec(commands, workdir), strict=True))
         snippets = [e for e in examples if e.lang == "python"]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            outputs.update(zip((e.line for e in snippets), pool.map(lambda e: run_python(e, workdir), snippets)))
+            outputs.update(zip((e.line for e in snippets), pool.map(lambda e: run_python(e, workdir), snippets),
+                               strict=True))
     lines = text.splitlines()
     for example in reversed(examples):  # from the end, so earlier line indexes stay valid
         start, end = example.output
@@ -237,7 +238,7 @@ def first_difference(old: str, new: str) -> str | None:
     if old == new:
         return None
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    for before, after in zip(find_examples(old), find_examples(new)):
+    for before, after in zip(find_examples(old), find_examples(new), strict=False):  # may differ in count
         was = old_lines[before.output[0]:before.output[1]]
         now = new_lines[after.output[0]:after.output[1]]
         if was != now:

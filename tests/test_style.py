@@ -1,0 +1,61 @@
+"""Issue 12's size limits, which no linter rule counts: a function in pipelines/ or flows.py is
+at most 60 lines (decorators and docstring included), a module at most 300."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = sorted((REPO / "pipelines").rglob("*.py")) + [REPO / "flows.py"]
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 300
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(REPO))
+
+
+def _functions(tree: ast.AST) -> list[tuple[str, int, int]]:
+    """(qualified name, first line, line count) of every function, nested ones and methods too."""
+    found: list[tuple[str, int, int]] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                last = child.end_lineno or child.lineno
+                found.append((prefix + child.name, first, last - first + 1))
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return found
+
+
+def test_the_modules_are_found():
+    assert len(MODULES) > 10 and REPO / "pipelines" / "cli.py" in MODULES
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_module_is_at_most_300_lines(path):
+    n = len(path.read_text("utf-8").splitlines())
+    assert n <= MAX_MODULE_LINES, f"{_name(path)} has {n} lines (at most {MAX_MODULE_LINES}): split it"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_functions_are_at_most_60_lines(path):
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    long = [f"{name} (line {first}): {n} lines" for name, first, n in _functions(tree) if n > MAX_FUNCTION_LINES]
+    assert not long, f"{_name(path)}: functions over {MAX_FUNCTION_LINES} lines: {'; '.join(long)}"
+
+
+def test_the_limits_catch_a_long_function_and_a_nested_one():
+    body = "\n".join(f"    x{i} = {i}" for i in range(60))
+    source = (f"@decorator\ndef long():\n{body}\n\n"
+              "class C:\n    def short(self):\n        def inner():\n            pass\n")
+    found = {name: n for name, _, n in _functions(ast.parse(source))}
+    assert found == {"long": 62, "C.short": 3, "C.short.inner": 2}
