@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
-import duckdb
-
 T = TypeVar("T")
 
 
@@ -111,6 +109,8 @@ _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>\S+) \(PID (?P<
 
 
 def is_lock_error(exc: BaseException) -> bool:
+    import duckdb  # here, not on import: parse workers import this module and never need DuckDB
+
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
@@ -121,6 +121,8 @@ def lock_holder(exc: BaseException) -> str:
 
 def retry_locked(action: Callable[[], T], seconds: float, first_delay: float = 0.1) -> T:
     """Call `action`, retrying with backoff while DuckDB's file lock is held elsewhere."""
+    import duckdb
+
     deadline = time.monotonic() + seconds
     delay = first_delay
     while True:

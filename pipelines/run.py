@@ -20,12 +20,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import checks, intake, load, resolve, staging, warehouse
+from . import intake
 from .documents import ParsedDocument
-from .load import LoadStats
 from .lock import RunLock, run_lock
-from .staging import Staging
+
+# Parse workers import this module (through flows.py) and only parse: the checks, staging and
+# the load (pandas, pandera, DuckDB: about 85 MiB a process) are imported where they are used.
+if TYPE_CHECKING:
+    from .load import LoadStats
+    from .staging import Staging
 
 BATCH_SIZE = 500  # files per parse batch: small enough to spread over the workers evenly
 # Documents per check batch: pandera's cost per validation is fixed (tens of ms), so checks run
@@ -60,6 +65,8 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
     """Take the inventory of `raw` (names, hashes) and decide, against the warehouse, what to
     parse, what to reuse and which files are copies. Needs the writer lock: what the warehouse
     holds must not change until the run ends."""
+    from . import checks, warehouse
+
     held.check(db)
     found = intake.inventory(raw, intake.discover(raw))
     if warehouse.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
@@ -86,13 +93,24 @@ def parse_here(raw: Path, batch_size: int = BATCH_SIZE) -> Parse:
 
 def check_into(stage: Staging, documents: list[ParsedDocument], load_id: str) -> None:
     """The checks of one batch, staged."""
+    from . import checks
+
     stage.append(checks.check_batch(documents, load_id))
 
 
 def resolve_staged(stage: Staging, copies: dict[str, str], load_id: str) -> None:
     """The copies' documents, and the checks across everything staged (the facts)."""
+    from . import resolve
+
     stage.add_duplicates(copies, load_id)
     resolve.resolve(stage, load_id)
+
+
+def load_staged(db: Path, folder: Path, load_id: str, parsed: int, timings: dict[str, float]) -> LoadStats:
+    """The staged run into the warehouse (pipelines/load.py)."""
+    from . import load
+
+    return load.load(db, folder, load_id, parsed, timings)
 
 
 @dataclass
@@ -103,12 +121,14 @@ class Steps:
     parse: Parse
     check: Callable[[Staging, list[ParsedDocument], str], None] = check_into
     resolve: Callable[[Staging, dict[str, str], str], None] = resolve_staged
-    load: Callable[[Path, Path, str, int, dict[str, float]], LoadStats] = load.load
+    load: Callable[[Path, Path, str, int, dict[str, float]], LoadStats] = load_staged
 
 
 def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[list[ParsedDocument]]:
     """The run's documents, a batch at a time: the unreadable files, the parsed ones, and the
     reused ones (read back from the warehouse)."""
+    from . import warehouse
+
     yield p.unreadable
     for batch in parse(p.fresh):
         timings["decode"] += batch.timings["decode"]
@@ -139,6 +159,8 @@ def validate(stage: Staging, groups: Iterable[list[ParsedDocument]], copies: dic
 def execute(p: Plan, steps: Steps) -> RunSummary:
     """Parse, check, stage, resolve and load what the plan says; or, when nothing changed,
     only record the run."""
+    from . import load, staging, warehouse
+
     if p.unchanged:
         return RunSummary(stats=load.record_unchanged_run(p.db, p.load_id),
                           rejected_files=warehouse.rejected_files(p.db),
@@ -155,6 +177,8 @@ def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None,
              flow_run_url: str | None = None) -> None:
     """Record the run as `running` (and the Prefect flow run it is, if any, with its page in the
     Prefect UI), and clear what a killed run left behind."""
+    from . import load, staging
+
     load.begin_run(db, str(raw), load_id, datetime.now(UTC), flow_run_id, flow_run_url)
     staging.remove_stale(db)
 
@@ -169,12 +193,16 @@ def session(db: Path, raw: Path, load_id: str, wait: float = 0.0,
         try:
             yield held
         except BaseException as exc:
+            from . import load
+
             load.fail_run(db, load_id, f"{type(exc).__name__}: {exc}")
             raise
 
 
 def run(raw: Path, db: Path, wait: float = 0.0) -> RunSummary:
     """One whole run in this process: what `ncmec run` does, without Prefect."""
+    from . import load
+
     load_id = load.new_load_id()
     with session(Path(db), Path(raw), load_id, wait) as held:
         return execute(plan(Path(raw), Path(db), load_id, held), Steps(parse=parse_here(Path(raw))))

@@ -129,3 +129,16 @@ def test_parsing_on_workers_gives_the_same_warehouse(runner, prefect_server, raw
     for table in tables:
         assert strip(query(dbs[0], f"select * from {table}")) == strip(query(dbs[1], f"select * from {table}"))
     assert query(dbs[0], "select count(*) from facts") == [(51,)]
+
+
+def test_parse_workers_import_no_warehouse_libraries():
+    """A parse worker imports flows.py to find its task; pandas, pandera and DuckDB (about 85 MiB
+    a process) are for the main process only, so importing flows must not bring them in."""
+    import subprocess
+    import sys
+
+    code = ("import sys, flows; heavy = [m for m in ('pandas', 'pandera', 'duckdb', 'pyarrow') if m in sys.modules]; "
+            "print(' '.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == ""
