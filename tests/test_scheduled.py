@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil  # installed with prefect-dask (distributed needs it)
+import psutil
 import pytest
 from conftest import query
 
