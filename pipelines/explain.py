@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from . import catalog
+from . import catalog, warehouse
 from .breakdown import ROWS as BREAKDOWN_ROWS
 from .breakdown import TOTAL as BREAKDOWN_TOTAL
 from .resolve import CUMULATIVE
@@ -98,12 +98,6 @@ def resolve_metric(text: str, geo: str) -> catalog.Metric:
                                                     "; `ncmec query \"select metric from metrics\"` lists them"))
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def _check_year(con: duckdb.DuckDBPyConnection, geo: str, year: int) -> None:
     years = [y for (y,) in con.execute(
         "select distinct year from documents where status = 'loaded' and (geo = ? or ? = 'US') order by year",
@@ -179,7 +173,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
     of (for the report), with at most `per_key` documents each (all when None)."""
     params: dict[str, Any] = {"all": key is None, "geo": key[0] if key else "", "year": key[1] if key else 0,
               "metric": key[2] if key else ""}
-    facts = {_key(r): r for r in _rows(con, _FACTS_SQL, params)}
+    facts = {_key(r): r for r in warehouse.rows(con, _FACTS_SQL, params)}
     out: dict[Key, Explanation] = {}
 
     def of(k: Key) -> Explanation | None:
@@ -194,14 +188,14 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
 
     for k in [key] if key else facts:
         of(k)
-    for s in _rows(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
+    for s in warehouse.rows(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
         if e := of(_key(s)):
             e.more_sources = max(0, s.pop("n_sources") - len(e.sources) - 1)
             e.sources.append(Source(**_unkeyed(s), number=number_in(s["evidence"], s["value"], s["qualifier"])))
-    for r in _rows(con, _REJECTIONS_SQL, params):
+    for r in warehouse.rows(con, _REJECTIONS_SQL, params):
         if e := of(_key(r)):
             e.rejections.append(_unkeyed(r))
-    for h in _rows(con, _HISTORY_SQL, params):
+    for h in warehouse.rows(con, _HISTORY_SQL, params):
         if e := of(_key(h)):
             e.history.append(_unkeyed(h))
     for e in out.values():

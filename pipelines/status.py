@@ -34,9 +34,7 @@ def gather(db: Path, runs: int = 5) -> Status:
     con = warehouse.connect(db, read_only=True)
     try:
         def rows(sql: str, params: Iterable[object] = ()) -> list[dict]:
-            cur = con.execute(sql, list(params))
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            return warehouse.rows(con, sql, params)
 
         def scalar(sql: str) -> int:
             return int(con.execute(sql).fetchall()[0][0])  # a count: always one row

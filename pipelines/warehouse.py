@@ -4,10 +4,12 @@ which every load applies. The write itself is load.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -46,6 +48,14 @@ def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None 
             raise WarehouseLocked(f"{db_path} is locked by {lock.lock_holder(exc)} (waited {retry_seconds:g} s); "
                                  "try again when its load finishes") from None
         raise WarehouseError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str,
+         params: Iterable[object] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    """A query's rows as dicts by column name."""
+    cur = con.execute(sql, params if isinstance(params, dict) else list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def stored_inventory(db_path: Path) -> set[tuple[str, str]] | None:
