@@ -14,6 +14,8 @@ from importlib import resources
 
 import us
 
+from .anchors import Anchored, anchored
+
 QUALIFIERS = ("exact", "approximate", "at_least", "at_most")
 SCOPES = ("state", "national")
 NATION = "US"
@@ -58,6 +60,8 @@ class Metric:
     # The words that lead up to the figure, with the figure ("NCMEC reviewed 155"), where they
     # are distinctive enough to say the sentence is there even when its end is not.
     leads: tuple[re.Pattern[str], ...] = ()
+    # The patterns again, each with the literal word its matches hold (pipelines/anchors.py).
+    anchored: tuple[Anchored, ...] = ()
 
 
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
@@ -110,10 +114,12 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
             raise ValueError(f"catalog.toml: bad scope or evidence for {entry['metric']}")
         if (entry["evidence"] == "row") != ("label" in entry) or ("label" in entry) == ("patterns" in entry):
             raise ValueError(f"catalog.toml: {entry['metric']} needs patterns (a sentence) or a label (a table row)")
+        patterns = tuple(_compile(p, qualifiers) for p in entry.get("patterns", ()))
         metrics.append(
             Metric(
                 **{k: v for k, v in entry.items() if k not in ("patterns", "label")},
-                patterns=tuple(_compile(p, qualifiers) for p in entry.get("patterns", ())),
+                patterns=patterns,
+                anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
                 label=_compile(entry["label"], qualifiers) if "label" in entry else None,
                 leads=tuple(_compile(lead, qualifiers) for p in entry.get("patterns", ()) if (lead := _lead(p))),
             )

@@ -20,19 +20,18 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from . import breakdown, catalog
+from . import anchors, breakdown, catalog
 from .decode import Decoded, decode, sha256
 from .documents import Observation, ParsedDocument, Problem
 from .normalise import Normalised, normalise
 from .rejection import Rejected
 from .sentences import sentence_spans
 
-_TITLE = re.compile(
+_TITLE = anchors.compile(
     r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)"
-    r"\s+(?:Data|Fact Sheet|Statistics)\b",
-    re.IGNORECASE,
+    r"\s+(?:Data|Fact Sheet|Statistics)\b"
 )
-_LISTED = re.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics", re.IGNORECASE)
+_LISTED = anchors.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics")
 _SEPARATORS = "\u00b7|\u2022:-\u2013\u2014 "
 _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
 # "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
@@ -49,13 +48,13 @@ def _value(num: str, scale: str | None) -> float:
     return float(amount)
 
 
-def _sheet_place(folded: str) -> str | None:
+def _sheet_place(flat: str, folded: str | None) -> str | None:
     """The place the title (or "Listed below are ... statistics") names. A running header may
     repeat the title with a separator ("... Children · Wisconsin Data"), and a layout tool may
     interleave a two-column title: the first that names a known place wins; else the first, for
     the rejection to quote."""
     names = [m.group("place").strip().lstrip(_SEPARATORS).strip()
-             for p in (_TITLE, _LISTED) for m in p.finditer(folded)]
+             for p in (_TITLE, _LISTED) for m in p.finditer(flat, folded)]
     return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
 
 
@@ -64,9 +63,9 @@ def _sentence_year(sentence: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _sheet_year(folded: str, spans: list[tuple[int, int]]) -> int | None:
+def _sheet_year(flat: str, spans: list[tuple[int, int]]) -> int | None:
     """The year most of the sheet's sentences give ("In 2023, ..."); the latest on a tie."""
-    years = Counter(y for a, b in spans if (y := _sentence_year(folded[a:b])) is not None)
+    years = Counter(y for a, b in spans if (y := _sentence_year(flat[a:b])) is not None)
     if not years:
         return None
     top = max(years.values())
@@ -102,7 +101,7 @@ class _Reader:
         table = None
         flat = self.norm.flat.text
         for metric in catalog.metrics():
-            m = next((m for p in metric.patterns if (m := p.search(flat))), None)
+            m = next((m for p in metric.anchored if (m := p.search(flat, self.norm.folded))), None)
             if m is None:
                 self._lead_only(metric)
                 continue
@@ -216,7 +215,7 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     norm = normalise(decoded.text)
     flat = norm.flat.text
     doc.encoding, doc.text = decoded.encoding, decoded.text
-    place = _sheet_place(flat)
+    place = _sheet_place(flat, norm.folded)
     if place is None:
         if not _MARKER.search(flat):
             raise Rejected("not_a_fact_sheet",

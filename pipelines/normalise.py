@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import ftfy
 from ftfy.chardata import UTF8_DETECTOR_RE
 
-from . import footnotes, furniture, markup
+from . import anchors, footnotes, furniture, markup
 from .textmap import Mapped
 
 _LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
@@ -58,6 +59,11 @@ class Normalised:
     plain: Mapped  # lines and cell gaps kept
     flat: Mapped  # each run of white space one character: "\n" for a paragraph break, else " "
     footnotes: footnotes.Footnotes = field(default_factory=footnotes.Footnotes)
+
+    @cached_property
+    def folded(self) -> str | None:
+        """`flat` lowercased, for the catalog's anchored patterns (pipelines/anchors.py)."""
+        return anchors.fold(self.flat.text)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """A span of `flat`, in the decoded text."""

@@ -1,0 +1,128 @@
+"""Where a pattern's matches can start, found with `str.find` on a literal word every match holds.
+
+A catalog pattern scanned over a whole sheet tries its leading alternations (qualifiers, number
+forms) at every word; most of a sheet's parse went there. Every match of "{Q}{N} CyberTipline
+reports ..." holds the word "cybertipline" (its anchor), so a sheet without the word has no
+match, and with it no match can start before the last character, ahead of the word's first
+occurrence, that the pattern's head ("{Q}{N} ") cannot match (a barrier: a colon, a full stop
+not before a digit, a letter outside ASCII). Running the pattern from there gives exactly the
+match (and every later match) that running it from the start gives: the same `re` engine, the
+same pattern, only positions where no match can start are skipped.
+
+Case: patterns ignore case, so the anchor is found in the text lowercased. That is exact only
+when lowercasing keeps every offset and no character matches an ASCII letter in another case
+form (the Kelvin sign matches "k", the long s "s"): otherwise `fold` gives None and patterns run
+from the start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Characters outside ASCII that `re.IGNORECASE` matches to an ASCII letter (tests/test_anchors.py
+# derives the set from the `re` module itself).
+CASE_TWINS = frozenset("\u0130\u0131\u017f\u212a")
+_SYNTAX = set("()?:|*+{}")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# What a head made of words, qualifiers and figures can never hold: a comma or full stop not
+# inside a figure, or any character but letters, digits and white space.
+# Matched greedily from the start, it ends where the last barrier before the anchor ends.
+_BARRIER = r"(?s:.*)(?:[^A-Za-z0-9\s,.{extra}]|[.,](?![\d,]))"
+_NO_BARRIER = object()
+
+
+def fold(text: str) -> str | None:
+    """The text lowercased at the same offsets, or None when finding an anchor in it would not be exact."""
+    if text.isascii():
+        return text.lower()
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) and CASE_TWINS.isdisjoint(text) else None
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A compiled pattern, the literal word every match holds, and what its head cannot match."""
+
+    pattern: re.Pattern[str]
+    anchor: str | None = None
+    barrier: re.Pattern[str] | None = None  # None with an anchor: every match starts at one
+
+    def start(self, text: str, folded: str | None) -> int | None:
+        """No match starts before this position; None: the text has no match at all."""
+        if folded is None or self.anchor is None:
+            return 0
+        first = folded.find(self.anchor)
+        if first < 0:
+            return None
+        if self.barrier is None:
+            return first
+        last = self.barrier.match(text, 0, first)
+        return last.end() if last else 0
+
+    def search(self, text: str, folded: str | None) -> re.Match[str] | None:
+        lo = self.start(text, folded)
+        return None if lo is None else self.pattern.search(text, lo)
+
+    def finditer(self, text: str, folded: str | None) -> list[re.Match[str]]:
+        lo = self.start(text, folded)
+        return [] if lo is None else list(self.pattern.finditer(text, lo))
+
+
+def _words(source: str) -> list[tuple[int, str]]:
+    """The literal words outside any group, placeholder or escape, with where each starts (a
+    letter made optional by "?" or "*" left out)."""
+    words: list[tuple[int, str]] = []
+    depth, i = 0, 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\" or c == "{":
+            i = source.index("}", i) + 1 if c == "{" else i + 2
+            continue
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c.isalpha() and depth == 0:
+            j = i
+            while j < len(source) and source[j].isalpha():
+                j += 1
+            word = source[i : j - 1] if j < len(source) and source[j] in "?*" else source[i:j]
+            words.append((i, word))
+            i = j
+            continue
+        i += 1
+    return words
+
+
+def _barrier(head: str) -> re.Pattern[str] | None | object:
+    """What the head of a pattern (the part before its anchor) can never match; _NO_BARRIER when
+    that cannot be said (a place name, a wildcard, an escape)."""
+    names = set(_PLACEHOLDER.findall(head))
+    if names - {"Q", "N", "PCT"} or "\\" in head or "[" in head or "." in _PLACEHOLDER.sub("", head):
+        return _NO_BARRIER
+    extra = {c for c in _PLACEHOLDER.sub("", head) if not (c.isalnum() or c.isspace()) and c not in _SYNTAX}
+    extra |= {"%"} if "PCT" in names else set()
+    return re.compile(_BARRIER.format(extra=re.escape("".join(sorted(extra)))))
+
+
+def anchored(source: str, pattern: re.Pattern[str]) -> Anchored:
+    """`pattern` compiled from `source` (the catalog's mini-language or a plain regex) with the
+    longest literal word (three letters or more) that every match holds and ahead of which a
+    barrier can be said: the longer the word, the rarer, and the later the scan starts."""
+    best = Anchored(pattern)
+    for at, word in _words(source):
+        if len(word) < 3 or (best.anchor and len(word) <= len(best.anchor)):
+            continue
+        head = source[:at]
+        if not head:
+            best = Anchored(pattern, word.lower())
+        elif (barrier := _barrier(head)) is not _NO_BARRIER:
+            assert isinstance(barrier, re.Pattern)
+            best = Anchored(pattern, word.lower(), barrier)
+    return best
+
+
+def compile(source: str, flags: int = re.IGNORECASE) -> Anchored:  # noqa: A001 (as re.compile)
+    """A plain regex, compiled and anchored."""
+    return anchored(source, re.compile(source, flags))
