@@ -21,7 +21,10 @@ _FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 # A marker stuck to the end of a word, a closing bracket, a percent sign or a sentence's period,
 # bare or in brackets.
-_GLUED = re.compile(r"(?<=[A-Za-z)%.])(?:(?P<marker>[1-9]\d?)|\[(?P<bracketed>[1-9]\d?)\])(?=[\s,.;:!?)\]]|$)")
+# (The look-behind follows the first character: a pattern that starts with one is tried at every
+# position, one that starts with a character class is scanned for in C.)
+_GLUED = re.compile(r"(?:(?P<marker>[1-9](?<=[A-Za-z)%.][1-9])\d?)|\[(?<=[A-Za-z)%.]\[)(?P<bracketed>[1-9]\d?)\])"
+                    r"(?=[\s,.;:!?)\]]|$)")
 # A grouped figure with a digit too many: "27,1303" is "27,130" and the marker 3.
 _OVERFLOW = re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+)(?P<marker>\d{1,2})\b(?![.,]\d)")
 # A note's marker at the start of its line: "1", "1.", "1)", "[1]", "¹" (or "- 1" in a list).
@@ -155,7 +158,8 @@ def strip_footnote_markers(text: Mapped) -> tuple[Mapped, Footnotes]:
     # The notes go: at a page's foot they often land in the middle of a sentence.
     found.defined, spans = notes(text.text)
     text = text.edit(_line_spans(text.text, spans))
-    text = text.sub(_SUPERSCRIPT_RUN, superscript)
+    if not text.text.isascii():
+        text = text.sub(_SUPERSCRIPT_RUN, superscript)
     text = text.sub(_GLUED, glued)
 
     def overflow(m: re.Match[str]) -> str:

@@ -44,13 +44,16 @@ _GROUP_SPACE = re.compile(r"(?<=\d)[\u2009\u202f\u00a0](?=\d{3}(?!\d))")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 # A word broken at a line end: "exploi-\ntation", "social ser- \n\n**vice" (the markers are gone
 # by now), "exploi\u00ad\ntation" (a soft hyphen printed where the line broke).
-_BROKEN_WORD = re.compile(r"(?<=[A-Za-z])(?P<hyphen>-|\u00ad)[ \t]*\n\s*(?=[A-Za-z])")
+# (A look-behind comes after the first character: a pattern that starts with one is tried at every
+# position, one that starts with a character is scanned for in C, several times faster.)
+_BROKEN_WORD = re.compile(r"(?P<hyphen>-|\u00ad)(?<=[A-Za-z][-\u00ad])[ \t]*\n\s*(?=[A-Za-z])")
 _WORD_BEFORE = re.compile(r"[A-Za-z]+$")
 _WORD_AFTER = re.compile(r"[A-Za-z]+")
 _SOFT_HYPHEN = re.compile("\u00ad")
-_SPLIT_AT_PAGE = re.compile(r"(?<=[a-z])[ \t]*\n[ \t]*\n\s*(?=[a-z])")
+_SPLIT_AT_PAGE = re.compile(r"(?:[ \t](?<=[a-z][ \t])[ \t]*\n|\n(?<=[a-z]\n))[ \t]*\n\s*(?=[a-z])")
 # For `flat`: a run of white space holding a blank line is a paragraph break, any other run one space.
-_SPACE_RUN = re.compile(r"\s{2,}|[\t\n]")
+_SPACE_RUN = re.compile(r"\s{2,}")
+_LONE_BREAK = re.compile(r"[\t\n](?<!\s[\t\n])(?!\s)")
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
 
 
@@ -133,7 +136,12 @@ def join_broken_words(text: Mapped) -> Mapped:
 
 
 def flatten(text: Mapped) -> Mapped:
-    """Each run of white space one character: "\\n" where it holds a blank line, else " "."""
+    """Each run of white space one character: "\\n" where it holds a blank line, else " ".
+
+    A line break or tab on its own becomes a space in one pass of C, as a step that moves no
+    offset; only runs of two or more are edits that the map keeps."""
+    lone = _LONE_BREAK.sub(" ", text.text)
+    text = text if lone == text.text else Mapped(lone, text, None)
     return text.sub(_SPACE_RUN, lambda m: "\n" if _PARAGRAPH.search(m.group()) else " ")
 
 
