@@ -9,10 +9,12 @@ from itertools import pairwise
 # a capital, digit, quote or bracket; at a colon followed by a capital (a table announced "as
 # follows:" and printed on the next line); or at a paragraph break unless the next paragraph
 # starts in lowercase (a page break inside a sentence). Initials ("U.S.", "D.C.") end no sentence.
+# (The look-ahead says what any boundary starts with: one test a position instead of three.)
 _BOUNDARY = re.compile(
-    r"(?<=[.!?])[\"')\]]*(?P<gap> )(?=[\"'(\[]*[A-Z0-9])"
+    r"(?=[\"') \]\n])"
+    r"(?:(?<=[.!?])[\"')\]]*(?P<gap> )(?=[\"'(\[]*[A-Z0-9])"
     r"|(?<=:)(?P<colon> )(?=[A-Z])"
-    r"|(?P<para>\n)(?![a-z])"
+    r"|(?P<para>\n)(?![a-z]))"
 )
 _INITIALS = re.compile(r"(?:\b[A-Z]\.)+[\"')\]]*$|\b(?:St|Mr|Mrs|Ms|Dr|No|Inc|vs|etc)\.$")
 
