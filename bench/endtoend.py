@@ -58,18 +58,27 @@ def run_project(raw: Path, db: Path, env: dict[str, str], fresh: bool = True) ->
     return {"seconds": m.seconds, "peak_mib": m.peak_mib}
 
 
-def run_size(n: int, raw: Path, work: Path, server: PrefectServer, repeat: int, temporary: bool) -> dict[str, Any]:
-    """Floor, project (running server), no-change re-run, `repeat` times; once without a server."""
-    result: dict[str, Any] = {"n": n, "floor": [], "project": [], "rerun": [], "stages": [], "temporary": []}
+def _rounds(label: str, raw: Path, db: Path, server: PrefectServer, repeat: int, rerun: bool) -> dict[str, Any]:
+    """Floor, then project into a fresh warehouse (running server), then a no-change re-run if asked:
+    `repeat` times in turn."""
+    result: dict[str, Any] = {"floor": [], "project": [], "rerun": [], "stages": []}
     env = server.env(True, PREFECT_LOGGING_LEVEL="WARNING")
     for i in range(repeat):
-        result["floor"].append(run_floor(raw, work / f"floor-{n}.duckdb"))
-        db = work / f"project-{n}.duckdb"
+        result["floor"].append(run_floor(raw, db.with_name("floor-" + db.name)))
         result["project"].append(run_project(raw, db, env))
         result["stages"].append(stages(db))
-        result["rerun"].append(run_project(raw, db, env, fresh=False))
-        f, p, r = (result[k][-1]["seconds"] for k in ("floor", "project", "rerun"))
-        log(f"N={n:,} #{i + 1}: floor {f:.1f} s, project {p:.1f} s ({p / f:.2f}x), no-change re-run {r:.1f} s")
+        f, p = result["floor"][-1]["seconds"], result["project"][-1]["seconds"]
+        note = f"{label} #{i + 1}: floor {f:.1f} s, project {p:.1f} s ({p / f:.2f}x)"
+        if rerun:
+            result["rerun"].append(run_project(raw, db, env, fresh=False))
+            note += f", no-change re-run {result['rerun'][-1]['seconds']:.1f} s"
+        log(note)
+    return result
+
+
+def run_size(n: int, raw: Path, work: Path, server: PrefectServer, repeat: int, temporary: bool) -> dict[str, Any]:
+    """The byte-distinct archive: floor, project and no-change re-run, `repeat` times; once without a server."""
+    result = {"n": n, "temporary": [], **_rounds(f"N={n:,}", raw, work / f"project-{n}.duckdb", server, repeat, True)}
     if temporary:
         env = server.env(False, PREFECT_LOGGING_LEVEL="WARNING")
         result["temporary"].append(run_project(raw, work / f"project-{n}-temporary.duckdb", env))
@@ -79,13 +88,4 @@ def run_size(n: int, raw: Path, work: Path, server: PrefectServer, repeat: int, 
 
 def run_crawl(n: int, raw: Path, work: Path, server: PrefectServer, repeat: int) -> dict[str, Any]:
     """The crawl archive (byte-identical snapshots): floor and project into a fresh warehouse."""
-    result: dict[str, Any] = {"n": n, "floor": [], "project": [], "stages": []}
-    env = server.env(True, PREFECT_LOGGING_LEVEL="WARNING")
-    for i in range(repeat):
-        result["floor"].append(run_floor(raw, work / f"floor-crawl-{n}.duckdb"))
-        db = work / f"project-crawl-{n}.duckdb"
-        result["project"].append(run_project(raw, db, env))
-        result["stages"].append(stages(db))
-        f, p = result["floor"][-1]["seconds"], result["project"][-1]["seconds"]
-        log(f"crawl N={n:,} #{i + 1}: floor {f:.1f} s, project {p:.1f} s ({p / f:.2f}x)")
-    return result
+    return {"n": n, **_rounds(f"crawl N={n:,}", raw, work / f"project-crawl-{n}.duckdb", server, repeat, False)}

@@ -8,6 +8,16 @@ from endtoend import STAGES
 from measure import median
 from targets import peak, secs, targets
 
+ARCHIVES = (
+    "Archives (bench/archive.py), flat folders as the floor reads them: *byte-distinct*, N files whose bytes all "
+    "differ (616 place-years 2014-2024, each in up to 1,920 cosmetic variants: bold, line endings, wrap width, "
+    "table separator, trailing newline, curly quotes, leading blank lines; values agree across variants); "
+    "*crawl*, N byte-identical copies of the 616 sheets, as a daily crawl keeps each download.")
+SIZES_NOTE = (
+    "Peak memory is the largest summed RSS of the command's process tree (the run and its parse workers), "
+    "sampled every 50 ms. Stage seconds are the run's own (load_runs): decode and extract are CPU seconds summed "
+    "over the parse workers, validate and load wall seconds in the main process.")
+
 
 def _header(meta: dict[str, Any]) -> list[str]:
     return [
@@ -22,18 +32,12 @@ def _header(meta: dict[str, Any]) -> list[str]:
         f"Floor: `{meta['floor_path']}` (sha256 `{meta['floor_sha256']}`), run unchanged: literal-anchored "
         "regexes, one Arrow bulk load into DuckDB, one core, no validation, lineage, dedupe or orchestration.",
         "",
-        "Archives (bench/archive.py), flat folders as the floor reads them: *byte-distinct*, N files whose "
-        "bytes all differ (616 place-years 2014-2024, each in up to 1,920 cosmetic variants: bold, line endings, "
-        "wrap width, table separator, trailing newline, curly quotes, leading blank lines; values agree across "
-        "variants); *crawl*, N byte-identical copies of the 616 sheets, as a daily crawl keeps each download.",
+        ARCHIVES,
         "",
     ]
 
 
-def _per_sheet(r: dict[str, Any]) -> list[str]:
-    cpu = r.get("per_sheet")
-    if not cpu:
-        return []
+def _per_sheet(cpu: Any, r: dict[str, Any]) -> list[str]:
     sizes = r.get("sizes") or []
     lines = [
         "## Per-sheet CPU",
@@ -69,10 +73,7 @@ def _size_row(s: dict[str, Any]) -> str:
             f"{rerun:.1f} | {rerun / project:.0%} | " + " | ".join(f"{x:.1f}" for x in st) + " |")
 
 
-def _sizes(r: dict[str, Any]) -> list[str]:
-    sizes = r.get("sizes") or []
-    if not sizes:
-        return []
+def _sizes(sizes: list[dict[str, Any]], r: dict[str, Any]) -> list[str]:
     return [
         "## End to end, byte-distinct archive",
         "",
@@ -88,17 +89,12 @@ def _sizes(r: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *[_size_row(s) for s in sizes],
         "",
-        "Peak memory is the largest summed RSS of the command's process tree (the run and its parse workers), "
-        "sampled every 50 ms. Stage seconds are the run's own (load_runs): decode and extract are CPU seconds "
-        "summed over the parse workers, validate and load wall seconds in the main process.",
+        SIZES_NOTE,
         "",
     ]
 
 
-def _crawl(r: dict[str, Any]) -> list[str]:
-    c = r.get("crawl")
-    if not c:
-        return []
+def _crawl(c: Any, r: dict[str, Any]) -> list[str]:
     floor, project = secs(c["floor"]), secs(c["project"])
     st = {k: median([x[k] for x in c["stages"]]) for k in ("parsed", "duplicate", "facts")}
     return [
@@ -140,10 +136,7 @@ def _phase_rows(runs: list[dict[str, Any]], temporary: bool) -> list[tuple[str, 
     return rows
 
 
-def _seeds(r: dict[str, Any]) -> list[str]:
-    s = r.get("seeds")
-    if not s:
-        return []
+def _seeds(s: Any, r: dict[str, Any]) -> list[str]:
     lines = ["## Two seeds (raw/)", "",
              "`ncmec run --raw raw --db DB` into a fresh warehouse; where the seconds go, from the time each "
              "line of the run's output arrived (Prefect's own log lines mark the phases) and the run's own "
@@ -160,16 +153,20 @@ def _seeds(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _read_only(r: dict[str, Any]) -> list[str]:
-    found = r.get("read_only")
-    if not found:
-        return []
+def _read_only(found: Any, r: dict[str, Any]) -> list[str]:
     return ["## Read-only commands", "",
             "Median wall seconds of 5 invocations each, over the two seeds' warehouse.", "",
             "| command | s |", "|---|---|", *[f"| `{k}` | {v:.2f} |" for k, v in found.items()], ""]
 
 
+SECTIONS = (("per_sheet", _per_sheet), ("sizes", _sizes), ("crawl", _crawl), ("seeds", _seeds),
+            ("read_only", _read_only))
+
+
 def render(r: dict[str, Any]) -> str:
-    lines = [*_header(r["meta"]), *targets(r), *_per_sheet(r), *_sizes(r), *_crawl(r), *_seeds(r),
-             *_read_only(r)]
+    """The report; a section whose measurements are not there yet (an interrupted run) is left out."""
+    lines = [*_header(r["meta"]), *targets(r)]
+    for key, section in SECTIONS:
+        if r.get(key):
+            lines += section(r[key], r)
     return "\n".join(lines)
