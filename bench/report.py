@@ -117,7 +117,7 @@ def _phase_rows(runs: list[dict[str, Any]], temporary: bool) -> list[tuple[str, 
         return median([m["milestones"].get(b, float("nan")) - (m["milestones"].get(a, float("nan")) if a else 0.0)
                        for m in runs])
 
-    inside = {k: median([m["stages"][k] for m in runs]) for k in (*STAGES, "in_flow")}
+    inside = {k: median([m["stages"][k] for m in runs]) for k in STAGES}
     first = "server_started" if temporary else "flow_began"
     rows = [("start: Python, imports, CLI" + (", until the temporary server starts" if temporary else
                                               ", API client, flow run created"), gap(None, first))]
@@ -125,7 +125,7 @@ def _phase_rows(runs: list[dict[str, Any]], temporary: bool) -> list[tuple[str, 
         rows.append(("temporary server start, flow run created", gap("server_started", "flow_began")))
     rows += [("the flow, first to last log line", gap("flow_began", "flow_finished"))]
     rows += [(f"&nbsp;&nbsp;of which {k} (load_runs)", inside[k]) for k in STAGES]
-    rows += [("&nbsp;&nbsp;of which the rest of the flow (tasks, checks, lineage)",
+    rows += [("&nbsp;&nbsp;of which the rest (task orchestration, inventory, resolve, publish)",
               gap("flow_began", "flow_finished") - sum(inside[k] for k in STAGES))]
     end = "server_stopping" if temporary else "total"
     rows.append(("after the flow: summary printed" + (", until the server stops" if temporary else ", exit"),
@@ -145,12 +145,22 @@ def _seeds(s: Any, r: dict[str, Any]) -> list[str]:
     for label, key in (("running server", "running"), ("no server (fresh shell)", "temporary")):
         rows = _phase_rows(s[key], key == "temporary")
         lines += [f"| {label} | s |", "|---|---|", *[f"| {name} | {value:.2f} |" for name, value in rows], ""]
+    return [*lines, _where(s), ""]
+
+
+def _where(s: dict[str, Any]) -> str:
+    """Where a fresh shell's seconds go, in one paragraph."""
     imp = s["imports"]
-    lines += ["Measured apart, each in a new interpreter: "
-              + ", ".join(f"`{k}` {v:.2f} s" for k, v in imp.items())
-              + f". So of a run's start, about {imp['import flows'] - imp['python']:.2f} s is importing the "
-              "flow (Prefect most of it) before anything runs.", ""]
-    return lines
+    t = dict(_phase_rows(s["temporary"], True))
+    server = t["temporary server start, flow run created"] + t["temporary server stop, exit"]
+    stages = sum(t[f"&nbsp;&nbsp;of which {k} (load_runs)"] for k in STAGES)
+    return (f"Where a fresh shell's {t['**total**']:.1f} s go: {server:.1f} s are Prefect's temporary server "
+            f"(starting it and creating the flow run, then stopping it), {t[next(iter(t))]:.1f} s the start "
+            f"before it, of which importing the flow takes {imp['import flows'] - imp['python']:.2f} s "
+            f"(`import prefect` alone {imp['import prefect'] - imp['python']:.2f} s, each measured apart in a new "
+            f"interpreter; a bare `python` starts in {imp['python']:.2f} s), and "
+            f"{t['the flow, first to last log line']:.1f} s the flow, of which the run's own stages "
+            f"(decode, extract, validate, load) take {stages:.2f} s.")
 
 
 def _read_only(found: Any, r: dict[str, Any]) -> list[str]:
