@@ -154,11 +154,13 @@ def _where(s: dict[str, Any]) -> str:
     t = dict(_phase_rows(s["temporary"], True))
     server = t["temporary server start, flow run created"] + t["temporary server stop, exit"]
     stages = sum(t[f"&nbsp;&nbsp;of which {k} (load_runs)"] for k in STAGES)
+    start, flows = t[next(iter(t))], imp["import flows"] - imp["python"]
     return (f"Where a fresh shell's {t['**total**']:.1f} s go: {server:.1f} s are Prefect's temporary server "
-            f"(starting it and creating the flow run, then stopping it), {t[next(iter(t))]:.1f} s the start "
-            f"before it, of which importing the flow takes {imp['import flows'] - imp['python']:.2f} s "
-            f"(`import prefect` alone {imp['import prefect'] - imp['python']:.2f} s, each measured apart in a new "
-            f"interpreter; a bare `python` starts in {imp['python']:.2f} s), and "
+            f"(starting it and creating the flow run, then stopping it), {start:.1f} s the start before it, of "
+            f"which importing the flow takes {flows:.2f} s (`import prefect` alone "
+            f"{imp['import prefect'] - imp['python']:.2f} s, each measured apart in a new interpreter; a bare "
+            f"`python` starts in {imp['python']:.2f} s) and the other {start - flows:.1f} s the CLI and Prefect's "
+            "own set-up until it logs the server's start (not broken down further), and "
             f"{t['the flow, first to last log line']:.1f} s the flow, of which the run's own stages "
             f"(decode, extract, validate, load) take {stages:.2f} s.")
 
