@@ -12,9 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
-from rich.table import Table
-
-from pipelines import terminal
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -59,6 +56,7 @@ def run(
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
+    from pipelines import terminal
     from pipelines.lock import WarehouseBusy, wait_until_free
     from pipelines.warehouse import WarehouseError
 
@@ -157,6 +155,7 @@ def query(
     """Run read-only SQL against the warehouse. A statement that writes is refused."""
     import duckdb
 
+    from pipelines import terminal
     from pipelines.warehouse import WarehouseError, connect
 
     try:
@@ -192,6 +191,7 @@ def export(
 ) -> None:
     """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
 
     from pipelines.export import ExportError
     from pipelines.export import export as export_warehouse
@@ -271,7 +271,7 @@ def explain(
     """Where a number comes from: the fact, every document that states it with its sentence, the
     checks it passed, rejections of the same key, its history, and the national figure."""
     from pipelines import explain as explaining
-    from pipelines import explain_text
+    from pipelines import explain_text, terminal
     from pipelines.warehouse import WarehouseError, connect
 
     try:
