@@ -191,8 +191,8 @@ def export(
 ) -> None:
     """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
+    from pipelines import terminal
     from pipelines.export import ExportError
     from pipelines.export import export as export_warehouse
     from pipelines.warehouse import WarehouseError
@@ -211,18 +211,7 @@ def export(
             summary = export_warehouse(db, out_dir, on_start=lambda n: progress.update(task, total=n), on_step=step)
     except (ExportError, WarehouseError, OSError) as exc:
         _fail("export", str(exc))
-    table = Table(title=f"exported {summary.out} (load {summary.load_id or 'none'})", title_justify="left")
-    table.add_column("path")
-    table.add_column("rows", justify="right")
-    table.add_column("files", justify="right")
-    table.add_column("bytes", justify="right")
-    for d in summary.datasets:
-        table.add_row(d.path, f"{d.rows:,}", f"{d.files:,}", f"{d.bytes:,}")
-    table.add_row("data_dictionary.md, manifest.json", "", "2", "")
-    out.print(table)
-    out.print(f"{sum(d.rows for d in summary.datasets):,} rows in {sum(d.files for d in summary.datasets) + 2} "
-              f"files, {summary.bytes:,} bytes of parquet", markup=False)
-    out.print(f"start with {summary.out / 'data_dictionary.md'}", markup=False, soft_wrap=True)
+    terminal.print_export(out, summary)
 
 
 @app.command()
