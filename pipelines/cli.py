@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.console import Console
 
+from pipelines import cli_server
+
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
     no_args_is_help=True,
@@ -21,6 +23,8 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+app.add_typer(cli_server.app, name="server")
 
 RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
@@ -64,9 +68,11 @@ def run(
         # Before Prefect starts (seconds): a busy warehouse fails at once, in one line. The run
         # takes the writer lock itself.
         wait_until_free(db, wait=wait)
-        from flows import configured, warehouse_flow  # imports Prefect: keep it off the other commands' path
+        from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
+        from pipelines.server import configured
 
-        with configured():
+        with configured() as using:
+            out.print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
                                      task_runner=task_runner.value, dask_address=dask_address)
     except (WarehouseError, WarehouseBusy, OSError) as exc:
