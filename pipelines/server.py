@@ -22,8 +22,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,6 +85,9 @@ def _alive(pid: int) -> bool:
 
 def healthy(port: int, timeout: float = 2.0) -> bool:
     """Whether a Prefect API answers on the port (proxies of the environment are not asked)."""
+    import urllib.error  # here: every `ncmec` command imports this module, few ask a server
+    import urllib.request
+
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(f"http://{HOST}:{port}/api/health", timeout=timeout) as response:
