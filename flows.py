@@ -31,7 +31,7 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
-from pipelines import intake, run
+from pipelines import intake, run, server
 
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
 # 100 MiB a process) are imported where they are used, not here.
@@ -53,18 +53,6 @@ DEFAULT_CRON = "0 6 * * 1"  # Mondays at 06:00
 # Waits before the retries of a step that may succeed later: 2, 4, 8 seconds.
 RETRIES = 3
 RETRY_DELAYS = exponential_backoff(backoff_factor=2)
-
-
-@contextmanager
-def configured() -> Iterator[None]:
-    """Prefect settings a run here needs, unless the user set them: a temporary server needs
-    more than the default 20 s to start on a busy 2-core machine, and these machines reach no
-    telemetry endpoint (trying only logs an error). For the entry points, not on import."""
-    from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
-
-    defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120, PREFECT_SERVER_ANALYTICS_ENABLED: False}
-    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in os.environ}):
-        yield
 
 
 def transient(task: object, task_run: object, state: State) -> bool:
@@ -286,12 +274,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--timezone", default="UTC")
     parser.add_argument("--name", default="weekly")
     args = parser.parse_args(argv)
-    with configured():
+    with server.configured() as using:
         if args.command == "serve":
             from prefect import serve
 
             serve(deployment(args.name, args.cron, args.timezone, args.raw, args.db))
         else:
+            print(using)
             warehouse_flow(raw=args.raw, db=args.db)
     return 0
 

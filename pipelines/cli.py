@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from pipelines import terminal
+from pipelines import cli_server
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -24,6 +23,8 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+app.add_typer(cli_server.app, name="server")
 
 RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
@@ -59,6 +60,7 @@ def run(
         _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
+    from pipelines import terminal
     from pipelines.lock import WarehouseBusy, wait_until_free
     from pipelines.warehouse import WarehouseError
 
@@ -66,9 +68,11 @@ def run(
         # Before Prefect starts (seconds): a busy warehouse fails at once, in one line. The run
         # takes the writer lock itself.
         wait_until_free(db, wait=wait)
-        from flows import configured, warehouse_flow  # imports Prefect: keep it off the other commands' path
+        from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
+        from pipelines.server import configured
 
-        with configured():
+        with configured() as using:
+            out.print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
                                      task_runner=task_runner.value, dask_address=dask_address)
     except (WarehouseError, WarehouseBusy, OSError) as exc:
@@ -157,6 +161,7 @@ def query(
     """Run read-only SQL against the warehouse. A statement that writes is refused."""
     import duckdb
 
+    from pipelines import terminal
     from pipelines.warehouse import WarehouseError, connect
 
     try:
@@ -193,6 +198,7 @@ def export(
     """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from pipelines import terminal
     from pipelines.export import ExportError
     from pipelines.export import export as export_warehouse
     from pipelines.warehouse import WarehouseError
@@ -211,18 +217,7 @@ def export(
             summary = export_warehouse(db, out_dir, on_start=lambda n: progress.update(task, total=n), on_step=step)
     except (ExportError, WarehouseError, OSError) as exc:
         _fail("export", str(exc))
-    table = Table(title=f"exported {summary.out} (load {summary.load_id or 'none'})", title_justify="left")
-    table.add_column("path")
-    table.add_column("rows", justify="right")
-    table.add_column("files", justify="right")
-    table.add_column("bytes", justify="right")
-    for d in summary.datasets:
-        table.add_row(d.path, f"{d.rows:,}", f"{d.files:,}", f"{d.bytes:,}")
-    table.add_row("data_dictionary.md, manifest.json", "", "2", "")
-    out.print(table)
-    out.print(f"{sum(d.rows for d in summary.datasets):,} rows in {sum(d.files for d in summary.datasets) + 2} "
-              f"files, {summary.bytes:,} bytes of parquet", markup=False)
-    out.print(f"start with {summary.out / 'data_dictionary.md'}", markup=False, soft_wrap=True)
+    terminal.print_export(out, summary)
 
 
 @app.command()
@@ -271,7 +266,7 @@ def explain(
     """Where a number comes from: the fact, every document that states it with its sentence, the
     checks it passed, rejections of the same key, its history, and the national figure."""
     from pipelines import explain as explaining
-    from pipelines import explain_text
+    from pipelines import explain_text, terminal
     from pipelines.warehouse import WarehouseError, connect
 
     try:

@@ -26,16 +26,12 @@ import pyarrow.parquet as pq
 
 from . import tables
 from .checks import Frames
+from .warehouse import BY_CHECK_SQL, REJECTED_FILES_SQL
 
 # DuckDB keeps pages it reads or builds up to this limit, and spills to disk beyond it: a run's
 # memory must not grow with the archive.
 MEMORY_LIMIT = "128MB"
 TABLES = ("documents", "observations", "rejections", "facts", "rejected_ids")
-
-# A run's summary, asked of the staged tables or of the warehouse (an unchanged run).
-REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents "
-                      "where status = 'rejected' order by source_file")
-BY_CHECK_SQL = 'select "check", count(*) from rejections group by 1 order by 1'
 
 
 @cache

@@ -1,4 +1,5 @@
-"""How the CLI's results print on a terminal (rich): a run's summary, query rows, an explanation."""
+"""How the CLI's results print on a terminal (rich): a run's summary, query rows, an explanation,
+an export's summary."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.text import Text
 from . import catalog
 
 if TYPE_CHECKING:
+    from .export import ExportSummary
     from .run import RunSummary
 
 
@@ -66,3 +68,19 @@ def print_explanation(out: Console, lines: list[tuple[str, str]]) -> None:
             out.print(Text.assemble(before, shown, after), soft_wrap=True)
         else:
             out.print(Text(line, style=styles.get(style, "")), soft_wrap=True)
+
+
+def print_export(out: Console, summary: ExportSummary) -> None:
+    """What `ncmec export` prints: each dataset with its rows, files and bytes, then the totals."""
+    table = Table(title=f"exported {summary.out} (load {summary.load_id or 'none'})", title_justify="left")
+    table.add_column("path")
+    table.add_column("rows", justify="right")
+    table.add_column("files", justify="right")
+    table.add_column("bytes", justify="right")
+    for d in summary.datasets:
+        table.add_row(d.path, f"{d.rows:,}", f"{d.files:,}", f"{d.bytes:,}")
+    table.add_row("data_dictionary.md, manifest.json", "", "2", "")
+    out.print(table)
+    out.print(f"{sum(d.rows for d in summary.datasets):,} rows in {sum(d.files for d in summary.datasets) + 2} "
+              f"files, {summary.bytes:,} bytes of parquet", markup=False)
+    out.print(f"start with {summary.out / 'data_dictionary.md'}", markup=False, soft_wrap=True)

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
-from . import lock, staging
+from . import lock
 from .documents import PARSER, Observation, ParsedDocument
 
 
@@ -30,6 +29,11 @@ class WarehouseLocked(WarehouseError):
 # a writer meets it while a reader (`ncmec query`, say) has the file open.
 READ_RETRY_SECONDS = 30.0
 WRITE_RETRY_SECONDS = 60.0
+
+# A run's summary, asked of the staged tables or of the warehouse (an unchanged run).
+REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents "
+                      "where status = 'rejected' order by source_file")
+BY_CHECK_SQL = 'select "check", count(*) from rejections group by 1 order by 1'
 
 
 def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
@@ -79,7 +83,7 @@ def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
     """(file, check, reason) of every rejected document, for a run's summary."""
     con = connect(db_path, read_only=True)
     try:
-        return con.execute(staging.REJECTED_FILES_SQL).fetchall()
+        return con.execute(REJECTED_FILES_SQL).fetchall()
     finally:
         con.close()
 
@@ -87,7 +91,7 @@ def rejected_files(db_path: Path) -> list[tuple[str, str, str]]:
 def rejections_by_check(db_path: Path) -> dict[str, int]:
     con = connect(db_path, read_only=True)
     try:
-        return dict(con.execute(staging.BY_CHECK_SQL).fetchall())
+        return dict(con.execute(BY_CHECK_SQL).fetchall())
     finally:
         con.close()
 
@@ -114,6 +118,8 @@ def stored_content(db_path: Path) -> dict[str, tuple[str, bool]]:
 def stored_documents(db_path: Path, found: list[ParsedDocument]) -> list[ParsedDocument]:
     """The stored documents of these files' content (all reusable), under the files' names:
     exactly what parsing them again would give. Called a batch at a time."""
+    import pandas as pd  # here, not at the top: `ncmec status` and `query` read the warehouse without it
+
     con = connect(db_path, read_only=True)
     try:
         wanted = pd.DataFrame({"sha256": [d.sha256 for d in found]})

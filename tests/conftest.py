@@ -74,6 +74,21 @@ def raw_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def processes(tmp_path: Path):
+    """The real processes a test starts (tests/realprocesses.py): whatever the test leaves, its
+    end stops, however the test ends."""
+    from realprocesses import Processes
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    procs = Processes(logs)
+    try:
+        yield procs
+    finally:
+        procs.cleanup()
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     (tmp_path / "warehouse").mkdir()
     return tmp_path / "warehouse" / "ncmec.duckdb"

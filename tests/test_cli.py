@@ -105,3 +105,32 @@ def test_console_script_and_flows_py_run_the_same_flow(prefect_server, raw_dir, 
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         assert query(db, "select count(*) from facts") == [(31,)]
+
+
+# Packages that a read-only command has no use for, each tenths of a second to import (issue 13:
+# `ncmec query`, `status` and `parse` start in well under half a second only without them).
+HEAVY = ("prefect", "pandas", "pandera", "pyarrow", "numpy", "jinja2", "matplotlib", "altair")
+READ_ONLY = {
+    "status": lambda db: ["status", "--db", str(db)],
+    "query": lambda db: ["query", "--db", str(db), "select metric, value from facts where geo = 'WI'"],
+    "parse": lambda db: ["parse", str(RAW / "wisconsin_2023.txt")],
+}
+
+
+def _imported(*args: str) -> set[str]:
+    """The top-level packages that the installed `ncmec` imports for these arguments, as
+    `python -X importtime` lists them (it succeeds, too)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", str(NCMEC), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("command", READ_ONLY)
+@pytest.mark.parametrize("help_only", [False, True], ids=["real", "help"])
+def test_read_only_commands_import_nothing_heavy(analyst_db, command, help_only):
+    args = [command, "--help"] if help_only else READ_ONLY[command](analyst_db)
+    imported = _imported(*args)
+    assert {"pipelines", "typer"} <= imported  # the listing is read right
+    assert sorted(imported.intersection(HEAVY)) == []

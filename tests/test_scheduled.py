@@ -9,178 +9,23 @@ and every process they start is watched, so the test can show that none is left 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 from conftest import query
+from realprocesses import BIN, SERVER_START, Processes, environment, free_port, healthy, living, port_open, until
 
 pytestmark = pytest.mark.scheduled
 
-BIN = Path(sys.executable).parent
-SERVER_START = 120  # seconds; a real server takes 10–20 s on a 2-core machine
 # The first scheduled run: the deployment registered, the scheduler's loop, the cron minute
 # (up to 60 s), the runner's poll, then the run itself.
 FIRST_RUN = 180
 REGISTER = 120  # `ncmec serve` imports Prefect and the flow, then registers the deployment
-STOP = 60
 ARTIFACTS = {"ncmec-validation-summary", "ncmec-run-counts"}
 SEED_FACTS = 31
-
-
-class Processes:
-    """The processes the test starts, each in a session of its own with its output in a file, and
-    every descendant of theirs seen while they ran (a flow run is a child of `ncmec serve`)."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.started: dict[str, subprocess.Popen] = {}
-        self.seen: dict[int, tuple[psutil.Process, str]] = {}  # pid: the process, its command line
-
-    def start(self, name: str, args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
-        with open(self.logs / f"{name}.log", "wb") as log:  # a file: a pipe nobody reads can fill and block
-            proc = subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        self.started[name] = proc
-        self.watch()
-        return proc
-
-    def watch(self) -> None:
-        for proc in self.started.values():
-            try:
-                top = psutil.Process(proc.pid)
-                for p in (top, *top.children(recursive=True)):
-                    if p.pid not in self.seen:
-                        self.seen[p.pid] = (p, " ".join(p.cmdline())[:200])
-            except psutil.NoSuchProcess:
-                pass
-
-    def tail(self, name: str, chars: int = 3000) -> str:
-        return f"--- {name}.log (end) ---\n" + (self.logs / f"{name}.log").read_text(errors="replace")[-chars:]
-
-    def stop(self, name: str, sig: int = signal.SIGINT, timeout: float = STOP) -> int:
-        """Send `sig` (Ctrl-C by default) and wait; SIGKILL the process's session if it hangs."""
-        proc = self.started[name]
-        self.watch()
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._kill_session(proc)
-                proc.wait(10)
-                why = f"{name} did not stop within {timeout} s of signal {sig}"
-                raise AssertionError(f"{why}\n{self.tail(name)}") from None
-        return proc.returncode
-
-    def alive(self) -> list[str]:
-        """Processes seen that still run (pids are checked with their start times: not reused ones)."""
-        left = []
-        for p, command in self.seen.values():
-            try:
-                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                    left.append(f"{p.pid} {command}")
-            except psutil.NoSuchProcess:
-                pass
-        return left
-
-    def cleanup(self) -> None:
-        """Whatever a failed test left: Ctrl-C, then SIGKILL for every process seen."""
-        for proc in reversed(self.started.values()):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    self._kill_session(proc)
-                    proc.wait(10)
-        for p, _ in self.seen.values():
-            try:
-                if p.is_running():
-                    p.kill()
-            except psutil.NoSuchProcess:
-                pass
-
-    @staticmethod
-    def _kill_session(proc: subprocess.Popen) -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # start_new_session: its group id is its pid
-        except ProcessLookupError:
-            pass
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    procs = Processes(logs)
-    try:
-        yield procs
-    finally:
-        procs.cleanup()
-
-
-def _living(procs: list[psutil.Process], but: set[int]) -> list[str]:
-    left = []
-    for p in procs:
-        try:
-            if p.pid not in but and p.status() != psutil.STATUS_ZOMBIE:
-                left.append(f"{p.pid} {' '.join(p.cmdline())[:200]}")
-        except psutil.NoSuchProcess:
-            pass
-    return left
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _environment(home: Path) -> dict[str, str]:
-    """The test's environment without any Prefect setting of the developer's (a profile, an API
-    URL), with a Prefect home of its own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_SERVER_UI_ENABLED="false")  # nobody looks at it; the API is all the test needs
-    return env
-
-
-def _until(what: str, timeout: float, check, procs: Processes, *names: str, every: float = 1.0):
-    """Poll `check()` until it returns something truthy; fail when time runs out or when one of
-    the named processes ends, with the end of their output."""
-    deadline = time.monotonic() + timeout
-    while True:
-        procs.watch()
-        found = check()
-        if found:
-            return found
-        ended = [n for n in names if procs.started[n].poll() is not None]
-        if ended or time.monotonic() > deadline:
-            why = f"{', '.join(ended)} ended" if ended else f"not within {timeout:.0f} s"
-            raise AssertionError(f"{what}: {why}\n" + "\n".join(procs.tail(n) for n in names))
-        time.sleep(every)
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5, trust_env=False).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _start_server(procs: Processes, env: dict[str, str], cwd: Path) -> int:
@@ -188,12 +33,12 @@ def _start_server(procs: Processes, env: dict[str, str], cwd: Path) -> int:
     free when chosen but bound only after the server's imports (seconds): if another process took
     it meanwhile, the server exits saying so, and another port is tried."""
     for _ in range(3):
-        port = _free_port()
+        port = free_port()
         server = procs.start("server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
                                         "--port", str(port)], env, cwd)
         deadline = time.monotonic() + SERVER_START
         while server.poll() is None and time.monotonic() < deadline:
-            if _healthy(port):
+            if healthy(port):
                 return port
             time.sleep(0.5)
         if server.poll() is None or "already in use" not in procs.tail("server"):
@@ -224,7 +69,7 @@ def _first_completed_run(api: httpx.Client, deployment_id: str, procs: Processes
 def test_a_scheduled_run_completes_against_a_real_server(tmp_path, raw_dir, db_path, processes):
     home = tmp_path / "prefect-home"
     home.mkdir()
-    env = _environment(home)
+    env = environment(home)
     timings, t0 = {}, time.monotonic()
     children_before = {p.pid for p in psutil.Process().children(recursive=True)}
 
@@ -237,10 +82,10 @@ def test_a_scheduled_run_completes_against_a_real_server(tmp_path, raw_dir, db_p
         processes.start("serve", [str(BIN / "ncmec"), "serve", "--name", "every-minute", "--cron", "* * * * *",
                                   "--raw", str(raw_dir), "--db", str(db_path)],
                         {**env, "PREFECT_API_URL": url, "PREFECT_RUNNER_POLL_FREQUENCY": "5"}, tmp_path)
-        deployment_id = _until("ncmec serve registering its deployment", REGISTER,
+        deployment_id = until("ncmec serve registering its deployment", REGISTER,
                                lambda: _deployment_id(api, "every-minute"), processes, "server", "serve")
         timings["deployment registered"] = time.monotonic() - t0
-        run = _until("a scheduled run COMPLETED", FIRST_RUN,
+        run = until("a scheduled run COMPLETED", FIRST_RUN,
                      lambda: _first_completed_run(api, deployment_id, processes), processes, "server", "serve")
         timings["run completed"] = time.monotonic() - t0
 
@@ -269,6 +114,6 @@ def test_a_scheduled_run_completes_against_a_real_server(tmp_path, raw_dir, db_p
     # no new child of the test's own, and the server's port closed.
     assert any("prefect.engine" in command for _, command in processes.seen.values()), processes.seen
     assert processes.alive() == []
-    assert _living(psutil.Process().children(recursive=True), but=children_before) == []
-    assert not _port_open(port), f"port {port} still open after the server stopped"
+    assert living(psutil.Process().children(recursive=True), but=children_before) == []
+    assert not port_open(port), f"port {port} still open after the server stopped"
     print(", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))

@@ -1,0 +1,145 @@
+"""`ncmec server start|stop|status`: the project's Prefect server, and `ncmec run` using it.
+
+The real test starts the server with the venv's `ncmec` in a project folder under the test's
+temporary folder (so its Prefect home, `.prefect/`, is there too), runs the flow on the two
+seeds, and stops it; every process is watched (tests/realprocesses.py), so it can show that
+none is left behind and the port is free again. The others need no server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import query
+from realprocesses import BIN, SERVER_START, environment, free_port, healthy, port_open, until
+from typer.testing import CliRunner
+
+from pipelines import server
+from pipelines.cli import app
+
+runner = CliRunner()
+RUN = 300  # seconds: `ncmec run` imports Prefect, then the run itself against the server
+
+
+def _ncmec(processes, name: str, args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """A real `ncmec` command, watched while it runs; its exit code and output (stdout and stderr)."""
+    proc = processes.start(name, [str(BIN / "ncmec"), *args], env, cwd)
+    until(f"ncmec {' '.join(args)} returning", RUN, lambda: proc.poll() is not None, processes, every=0.5)
+    return proc.returncode, (processes.logs / f"{name}.log").read_text(errors="replace")
+
+
+def _start(processes, env: dict[str, str], project: Path) -> int:
+    """`ncmec server start` on a free port; returns the port. The port is free when chosen but
+    bound only after the server's imports: if another process took it meanwhile, another is tried."""
+    for attempt in range(3):
+        port = free_port()
+        code, output = _ncmec(processes, f"start{attempt}", ["server", "start", "--port", str(port)], env, project)
+        if code == 0 or "in use" not in output:
+            break
+    assert code == 0, output
+    state = json.loads((project / ".prefect" / server.STATE).read_text())
+    processes.adopt(state["pid"])  # the server runs on after `start` returned: watch it and its children
+    assert state["port"] == port and f"UI   http://127.0.0.1:{port}\n" in output, output
+    return port
+
+
+@pytest.mark.server
+def test_a_run_uses_the_project_server_which_then_stops(tmp_path, raw_dir, db_path, processes):
+    project = tmp_path / "project"
+    project.mkdir()
+    env = environment(tmp_path / "client-home")  # no PREFECT_API_URL: `ncmec run` chooses the server
+
+    port = _start(processes, env, project)
+    assert healthy(port)
+    code, output = _ncmec(processes, "status", ["server", "status"], env, project)
+    assert code == 0 and "Prefect server running" in output, output
+    assert f"http://127.0.0.1:{port}\n" in output and f"http://127.0.0.1:{port}/api\n" in output, output
+    code, output = _ncmec(processes, "again", ["server", "start", "--port", str(port)], env, project)
+    assert code == 2 and "already runs" in output, output
+
+    code, output = _ncmec(processes, "run", ["run", "--raw", str(raw_dir), "--db", str(db_path)], env, project)
+    assert code == 0, output
+    assert f"Prefect server: this project's (ncmec server), UI http://127.0.0.1:{port}" in output, output
+    # The ledger links the run to its page in this server's UI: the run was recorded there.
+    ((flow_run_id, url),) = query(db_path, "select flow_run_id, flow_run_url from load_runs")
+    assert url == f"http://127.0.0.1:{port}/runs/flow-run/{flow_run_id}"
+
+    code, output = _ncmec(processes, "stop", ["server", "stop"], env, project)
+    assert code == 0 and f"port {port}" in output, output
+    assert processes.alive() == []
+    assert not port_open(port), f"port {port} still open after the server stopped"
+    assert not (project / ".prefect" / server.STATE).exists()
+    assert (project / ".prefect" / server.LOG).stat().st_size > 0
+    code, output = _ncmec(processes, "status-after", ["server", "status"], env, project)
+    assert code == 1 and "no Prefect server of this project is running" in output, output
+
+
+def test_status_and_stop_without_a_server(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status = runner.invoke(app, ["server", "status"])
+    assert status.exit_code == 1 and "no Prefect server of this project is running" in status.stdout
+    stop = runner.invoke(app, ["server", "stop"])
+    assert stop.exit_code == 1
+    assert stop.stderr.startswith("ncmec server stop: error: no Prefect server of this project is running")
+    assert not (tmp_path / ".prefect").exists()
+
+
+def test_start_refuses_a_port_that_another_program_holds(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = runner.invoke(app, ["server", "start", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"port {port} on 127.0.0.1 is in use by another program" in result.stderr
+    assert not (tmp_path / ".prefect" / server.STATE).exists()
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    """`server.start` launches this Python code instead of Prefect's server; the processes it
+    launched are listed. Its command line names prefect, as the server's does."""
+    launched: list[subprocess.Popen] = []
+
+    def use(code: str) -> list[subprocess.Popen]:
+        def launch(home: Path, port: int) -> subprocess.Popen:
+            with open(home / server.LOG, "wb") as log:
+                launched.append(subprocess.Popen([sys.executable, "-c", code, "prefect"], stdout=log,
+                                                 stderr=subprocess.STDOUT, start_new_session=True))
+            return launched[-1]
+
+        monkeypatch.setattr(server, "_launch", launch)
+        return launched
+
+    yield use
+    for proc in launched:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_server_that_does_not_answer_in_time_is_stopped(tmp_path, stand_in):
+    launched = stand_in("import time; time.sleep(600)")
+    home = tmp_path / ".prefect"
+    with pytest.raises(server.ServerError, match="did not answer .* within 1 s, so it was stopped") as caught:
+        server.start(home, free_port(), timeout=1)
+    assert str(home / server.LOG) in str(caught.value)
+    assert launched[0].poll() is not None  # ended, and reaped
+    assert not (home / server.STATE).exists() and not (home / server.PREFECT_PID).exists()
+
+
+def test_a_server_that_exits_at_start_names_its_log(tmp_path, stand_in):
+    stand_in("import sys; print('Port 4200 is already in use.'); sys.exit(3)")
+    home = tmp_path / ".prefect"
+    with pytest.raises(server.ServerError) as caught:
+        server.start(home, free_port(), timeout=SERVER_START)
+    message = str(caught.value)
+    assert message.startswith("the Prefect server exited (code 3) before it answered")
+    assert f"its log is {home / server.LOG}" in message and "Port 4200 is already in use." in message
+    assert not (home / server.STATE).exists()
