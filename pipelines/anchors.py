@@ -7,7 +7,8 @@ match, and with it no match can start before the last character, ahead of the wo
 occurrence, that the pattern's head ("{Q}{N} ") cannot match (a barrier: a colon, a full stop
 not before a digit, a letter outside ASCII). Running the pattern from there gives exactly the
 match (and every later match) that running it from the start gives: the same `re` engine, the
-same pattern, only positions where no match can start are skipped.
+same pattern, only positions where no match can start are skipped. A pattern has up to three
+anchors, its longest words: each moves the start on from where the one before left it.
 
 Case: patterns ignore case, so the anchor is found in the text lowercased. That is exact only
 when lowercasing keeps every offset and no character matches an ASCII letter in another case
@@ -41,24 +42,46 @@ def fold(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Anchored:
-    """A compiled pattern, the literal word every match holds, and what its head cannot match."""
+class Anchor:
+    """A literal word every match holds, and what the pattern's head before it cannot match."""
 
-    pattern: re.Pattern[str]
-    anchor: str | None = None
-    barrier: re.Pattern[str] | None = None  # None with an anchor: every match starts at one
+    word: str
+    barrier: re.Pattern[str] | None = None  # None: every match starts at the word
 
-    def start(self, text: str, folded: str | None) -> int | None:
-        """No match starts before this position; None: the text has no match at all."""
-        if folded is None or self.anchor is None:
-            return 0
-        first = folded.find(self.anchor)
+    def start(self, text: str, folded: str, lo: int) -> int | None:
+        """No match starts before this position (at least `lo`); None: no match at all."""
+        first = folded.find(self.word, lo)  # a match starting at lo or later holds it there
         if first < 0:
             return None
         if self.barrier is None:
             return first
-        last = self.barrier.match(text, 0, first)
-        return last.end() if last else 0
+        last = self.barrier.match(text, lo, first)
+        return last.end() if last else lo
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A compiled pattern and the anchors of its matches: each gives a position before which no
+    match starts, so a match starts at or after the latest of them."""
+
+    pattern: re.Pattern[str]
+    anchors: tuple[Anchor, ...] = ()
+
+    @property
+    def anchor(self) -> str | None:
+        return self.anchors[0].word if self.anchors else None
+
+    def start(self, text: str, folded: str | None) -> int | None:
+        """No match starts before this position; None: the text has no match at all."""
+        if folded is None:
+            return 0
+        lo = 0
+        for anchor in self.anchors:
+            at = anchor.start(text, folded, lo)
+            if at is None:
+                return None
+            lo = at
+        return lo
 
     def search(self, text: str, folded: str | None) -> re.Match[str] | None:
         lo = self.start(text, folded)
@@ -106,21 +129,20 @@ def _barrier(head: str) -> re.Pattern[str] | None | object:
     return re.compile(_BARRIER.format(extra=re.escape("".join(sorted(extra)))))
 
 
-def anchored(source: str, pattern: re.Pattern[str]) -> Anchored:
+def anchored(source: str, pattern: re.Pattern[str], most: int = 3) -> Anchored:
     """`pattern` compiled from `source` (the catalog's mini-language or a plain regex) with the
-    longest literal word (three letters or more) that every match holds and ahead of which a
+    longest literal words (three letters or more) that every match holds and ahead of which a
     barrier can be said: the longer the word, the rarer, and the later the scan starts."""
-    best = Anchored(pattern)
+    found = []
     for at, word in _words(source):
-        if len(word) < 3 or (best.anchor and len(word) <= len(best.anchor)):
-            continue
         head = source[:at]
+        if len(word) < 3:
+            continue
         if not head:
-            best = Anchored(pattern, word.lower())
-        elif (barrier := _barrier(head)) is not _NO_BARRIER:
-            assert isinstance(barrier, re.Pattern)
-            best = Anchored(pattern, word.lower(), barrier)
-    return best
+            found.append(Anchor(word.lower()))
+        elif isinstance(barrier := _barrier(head), re.Pattern):
+            found.append(Anchor(word.lower(), barrier))
+    return Anchored(pattern, tuple(sorted(found, key=lambda a: -len(a.word))[:most]))
 
 
 def compile(source: str, flags: int = re.IGNORECASE) -> Anchored:  # noqa: A001 (as re.compile)

@@ -27,7 +27,7 @@ from functools import cache
 from itertools import pairwise
 from typing import NamedTuple
 
-from . import catalog
+from . import anchors, catalog
 
 TOTAL = "missing_child_cases"  # the state figure the table breaks down
 ROWS = tuple(m.metric for m in catalog.metrics() if m.label)  # its rows, in the catalog's order
@@ -166,7 +166,13 @@ def _any_label() -> re.Pattern[str]:
 
 
 def _first_label(text: str, after: int) -> int | None:
-    starts = [m.start() for m in _any_label().finditer(text)]
+    # No label's match starts before its anchors allow (pipelines/anchors.py): nor any match of them all.
+    folded = anchors.fold(text)
+    los = [lo for m in catalog.metrics()
+           if m.label_anchored and (lo := m.label_anchored.start(text, folded)) is not None]
+    if not los:
+        return None
+    starts = [m.start() for m in _any_label().finditer(text, min(los))]
     if not starts:
         return None
     return next((s for s in starts if s >= after), starts[0])

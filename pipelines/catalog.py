@@ -60,8 +60,10 @@ class Metric:
     # The words that lead up to the figure, with the figure ("NCMEC reviewed 155"), where they
     # are distinctive enough to say the sentence is there even when its end is not.
     leads: tuple[re.Pattern[str], ...] = ()
-    # The patterns again, each with the literal word its matches hold (pipelines/anchors.py).
+    # The patterns and the label again, each with the literal words its matches hold
+    # (pipelines/anchors.py), to be searched from where a match can start.
     anchored: tuple[Anchored, ...] = ()
+    label_anchored: Anchored | None = None
 
 
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
@@ -120,7 +122,8 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
                 **{k: v for k, v in entry.items() if k not in ("patterns", "label")},
                 patterns=patterns,
                 anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
-                label=_compile(entry["label"], qualifiers) if "label" in entry else None,
+                label=(label := _compile(entry["label"], qualifiers) if "label" in entry else None),
+                label_anchored=anchored(entry["label"], label) if label else None,
                 leads=tuple(_compile(lead, qualifiers) for p in entry.get("patterns", ()) if (lead := _lead(p))),
             )
         )

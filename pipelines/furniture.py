@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from . import catalog
+from . import anchors, catalog
 from .textmap import Edit, Mapped
 
 # A repeated line is furniture when it is unlike a chance repeat of prose: long ("National
@@ -71,10 +71,10 @@ def strip_page_furniture(text: Mapped) -> Mapped:
 
 def _figures(text: str) -> list[tuple[int, int]]:
     """Where the catalog's sentences and table labels match the text as it is."""
-    spans = []
+    spans, folded = [], anchors.fold(text)
     for metric in catalog.metrics():
-        for pattern in (*metric.patterns, *((metric.label,) if metric.label else ())):
-            spans += [m.span() for m in pattern.finditer(text)]
+        for finder in (*metric.anchored, *((metric.label_anchored,) if metric.label_anchored else ())):
+            spans += [m.span() for m in finder.finditer(text, folded)]
     return spans
 
 

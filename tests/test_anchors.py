@@ -14,9 +14,9 @@ from conftest import RAW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines import anchors, catalog
+from pipelines import anchors, breakdown, catalog
 
-FINDERS = [a for m in catalog.metrics() for a in m.anchored]
+FINDERS = [a for m in catalog.metrics() for a in (*m.anchored, *filter(None, [m.label_anchored]))]
 SHEETS = [p.read_text("utf-8") for p in sorted(RAW.glob("*.txt"))]
 WORDS = sorted({w for text in SHEETS for w in re.findall(r"\S+", text)} | set(catalog.load_catalog()[1])
                | set(catalog.NUMBER_WORDS) | set(catalog.SCALES))
@@ -26,7 +26,9 @@ PIECES = st.one_of(
     st.sampled_from(WORDS),
     st.integers(0, 10**7).map(lambda n: f"{n:,}"),
     st.sampled_from([" ", "  ", "\n", ". ", ", ", ": ", "%", "(", ")", "-", "/", "1.5", "9 120", "27,1303",
-                     "\u212a", "\u017f", "\u0130", "\u00e9", "CYBERTIPLINE", "cybertipline"]),
+                     "\u212a", "\u017f", "\u0130", "\u00e9", "CYBERTIPLINE", "cybertipline",
+                     "Other Missing Children Cases", "Children Missing From Social Services", "(HHS-ORR)",
+                     "Office of Refugee Resettlement"]),
 )
 
 
@@ -69,3 +71,10 @@ def test_generated_text_gives_the_same_matches(text):
         want = finder.pattern.search(text)
         assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict()))
         assert [m.span() for m in finder.finditer(text, folded)] == [m.span() for m in finder.pattern.finditer(text)]
+
+
+@given(st.lists(PIECES, min_size=0, max_size=80).map(" ".join), st.integers(0, 2000))
+def test_the_first_table_label_is_the_same(text, after):
+    starts = [m.start() for m in breakdown._any_label().finditer(text)]
+    want = next((s for s in starts if s >= after), starts[0]) if starts else None
+    assert breakdown._first_label(text, after) == want
