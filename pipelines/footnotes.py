@@ -134,6 +134,8 @@ def _lone_marks(lines: list[str], i: int) -> tuple[set[int], int] | None:
 
 def _line_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Deletions of whole lines (first, last), their line breaks kept."""
+    if not spans:
+        return []
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     ends = [s - 1 for s in starts[1:]] + [len(text)]
     return [(starts[a], ends[b], "") for a, b in spans]

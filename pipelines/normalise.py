@@ -123,12 +123,16 @@ def join_broken_words(text: Mapped) -> Mapped:
 
     def rejoin(m: re.Match[str]) -> str:
         left, right = _around(text.text, m)
-        whole = _count(text.text, left + right) > 0 and _count(text.text, left) <= 1 and _count(text.text, right) <= 1
+        # (A word that is nowhere in the text lowercased is nowhere: no regex to build for it.)
+        written = folded is None or (left + right).lower() in folded
+        whole = written and _count(text.text, left + right) > 0 and _count(text.text, left) <= 1 \
+            and _count(text.text, right) <= 1
         return "" if whole else m.group()
 
     # pdftotext drops a line-end hyphen as it joins the lines, but when the next line was a page
     # footer the word stays split, and the footer's removal leaves "social ser\n\nvice": joined
     # when the document writes the whole word elsewhere and neither half as a word of its own.
+    folded = anchors.fold(text.text)
     text = text.sub(_SPLIT_AT_PAGE, rejoin)
     if not text.text.isascii():
         text = text.sub(_SOFT_HYPHEN, "").sub(_INVISIBLE, "")
