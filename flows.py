@@ -59,11 +59,22 @@ RETRY_DELAYS = exponential_backoff(backoff_factor=2)
 def configured() -> Iterator[None]:
     """Prefect settings a run here needs, unless the user set them: a temporary server needs
     more than the default 20 s to start on a busy 2-core machine, and these machines reach no
-    telemetry endpoint (trying only logs an error). For the entry points, not on import."""
-    from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+    telemetry endpoint (trying only logs an error). A one-off run sends no flow-run heartbeats:
+    Prefect joins the heartbeat thread at the end of the run, and that thread sleeps in whole
+    seconds (0.5 s a run on average, for a signal only a deployment's crash detection reads;
+    `serve` runs its flows elsewhere, with Prefect's defaults). For the entry points, not on import."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
 
-    defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120, PREFECT_SERVER_ANALYTICS_ENABLED: False}
-    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in os.environ}):
+    defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120, PREFECT_SERVER_ANALYTICS_ENABLED: False,
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    user_set = set(os.environ)
+    if "PREFECT_RUNNER_HEARTBEAT_FREQUENCY" in user_set:  # the setting's older name
+        user_set.add("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
+    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in user_set}):
         yield
 
 
