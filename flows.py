@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.tasks import RetryConditionCallable
 
-    from pipelines.documents import ParsedDocument
+    from pipelines.documents import Batch
     from pipelines.load import LoadStats
     from pipelines.lock import RunLock
     from pipelines.staging import Staging
@@ -59,10 +59,9 @@ RETRY_DELAYS = exponential_backoff(backoff_factor=2)
 def configured() -> Iterator[None]:
     """Prefect settings a run here needs, unless the user set them: a temporary server needs
     more than the default 20 s to start on a busy 2-core machine, and these machines reach no
-    telemetry endpoint (trying only logs an error). A one-off run sends no flow-run heartbeats:
-    Prefect joins the heartbeat thread at the end of the run, and that thread sleeps in whole
-    seconds (0.5 s a run on average, for a signal only a deployment's crash detection reads;
-    `serve` runs its flows elsewhere, with Prefect's defaults). For the entry points, not on import."""
+    telemetry endpoint (trying only logs an error). No heartbeats: a run waits for the heartbeat
+    thread, which sleeps in whole seconds (0.5 s a run), and only a deployment's crash detection
+    reads them (`serve` runs flows elsewhere, as Prefect sets). For the entry points, not on import."""
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_SERVER_ANALYTICS_ENABLED,
@@ -71,9 +70,7 @@ def configured() -> Iterator[None]:
 
     defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120, PREFECT_SERVER_ANALYTICS_ENABLED: False,
                 PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    user_set = set(os.environ)
-    if "PREFECT_RUNNER_HEARTBEAT_FREQUENCY" in user_set:  # the setting's older name
-        user_set.add("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
+    user_set = {n.replace("_RUNNER_HEARTBEAT", "_FLOWS_HEARTBEAT") for n in os.environ}  # and its older name
     with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in user_set}):
         yield
 
@@ -126,7 +123,7 @@ def make_plan(raw: Path, db: Path, load_id: str, held: RunLock) -> run.Plan:
 
 
 @task(name="check-batch", cache_policy=NO_CACHE)
-def check_batch(stage: Staging, documents: list[ParsedDocument], load_id: str) -> None:
+def check_batch(stage: Staging, documents: Batch, load_id: str) -> None:
     run.check_into(stage, documents, load_id)
 
 
@@ -156,20 +153,6 @@ def publish(summary: run.RunSummary) -> None:
                           description=f"load {stats.load_id}: files by status, rejections by check")
 
 
-@contextmanager
-def _environ(name: str, value: str) -> Iterator[None]:
-    """An environment variable set for a while (worker processes inherit the environment)."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = before
-
-
 def _runner(kind: str, workers: int, dask_address: str | None) -> TaskRunner:
     if kind == "dask":
         # distributed logs ~70 INFO lines per run; set before it is imported (workers inherit it).
@@ -189,7 +172,8 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
     memory does not grow with the run."""
 
     def parse(files: dict[str, str]) -> Iterator[intake.ParsedBatch]:
-        chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), batch_size)]
+        size = batch_size or run.batch_size(len(files), workers)
+        chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), size)]
         if task_runner != "dask" and (workers <= 1 or len(chunks) <= 1):
             for i, chunk in enumerate(chunks):
                 yield _progress(parse_batch(raw, chunk), i, chunks)
@@ -197,8 +181,11 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
         # Workers must record their task runs on this flow's server, not start one of their own
         # (~10 s each): a local pool reads it from the environment it inherits, Dask workers
         # started elsewhere from the settings each task carries.
+        from unittest import mock  # patch.dict: the environment as it was, afterwards
+
         api_url = os.environ.get("PREFECT_API_URL") or str(get_run_context().client.api_url)
-        with _environ("PREFECT_API_URL", api_url), temporary_settings(updates={PREFECT_API_URL: api_url}), \
+        with mock.patch.dict(os.environ, {"PREFECT_API_URL": api_url}), \
+                temporary_settings(updates={PREFECT_API_URL: api_url}), \
                 _runner(task_runner, min(workers, max(len(chunks), 1)), dask_address) as runner:
             in_flight: deque = deque()
             for i, chunk in enumerate(chunks):
@@ -222,14 +209,15 @@ def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]
 
 @flow(name="ncmec-warehouse")
 def warehouse_flow(
-    raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = run.BATCH_SIZE,
+    raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = 0,
     workers: int = 0, task_runner: str = "process", dask_address: str | None = None,
 ) -> run.RunSummary:
     """Parse every file under `raw`, validate, and load into `db`: one writer at a time.
 
     Content the warehouse already holds is not parsed again; when nothing changed at all, the
     run only records itself. `workers` parse processes (0: one per core), on a local process
-    pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one).
+    pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
+    `batch_size` files a task (0: as many as suits the run, pipelines/run.py: batch_size).
     The run publishes its validation summary as artifacts.
     """
     if task_runner not in TASK_RUNNERS:

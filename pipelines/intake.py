@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from . import faults
 from .decode import sha256
-from .documents import ParsedDocument
+from .documents import Batch, ParsedDocument
 from .extract import parse_bytes
 
 T = TypeVar("T")
@@ -50,21 +50,25 @@ def batches(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[start : start + size]
 
 
-def regroup(groups: Iterable[list[T]], size: int) -> Iterator[list[T]]:
-    """The items of `groups`, in lists of at least `size` (but the last), as they arrive."""
-    pending: list[T] = []
+def regroup(groups: Iterable[Batch | list[ParsedDocument]], size: int) -> Iterator[Batch]:
+    """The documents of `groups`, in batches of at least `size` (but the last), as they arrive."""
+    pending = Batch()
     for group in groups:
-        pending.extend(group)
+        batch = group if isinstance(group, Batch) else Batch.of(group)
+        if not len(pending) and len(batch) >= size:
+            yield batch
+            continue
+        pending.extend(batch)
         if len(pending) >= size:
             yield pending
-            pending = []
-    if pending:
+            pending = Batch()
+    if len(pending):
         yield pending
 
 
 @dataclass
 class ParsedBatch:
-    documents: list[ParsedDocument]
+    documents: Batch
     timings: dict[str, float] = field(default_factory=dict)  # seconds in "decode", "extract"
 
 
@@ -94,15 +98,14 @@ def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None 
     `digests` are the files' sha256 from the inventory: a file is hashed once a run. (It is read
     twice: the inventory must hash every file before the run knows which to parse, and holding
     the bytes of 50,000 files between the two would cost more than reading them again.)"""
-    parsed, timings = [], {"decode": 0.0, "extract": 0.0}
+    parsed, timings = Batch(), {"decode": 0.0, "extract": 0.0}
     for name in files:
         try:
-            data = (Path(raw_dir) / name).read_bytes()
+            with open(os.path.join(raw_dir, name), "rb") as handle:
+                data = handle.read()
         except OSError as exc:
-            parsed.append(_unreadable(name, exc))
+            parsed.add(_unreadable(name, exc))
             continue
-        parsed.append(parse_bytes(data, name, timings, (digests or {}).get(name)))
+        parsed.add(parse_bytes(data, name, timings, (digests or {}).get(name)))
         faults.pause_point("parse")
     return ParsedBatch(parsed, timings)
-
-
