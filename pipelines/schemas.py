@@ -78,10 +78,11 @@ class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
 
     @pa.dataframe_check(name="metric_in_catalog")
     def metric_in_catalog(cls, df: pd.DataFrame) -> Series[bool]:
-        scope = df["geo"].map(catalog.scope_of)
-        return pd.Series(
-            [(m, s) in catalog.metric_index() for m, s in zip(df["metric"], scope, strict=True)], index=df.index
-        )
+        # Vectorised (a Python test per row cost a third of a batch's validation): a national
+        # metric where geo is the nation (catalog.scope_of), a state metric elsewhere.
+        in_scope = {scope: [m for m, s in catalog.metric_index() if s == scope] for scope in catalog.SCOPES}
+        national = df["geo"] == catalog.NATION
+        return df["metric"].isin(in_scope["national"]).where(national, df["metric"].isin(in_scope["state"]))
 
     @pa.dataframe_check(name="unit_matches_catalog")
     def unit_matches_catalog(cls, df: pd.DataFrame) -> Series[bool]:
