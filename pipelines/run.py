@@ -39,7 +39,7 @@ IN_PROCESS_FILES = 1000
 # About this many batches a worker, so that the workers finish together; each more is a task run
 # (Prefect's overhead, a pickled result). The largest batch bounds what a batch in flight holds.
 BATCHES_PER_WORKER = 4
-MIN_BATCH, MAX_BATCH = 100, 2000
+MIN_BATCH, MAX_BATCH = 100, 1000
 # Documents per check batch: pandera's cost per validation is fixed (tens of ms), so checks run
 # over a few parse batches at once; still one bounded batch, not the run.
 CHECK_BATCH_SIZE = 1000
