@@ -18,7 +18,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
@@ -56,22 +56,22 @@ RETRY_DELAYS = exponential_backoff(backoff_factor=2)
 
 
 @contextmanager
-def configured() -> Iterator[None]:
-    """Prefect settings a run here needs, unless the user set them: a temporary server needs
-    more than the default 20 s to start on a busy 2-core machine, and these machines reach no
-    telemetry endpoint (trying only logs an error). No heartbeats: a run waits for the heartbeat
-    thread, which sleeps in whole seconds (0.5 s a run), and only a deployment's crash detection
-    reads them (`serve` runs flows elsewhere, as Prefect sets). For the entry points, not on import."""
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    )
+def configured(server: bool = True) -> Iterator[None]:
+    """Prefect settings a run here needs, unless the user set them: a temporary server needs more
+    than the default 20 s to start on a busy 2-core machine; these machines reach no telemetry
+    endpoint (trying only logs an error); no heartbeats (a run waits for their thread, which sleeps
+    in whole seconds, and only a deployment's crash detection reads them). With `server`, the
+    temporary server Prefect would start, sooner (pipelines/server.py). For entry points only."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY as HEARTBEATS
+    from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as ANALYTICS
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
 
-    defaults = {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120, PREFECT_SERVER_ANALYTICS_ENABLED: False,
-                PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    from pipelines.server import temporary
+
+    defaults = {STARTUP: 120, ANALYTICS: False, HEARTBEATS: None}
     user_set = {n.replace("_RUNNER_HEARTBEAT", "_FLOWS_HEARTBEAT") for n in os.environ}  # and its older name
-    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in user_set}):
+    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in user_set}), \
+            (temporary() if server else nullcontext()):
         yield
 
 
@@ -285,7 +285,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--timezone", default="UTC")
     parser.add_argument("--name", default="weekly")
     args = parser.parse_args(argv)
-    with configured():
+    with configured(server=args.command == "run"):
         if args.command == "serve":
             from prefect import serve
 
