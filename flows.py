@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.tasks import RetryConditionCallable
 
-    from pipelines.documents import ParsedDocument
+    from pipelines.documents import Batch
     from pipelines.load import LoadStats
     from pipelines.lock import RunLock
     from pipelines.staging import Staging
@@ -103,7 +103,7 @@ def make_plan(raw: Path, db: Path, load_id: str, held: RunLock) -> run.Plan:
 
 
 @task(name="check-batch", cache_policy=NO_CACHE)
-def check_batch(stage: Staging, documents: list[ParsedDocument], load_id: str) -> None:
+def check_batch(stage: Staging, documents: Batch, load_id: str) -> None:
     run.check_into(stage, documents, load_id)
 
 
@@ -133,20 +133,6 @@ def publish(summary: run.RunSummary) -> None:
                           description=f"load {stats.load_id}: files by status, rejections by check")
 
 
-@contextmanager
-def _environ(name: str, value: str) -> Iterator[None]:
-    """An environment variable set for a while (worker processes inherit the environment)."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = before
-
-
 def _runner(kind: str, workers: int, dask_address: str | None) -> TaskRunner:
     if kind == "dask":
         # distributed logs ~70 INFO lines per run; set before it is imported (workers inherit it).
@@ -166,7 +152,8 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
     memory does not grow with the run."""
 
     def parse(files: dict[str, str]) -> Iterator[intake.ParsedBatch]:
-        chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), batch_size)]
+        size = batch_size or run.batch_size(len(files), workers)
+        chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), size)]
         if task_runner != "dask" and (workers <= 1 or len(chunks) <= 1):
             for i, chunk in enumerate(chunks):
                 yield _progress(parse_batch(raw, chunk), i, chunks)
@@ -175,7 +162,8 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
         # (~10 s each): a local pool reads it from the environment it inherits, Dask workers
         # started elsewhere from the settings each task carries.
         api_url = os.environ.get("PREFECT_API_URL") or str(get_run_context().client.api_url)
-        with _environ("PREFECT_API_URL", api_url), temporary_settings(updates={PREFECT_API_URL: api_url}), \
+        with _environment("PREFECT_API_URL", api_url), \
+                temporary_settings(updates={PREFECT_API_URL: api_url}), \
                 _runner(task_runner, min(workers, max(len(chunks), 1)), dask_address) as runner:
             in_flight: deque = deque()
             for i, chunk in enumerate(chunks):
@@ -186,6 +174,21 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
                 yield _progress(in_flight.popleft().result(), len(chunks) - len(in_flight) - 1, chunks)
 
     return parse
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """An environment variable set for what runs inside (a local pool's workers inherit it), as
+    it was afterwards."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]]) -> intake.ParsedBatch:
@@ -199,14 +202,15 @@ def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]
 
 @flow(name="ncmec-warehouse")
 def warehouse_flow(
-    raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = run.BATCH_SIZE,
+    raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = 0,
     workers: int = 0, task_runner: str = "process", dask_address: str | None = None,
 ) -> run.RunSummary:
     """Parse every file under `raw`, validate, and load into `db`: one writer at a time.
 
     Content the warehouse already holds is not parsed again; when nothing changed at all, the
     run only records itself. `workers` parse processes (0: one per core), on a local process
-    pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one).
+    pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
+    `batch_size` files a task (0: as many as suits the run, pipelines/run.py: batch_size).
     The run publishes its validation summary as artifacts.
     """
     if task_runner not in TASK_RUNNERS:
@@ -274,7 +278,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--timezone", default="UTC")
     parser.add_argument("--name", default="weekly")
     args = parser.parse_args(argv)
-    with server.configured() as using:
+    with server.configured(temporary=args.command == "run") as using:
         if args.command == "serve":
             from prefect import serve
 

@@ -18,7 +18,7 @@ import pandas as pd
 from . import catalog, schemas, tables
 from .breakdown import ROWS as BREAKDOWN_PARTS
 from .breakdown import TOTAL as BREAKDOWN_TOTAL
-from .documents import PARSER, ParsedDocument
+from .documents import PARSER, Batch, ParsedDocument
 
 OBS_COLUMNS = tables.OBSERVATIONS.names
 # Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select
@@ -61,9 +61,10 @@ class _Rejector:
         self.obs, self.load_id = obs, load_id
         self.rows: list[dict[str, object]] = []
 
-    def document(self, doc: ParsedDocument, check: str, reason: str | None) -> None:
-        self.rows.append(dict(source_file=doc.source_file, geo=doc.geo, year=doc.year, metric=None,
-                              check=check, reason=reason, evidence=None, load_id=self.load_id))
+    def add(self, source_file: str, geo: str | None, year: int | None, metric: str | None, check: str,
+            reason: str | None, evidence: str | None) -> None:
+        self.rows.append(dict(source_file=source_file, geo=geo, year=year, metric=metric, check=check,
+                              reason=reason, evidence=evidence, load_id=self.load_id))
 
     def observation(self, index: object, check: str, reason: str) -> None:
         r = self.obs.loc[index]
@@ -76,22 +77,25 @@ class _Rejector:
         return df.sort_values(["source_file", "check", "metric"], na_position="first", ignore_index=True)
 
 
-def _documents(parsed: list[ParsedDocument], rej: _Rejector, load_id: str) -> pd.DataFrame:
-    """One row per file of the batch: loaded, or rejected as a whole with its reason."""
-    rows = []
-    for doc in sorted(parsed, key=lambda d: d.source_file):
-        if doc.rejected_check is not None:  # doc.rejected, spelt out so that the check is known to be a str
-            rej.document(doc, doc.rejected_check, doc.rejected_reason)
-        for p in doc.problems:
-            rej.rows.append(dict(source_file=doc.source_file, geo=p.geo, year=p.year, metric=p.metric,
-                                 check=p.check, reason=p.reason, evidence=p.evidence, load_id=load_id))
-        rows.append(dict(source_file=doc.source_file, sha256=doc.sha256, n_bytes=doc.n_bytes,
-                         encoding=doc.encoding, geo=doc.geo, year=doc.year,
-                         status="rejected" if doc.rejected else "loaded",
-                         rejected_check=doc.rejected_check, reason=doc.rejected_reason,
-                         n_observations=len(doc.observations), text=doc.text, parser=PARSER,
-                         load_id=load_id))
-    return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+def _documents(batch: Batch, rej: _Rejector, load_id: str) -> pd.DataFrame:
+    """One row per file of the batch, by name: loaded, or rejected as a whole with its reason;
+    and the rejections of the file, then of the values it states but that cannot be read."""
+    d, p = batch.documents, batch.problems
+    order = sorted(range(len(batch)), key=d["source_file"].__getitem__)
+    problems: dict[str, list[int]] = {}
+    for i, name in enumerate(p["source_file"]):
+        problems.setdefault(name, []).append(i)
+    for i in order:
+        name = d["source_file"][i]
+        if d["rejected_check"][i] is not None:
+            rej.add(name, d["geo"][i], d["year"][i], None, d["rejected_check"][i], d["rejected_reason"][i], None)
+        for j in problems.get(name, ()):
+            rej.add(name, p["geo"][j], p["year"][j], p["metric"][j], p["check"][j], p["reason"][j], p["evidence"][j])
+    columns = {**d, "reason": d["rejected_reason"],
+               "status": ["loaded" if c is None else "rejected" for c in d["rejected_check"]]}
+    rows = {c: [columns[c][i] for i in order] for c in DOCUMENT_COLUMNS if c not in ("parser", "load_id")}
+    return pd.DataFrame({**rows, "parser": [PARSER] * len(order), "load_id": [load_id] * len(order)},
+                        columns=DOCUMENT_COLUMNS)
 
 
 def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None:
@@ -154,22 +158,21 @@ def _state_within_national(obs: pd.DataFrame, rej: _Rejector) -> None:
                         f"the national figure {catalog.fmt(r.value_national)}.")
 
 
-def check_batch(parsed: list[ParsedDocument], load_id: str) -> Frames:
+def check_batch(parsed: Batch | list[ParsedDocument], load_id: str) -> Frames:
     """Every check that needs only the batch, over documents that are not duplicates.
 
     Each table's rows are validated against its pandera model, so what is staged is what the
     warehouse accepts; observations that fail a check stay, with `accepted` false.
     """
+    batch = parsed if isinstance(parsed, Batch) else Batch.of(parsed)
     rej = _Rejector(pd.DataFrame(columns=OBS_COLUMNS), load_id)
-    docs = _documents(parsed, rej, load_id)
-    rej.obs = obs = pd.DataFrame.from_records(
-        [(d.source_file, o.geo, o.year, o.metric, o.value, o.qualifier, o.unit, o.evidence,
-          o.char_start, o.char_end) for d in parsed if not d.rejected for o in d.observations],
-        columns=OBS_COLUMNS[:-2],
-    ).assign(accepted=True, load_id=load_id).astype(OBS_DTYPES)
+    docs = _documents(batch, rej, load_id)
+    rej.obs = obs = pd.DataFrame(batch.observations, columns=OBS_COLUMNS[:-2]).assign(
+        accepted=True, load_id=load_id).astype(OBS_DTYPES)
     for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
         rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
-    unread = {d.source_file for d in parsed for p in d.problems if p.metric in BREAKDOWN_PARTS}
+    unread = {name for name, metric in zip(batch.problems["source_file"], batch.problems["metric"], strict=True)
+              if metric in BREAKDOWN_PARTS}
     _document_checks(obs, docs, rej, unread)
     return Frames(
         documents=schemas.validate_table(schemas.Documents, docs),

@@ -73,3 +73,49 @@ class ParsedDocument:
     @property
     def rejected(self) -> bool:
         return self.rejected_check is not None
+
+
+# The fields of a document, of an observation and of a problem, as a Batch holds them: each
+# observation and problem also names its document's file.
+DOCUMENT_FIELDS = ("source_file", "sha256", "n_bytes", "encoding", "text", "geo", "year", "rejected_check",
+                   "rejected_reason", "n_observations")
+OBSERVATION_FIELDS = ("source_file", *Observation.__dataclass_fields__)
+PROBLEM_FIELDS = ("source_file", *Problem.__dataclass_fields__)
+
+
+@dataclass
+class Batch:
+    """Parsed documents as columns, a list per field: what a parse worker sends back and what
+    the checks read. Pickling a list per field costs a tenth of pickling an object per document
+    and per observation (a 1,000-sheet batch holds 20,000 observations), and the checks make
+    their frames from the lists as they are. A rejected document has no observations."""
+
+    documents: dict[str, list] = field(default_factory=lambda: {f: [] for f in DOCUMENT_FIELDS})
+    observations: dict[str, list] = field(default_factory=lambda: {f: [] for f in OBSERVATION_FIELDS})
+    problems: dict[str, list] = field(default_factory=lambda: {f: [] for f in PROBLEM_FIELDS})
+
+    @classmethod
+    def of(cls, docs: list[ParsedDocument]) -> Batch:
+        batch = cls()
+        for d in docs:
+            batch.add(d)
+        return batch
+
+    def add(self, doc: ParsedDocument) -> None:
+        observations = [] if doc.rejected else doc.observations
+        for name, values in self.documents.items():
+            values.append(len(observations) if name == "n_observations" else getattr(doc, name))
+        for rows, table in ((observations, self.observations), (doc.problems, self.problems)):
+            if rows:
+                table["source_file"].extend([doc.source_file] * len(rows))
+                for name in list(table)[1:]:
+                    table[name].extend([getattr(r, name) for r in rows])
+
+    def extend(self, other: Batch) -> None:
+        for mine, theirs in ((self.documents, other.documents), (self.observations, other.observations),
+                             (self.problems, other.problems)):
+            for name, values in mine.items():
+                values.extend(theirs[name])
+
+    def __len__(self) -> int:
+        return len(self.documents["source_file"])

@@ -14,6 +14,7 @@ then read the staged parquet in DuckDB.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import intake
-from .documents import ParsedDocument
+from .documents import Batch, ParsedDocument
 from .lock import RunLock, run_lock
 
 # Parse workers import this module (through flows.py) and only parse: the checks, staging and
@@ -32,7 +33,14 @@ if TYPE_CHECKING:
     from .load import LoadStats
     from .staging import Staging
 
-BATCH_SIZE = 500  # files per parse batch: small enough to spread over the workers evenly
+BATCH_SIZE = 500  # files per batch parsed in this process (`run`), or read back for reuse
+# Parsing on workers (`batch_size`): below this many files, one batch, parsed in the main process;
+# a worker is an interpreter that imports Prefect (a second or two) before it parses anything.
+IN_PROCESS_FILES = 1000
+# About this many batches a worker, so that the workers finish together; each more is a task run
+# (Prefect's overhead, a pickled result). The largest batch bounds what a batch in flight holds.
+BATCHES_PER_WORKER = 4
+MIN_BATCH, MAX_BATCH = 100, 1000
 # Documents per check batch: pandera's cost per validation is fixed (tens of ms), so checks run
 # over a few parse batches at once; still one bounded batch, not the run.
 CHECK_BATCH_SIZE = 1000
@@ -85,13 +93,21 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
     )
 
 
+def batch_size(n_files: int, workers: int) -> int:
+    """Files per parse batch: all of them when there are few (one batch, parsed here), else
+    about BATCHES_PER_WORKER batches for each worker, within MIN_BATCH..MAX_BATCH."""
+    if n_files <= IN_PROCESS_FILES or workers <= 1:
+        return max(1, min(n_files, MAX_BATCH))
+    return min(max(-(-n_files // (workers * BATCHES_PER_WORKER)), MIN_BATCH), MAX_BATCH)
+
+
 def parse_here(raw: Path, batch_size: int = BATCH_SIZE) -> Parse:
     """Parse in this process, batch by batch (the flow parses on a pool of workers instead)."""
     return lambda files: (intake.parse_files(raw, chunk, files)
                           for chunk in intake.batches(list(files), batch_size))
 
 
-def check_into(stage: Staging, documents: list[ParsedDocument], load_id: str) -> None:
+def check_into(stage: Staging, documents: Batch, load_id: str) -> None:
     """The checks of one batch, staged."""
     from . import checks
 
@@ -119,12 +135,12 @@ class Steps:
     same functions; `parse` is where parsing runs (here, or on workers)."""
 
     parse: Parse
-    check: Callable[[Staging, list[ParsedDocument], str], None] = check_into
+    check: Callable[[Staging, Batch, str], None] = check_into
     resolve: Callable[[Staging, dict[str, str], str], None] = resolve_staged
     load: Callable[[Path, Path, str, int, dict[str, float]], LoadStats] = load_staged
 
 
-def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[list[ParsedDocument]]:
+def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[Batch | list[ParsedDocument]]:
     """The run's documents, a batch at a time: the unreadable files, the parsed ones, and the
     reused ones (read back from the warehouse)."""
     from . import warehouse
@@ -134,13 +150,18 @@ def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[list
         timings["decode"] += batch.timings["decode"]
         timings["extract"] += batch.timings["extract"]
         yield batch.documents
+        # A worker's result ends in a reference cycle (Prefect's futures, and the frames of an
+        # exception caught while waiting on them), which only the cyclic collector frees, and
+        # its full passes come rarer as the heap grows: each batch (pickled and parsed, ~10 MB)
+        # stayed, and the main process grew with the run (1 GiB at 50,000 sheets). ~20 ms a batch.
+        gc.collect()
     for chunk in intake.batches(p.known, BATCH_SIZE):
         clock = time.perf_counter()
         yield warehouse.stored_documents(p.db, chunk)
         timings["validate"] += time.perf_counter() - clock
 
 
-def validate(stage: Staging, groups: Iterable[list[ParsedDocument]], copies: dict[str, str], load_id: str,
+def validate(stage: Staging, groups: Iterable[Batch | list[ParsedDocument]], copies: dict[str, str], load_id: str,
              steps: Steps | None = None, timings: dict[str, float] | None = None) -> None:
     """Check every batch into the staging folder, then the checks across documents: the whole
     validation of a run, which the staging folder then holds for the load (or a test)."""

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,16 +226,27 @@ def used(local: Server | None, api_url: str | None, ui_url: str | None) -> str:
 
 
 @contextmanager
-def configured() -> Iterator[str]:
+def configured(temporary: bool = True) -> Iterator[str]:
     """The Prefect settings of a run from an entry point (`ncmec run`, `python flows.py`), unless
-    the user set them: the project's server if it runs, else a temporary one, which needs more
-    than the default 20 s to start on a busy 2-core machine; no telemetry (these machines reach no
-    endpoint, and trying logs an error). Yields which server the run uses, for its output."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+    the user set them: the project's server if it runs, else (with `temporary`) a temporary one,
+    started sooner than Prefect would (pipelines/ephemeral.py) and given more than the default
+    20 s to start on a busy 2-core machine; no telemetry (these machines reach no endpoint, and
+    trying logs an error); no heartbeats (a run waits for their thread, which sleeps in whole
+    seconds, and only a deployment's crash detection reads them). Yields which server the run
+    uses, for its output."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, Setting, temporary_settings
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY as HEARTBEATS
     from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as ANALYTICS
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
 
+    from pipelines import ephemeral
+
     local = None if PREFECT_API_URL.value() else running(home_dir())
-    defaults = {STARTUP: 120, ANALYTICS: False, PREFECT_API_URL: local.api_url if local else None}
-    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in os.environ and v is not None}):
-        yield used(local, PREFECT_API_URL.value(), PREFECT_UI_URL.value())
+    defaults: dict[Setting, object] = {STARTUP: 120, ANALYTICS: False, HEARTBEATS: None}
+    if local:
+        defaults[PREFECT_API_URL] = local.api_url
+    user_set = {n.replace("_RUNNER_HEARTBEAT", "_FLOWS_HEARTBEAT") for n in os.environ}  # and its older name
+    with temporary_settings(updates={k: v for k, v in defaults.items() if k.name not in user_set}):
+        using = used(local, PREFECT_API_URL.value(), PREFECT_UI_URL.value())
+        with ephemeral.temporary() if temporary else nullcontext():
+            yield using
