@@ -234,10 +234,11 @@ def configured(temporary: bool = True) -> Iterator[str]:
     trying logs an error); no heartbeats (a run waits for their thread, which sleeps in whole
     seconds, and only a deployment's crash detection reads them). Yields which server the run
     uses, for its output."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, Setting, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY as HEARTBEATS
     from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as ANALYTICS
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
+    from prefect.settings.legacy import Setting
 
     from pipelines import ephemeral
 
