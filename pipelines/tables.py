@@ -107,7 +107,8 @@ DOCUMENTS = Table("documents", "distinct input content", (
     _col("rejected_check", "varchar", "for a rejected file: the check that rejected it", True),
     _col("reason", "varchar", "for a rejected file: why, in a sentence", True),
     _col("n_observations", "integer", "how many values the file states", ge=0),
-    _col("text", "varchar", "the decoded text that char_start/char_end point into", True),
+    _col("text", "varchar", "the decoded text that char_start/char_end point into; null for a duplicate "
+         "(its original's row, same sha256, holds it)", True),
     _col("parser", "varchar", "fingerprint of the extractor that parsed it", True),
     _col("load_id", "varchar", LOAD_ID),
 ))

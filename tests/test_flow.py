@@ -76,6 +76,11 @@ def test_bad_inputs_cost_nothing_else(flow, raw_dir, db_path):
         ("empty.txt", "empty"), ("photo.txt", "binary"), ("notes.txt", "not_a_fact_sheet")}
     assert sorted(query(db_path, 'select source_file, "check" from rejections where metric is null')) == [
         ("empty.txt", "empty"), ("notes.txt", "not_a_fact_sheet"), ("photo.txt", "binary")]
+    # A copy's row names its bytes (sha256) but does not hold their text a second time.
+    assert query(db_path, """select c.text is null, o.text is not null, c.sha256 = o.sha256 from documents c
+                             join documents o on o.source_file = 'wisconsin_2023.txt'
+                             where c.source_file = 'sub/wi_copy.txt' and c.status = 'duplicate'""") == [
+        (True, True, True)]
 
 
 def test_a_failed_load_leaves_the_warehouse_as_it_was(flow, raw_dir, db_path, monkeypatch):
