@@ -12,6 +12,7 @@ the run ends.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import socket
 import subprocess
@@ -23,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+# Prefect's own lines for its temporary server, on its logger, so that a run's output reads the same.
+_LOG = logging.getLogger("prefect")
 PORT_IN_USE = 3  # uvicorn's exit status when its port was taken meanwhile: try another
 
 
@@ -35,6 +38,7 @@ def _free_port() -> int:
 def _launch(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     import prefect
 
+    _LOG.info("Starting temporary server on http://127.0.0.1:%d", port)
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
          "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
@@ -120,4 +124,5 @@ def temporary() -> Iterator[None]:
         try:
             _drain()
         finally:
+            _LOG.info("Stopping temporary server on %s", url.removesuffix("/api"))
             _stop(process)
