@@ -66,6 +66,7 @@ class Anchored:
 
     pattern: re.Pattern[str]
     anchors: tuple[Anchor, ...] = ()
+    lead: str | None = None  # a word every match starts with: a match is tried only where it is
 
     @property
     def anchor(self) -> str | None:
@@ -84,12 +85,25 @@ class Anchored:
         return lo
 
     def search(self, text: str, folded: str | None) -> re.Match[str] | None:
-        lo = self.start(text, folded)
-        return None if lo is None else self.pattern.search(text, lo)
+        found = self.finditer(text, folded, first=True)
+        return found[0] if found else None
 
-    def finditer(self, text: str, folded: str | None) -> list[re.Match[str]]:
+    def finditer(self, text: str, folded: str | None, first: bool = False) -> list[re.Match[str]]:
+        """Every match, as `pattern.finditer` gives them (with `first`, the first only)."""
         lo = self.start(text, folded)
-        return [] if lo is None else list(self.pattern.finditer(text, lo))
+        if lo is None:
+            return []
+        if self.lead is None or folded is None:
+            matches = self.pattern.finditer(text, lo)
+            return [m for m in [next(matches, None)] if m] if first else list(matches)
+        found: list[re.Match[str]] = []
+        at = folded.find(self.lead, lo)
+        while at >= 0 and not (first and found):
+            m = self.pattern.match(text, at)
+            if m:
+                found.append(m)
+            at = folded.find(self.lead, max(m.end(), at + 1) if m else at + 1)
+        return found
 
 
 def _words(source: str) -> list[tuple[int, str]]:
@@ -133,6 +147,9 @@ def anchored(source: str, pattern: re.Pattern[str], most: int = 3) -> Anchored:
     """`pattern` compiled from `source` (the catalog's mini-language or a plain regex) with the
     longest literal words (three letters or more) that every match holds and ahead of which a
     barrier can be said: the longer the word, the rarer, and the later the scan starts."""
+    source = source.removeprefix("\\b")  # a match starting a word still starts with its first word
+    if _alternatives(source):
+        return Anchored(pattern)
     found = []
     for at, word in _words(source):
         head = source[:at]
@@ -142,7 +159,24 @@ def anchored(source: str, pattern: re.Pattern[str], most: int = 3) -> Anchored:
             found.append(Anchor(word.lower()))
         elif isinstance(barrier := _barrier(head), re.Pattern):
             found.append(Anchor(word.lower(), barrier))
-    return Anchored(pattern, tuple(sorted(found, key=lambda a: -len(a.word))[:most]))
+    words = _words(source)
+    lead = words[0][1].lower() if words and words[0][0] == 0 and len(words[0][1]) >= 3 else None
+    return Anchored(pattern, tuple(sorted(found, key=lambda a: -len(a.word))[:most]), lead)
+
+
+def _alternatives(source: str) -> bool:
+    """Whether the pattern is alternatives at its top level ("a|b"): no word is in every match."""
+    depth, i = 0, 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        depth += (c in "([") - (c in ")]")
+        if c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 def compile(source: str, flags: int = re.IGNORECASE) -> Anchored:  # noqa: A001 (as re.compile)

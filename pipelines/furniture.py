@@ -20,7 +20,7 @@ from .textmap import Edit, Mapped
 # ("NCMEC's Work to Combat Child"), and a wrapped line may repeat a phrase, so neither counts.
 _MIN_WORDS, _MIN_WORDS_WITH_FIGURES, _MIN_CHARS = 6, 2, 20
 _WORD = re.compile(r"[A-Za-z]{2,}")
-_PAGE_NUMBER = re.compile(r"\bPage\s+\d{1,3}(?:\s+of\s+\d{1,3})?\b", re.I)
+_PAGE_NUMBER = anchors.compile(r"\bPage\s+\d{1,3}(?:\s+of\s+\d{1,3})?\b")
 _DASHED_PAGE = re.compile(r"(?m)^[ \t]*-[ \t]*\d{1,3}[ \t]*-[ \t]*$")  # "– 2 –", dashes folded by now
 _COPYRIGHT = re.compile(r"(?im)^[ \t]*(?:copyright\b|\u00a9|\(c\)\s*\d{4})[^\n]*")
 _FIRST_SENTENCE = re.compile(r"\bIn (?:19|20)\d\d\b")
@@ -64,7 +64,7 @@ def strip_page_furniture(text: Mapped) -> Mapped:
     edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
     edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
     if "age" in text.text or "AGE" in text.text:
-        edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text)]
+        edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text, anchors.fold(text.text))]
     edits += _page_numbers(text.text, edits)
     return text.edit(_disjoint(edits))
 

@@ -14,9 +14,10 @@ from conftest import RAW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines import anchors, breakdown, catalog
+from pipelines import anchors, breakdown, catalog, extract, furniture
 
-FINDERS = [a for m in catalog.metrics() for a in (*m.anchored, *filter(None, [m.label_anchored]))]
+FINDERS = [a for m in catalog.metrics() for a in (*m.anchored, *filter(None, [m.label_anchored]))] + [
+    extract._TITLE, extract._LISTED, furniture._PAGE_NUMBER]
 SHEETS = [p.read_text("utf-8") for p in sorted(RAW.glob("*.txt"))]
 WORDS = sorted({w for text in SHEETS for w in re.findall(r"\S+", text)} | set(catalog.load_catalog()[1])
                | set(catalog.NUMBER_WORDS) | set(catalog.SCALES))
@@ -28,12 +29,19 @@ PIECES = st.one_of(
     st.sampled_from([" ", "  ", "\n", ". ", ", ", ": ", "%", "(", ")", "-", "/", "1.5", "9 120", "27,1303",
                      "\u212a", "\u017f", "\u0130", "\u00e9", "CYBERTIPLINE", "cybertipline",
                      "Other Missing Children Cases", "Children Missing From Social Services", "(HHS-ORR)",
-                     "Office of Refugee Resettlement"]),
+                     "Office of Refugee Resettlement", "Page 2 of 3", "PAGE", "page 12", "Listed below are the",
+                     "Missing and Exploited Children", "Data", "specific statistics"]),
 )
 
 
 def test_every_sentence_pattern_has_an_anchor():
     assert all(a.anchor for a in FINDERS)
+
+
+def test_a_lead_word_only_where_every_match_starts_with_it():
+    assert extract._TITLE.lead == "missing" and furniture._PAGE_NUMBER.lead == "page"
+    assert anchors.compile("Page|Folio").lead is None and not anchors.compile("Page|Folio").anchors
+    assert anchors.compile(r"(?:about )?Page \d").lead is None
 
 
 def test_case_twins_are_every_character_that_matches_an_ascii_letter():
