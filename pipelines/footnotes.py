@@ -23,7 +23,8 @@ _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 # bare or in brackets.
 # (The look-behind follows the first character: a pattern that starts with one is tried at every
 # position, one that starts with a character class is scanned for in C.)
-_GLUED = re.compile(r"(?:(?P<marker>[1-9](?<=[A-Za-z)%.][1-9])\d?)|\[(?<=[A-Za-z)%.]\[)(?P<bracketed>[1-9]\d?)\])"
+_GLUED = re.compile(r"(?=[1-9\[])"
+                    r"(?:(?P<marker>[1-9](?<=[A-Za-z)%.][1-9])\d?)|\[(?<=[A-Za-z)%.]\[)(?P<bracketed>[1-9]\d?)\])"
                     r"(?=[\s,.;:!?)\]]|$)")
 # A grouped figure with a digit too many: "27,1303" is "27,130" and the marker 3.
 _OVERFLOW = re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+)(?P<marker>\d{1,2})\b(?![.,]\d)")

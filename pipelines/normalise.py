@@ -17,6 +17,7 @@ character, which the catalog's sentence patterns read.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -51,6 +52,7 @@ _WORD_BEFORE = re.compile(r"[A-Za-z]+$")
 _WORD_AFTER = re.compile(r"[A-Za-z]+")
 _SOFT_HYPHEN = re.compile("\u00ad")
 _SPLIT_AT_PAGE = re.compile(r"(?:[ \t](?<=[a-z][ \t])[ \t]*\n|\n(?<=[a-z]\n))[ \t]*\n\s*(?=[a-z])")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # For `flat`: a run of white space holding a blank line is a paragraph break, any other run one space.
 _SPACE_RUN = re.compile(r"\s{2,}")
 _LONE_BREAK = re.compile(r"[\t\n](?<!\s[\t\n])(?!\s)")
@@ -133,10 +135,25 @@ def join_broken_words(text: Mapped) -> Mapped:
     # footer the word stays split, and the footer's removal leaves "social ser\n\nvice": joined
     # when the document writes the whole word elsewhere and neither half as a word of its own.
     folded = anchors.fold(text.text)
-    text = text.sub(_SPLIT_AT_PAGE, rejoin)
+    text = text.edit((m.start(), m.end(), rejoin(m)) for m in _split_at_page(text.text))
     if not text.text.isascii():
         text = text.sub(_SOFT_HYPHEN, "").sub(_INVISIBLE, "")
     return text
+
+
+def _split_at_page(text: str) -> Iterator[re.Match[str]]:
+    """The matches of _SPLIT_AT_PAGE, as its finditer gives them, tried only at blank lines (every
+    match holds one, which a scan for "\n" finds in C): at the start of the spaces before one."""
+    done = 0
+    for blank in _BLANK_LINE.finditer(text):
+        start = blank.start()
+        if start < done:
+            continue
+        while start > done and text[start - 1] in " \t":
+            start -= 1
+        if m := _SPLIT_AT_PAGE.match(text, start):
+            done = m.end()
+            yield m
 
 
 def flatten(text: Mapped) -> Mapped:

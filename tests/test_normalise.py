@@ -115,3 +115,11 @@ def test_footnote_markers_are_taken_off_what_they_mark():
 
 def test_a_grouped_figure_with_a_digit_too_many_stays_malformed_without_notes():
     assert "27,1303 children" in flat("Identification of 27,1303 children.")
+
+
+@given(st.lists(st.sampled_from(["ser", "vice", "Ser", "a", "1", " ", "\t", "\n", "\n\n", " \n \n", "\n\t\n\n", "."]),
+                max_size=40).map("".join))
+def test_words_split_at_a_page_are_found_as_the_pattern_finds_them(text):
+    from pipelines import normalise as n
+
+    assert [m.span() for m in n._split_at_page(text)] == [m.span() for m in n._SPLIT_AT_PAGE.finditer(text)]
