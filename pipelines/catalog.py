@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import us
@@ -203,6 +203,7 @@ def _clean(name: str) -> str:
     return re.sub(r"^the ", "", name)
 
 
+@lru_cache(maxsize=4096)  # a pure lookup, asked of every sheet with the same few names
 def resolve_place(name: str) -> str | None:
     """USPS code for a place name as a sheet writes it, or None.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -72,18 +73,27 @@ def _sheet_year(flat: str, spans: list[tuple[int, int]]) -> int | None:
     return max(y for y, n in years.items() if n == top)
 
 
-def _covering(spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """The sentences covering [start, end): from the one holding start to the one holding end."""
-    first = next((a for a, b in spans if a <= start < b), start)
-    last = next((b for a, b in spans if a < end <= b), end)
-    return first, last
+class _Sentences:
+    """The sentences' spans (sorted, apart), searched by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.starts, self.ends = [a for a, _ in spans], [b for _, b in spans]
+
+    def covering(self, start: int, end: int) -> tuple[int, int]:
+        """The sentences covering [start, end): from the one holding start to the one holding end
+        (or start and end themselves, where no sentence holds them)."""
+        i = bisect_right(self.starts, start) - 1
+        j = bisect_left(self.ends, end)
+        first = self.starts[i] if i >= 0 and start < self.ends[i] else start
+        last = self.ends[j] if j < len(self.ends) and self.starts[j] < end else end
+        return first, last
 
 
 class _Reader:
     """Reads one normalised sheet: its observations, and its problems."""
 
     def __init__(self, text: str, norm: Normalised, spans: list[tuple[int, int]], geo: str, year: int):
-        self.text, self.norm, self.spans, self.geo, self.year = text, norm, spans, geo, year
+        self.text, self.norm, self.spans, self.geo, self.year = text, norm, _Sentences(spans), geo, year
         self.observations: list[Observation] = []
         # For each observation, its figure as printed and where it starts in the decoded text.
         self.numerals: list[tuple[str, int]] = []
@@ -105,7 +115,7 @@ class _Reader:
             if m is None:
                 self._lead_only(metric)
                 continue
-            start, end = _covering(self.spans, m.start(), m.end())
+            start, end = self.spans.covering(m.start(), m.end())
             place = m.groupdict().get("place")
             if metric.scope == "national":
                 geo = catalog.NATION
@@ -136,7 +146,7 @@ class _Reader:
         m = next((m for p in metric.leads if (m := p.search(flat))), None)
         if m is None:
             return
-        start, end = _covering(self.spans, m.start(), m.end())
+        start, end = self.spans.covering(m.start(), m.end())
         geo = catalog.NATION if metric.scope == "national" else self.geo
         self.problem(geo, _sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
                      f"The sheet states '{' '.join(m.group().split())}', but the words after the figure are not "

@@ -123,3 +123,4 @@ def test_words_split_at_a_page_are_found_as_the_pattern_finds_them(text):
     from pipelines import normalise as n
 
     assert [m.span() for m in n._split_at_page(text)] == [m.span() for m in n._SPLIT_AT_PAGE.finditer(text)]
+
