@@ -148,6 +148,14 @@ def _seeds(s: Any, r: dict[str, Any]) -> list[str]:
     return [*lines, _where(s), ""]
 
 
+def _rest(seconds: float) -> str:
+    """The start's seconds beyond importing the flow (imports timed apart: they may come out ahead)."""
+    if seconds < 0.05:
+        return "nothing measurable beyond it (the imports, timed apart, take as long as the whole start)"
+    return (f"the other {seconds:.1f} s the CLI and Prefect's own set-up until the server's start is logged "
+            "(not broken down further)")
+
+
 def _where(s: dict[str, Any]) -> str:
     """Where a fresh shell's seconds go, in one paragraph."""
     imp = s["imports"]
@@ -159,8 +167,7 @@ def _where(s: dict[str, Any]) -> str:
             f"(starting it and creating the flow run, then stopping it), {start:.1f} s the start before it, of "
             f"which importing the flow takes {flows:.2f} s (`import prefect` alone "
             f"{imp['import prefect'] - imp['python']:.2f} s, each measured apart in a new interpreter; a bare "
-            f"`python` starts in {imp['python']:.2f} s) and the other {start - flows:.1f} s the CLI and Prefect's "
-            "own set-up until it logs the server's start (not broken down further), and "
+            f"`python` starts in {imp['python']:.2f} s) and {_rest(start - flows)}, and "
             f"{t['the flow, first to last log line']:.1f} s the flow, of which the run's own stages "
             f"(decode, extract, validate, load) take {stages:.2f} s.")
 
