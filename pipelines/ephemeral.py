@@ -18,11 +18,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from . import server  # its health check: proxies of the environment are not asked
 
 # Prefect's own lines for its temporary server, on its logger, so that a run's output reads the same.
 _LOG = logging.getLogger("prefect")
@@ -48,14 +48,6 @@ def _launch(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -76,7 +68,7 @@ def start(env: dict[str, str], timeout: float) -> tuple[subprocess.Popen[bytes],
             process = _launch(port, env)
         elif process.poll() is not None:
             break
-        if _healthy(f"http://127.0.0.1:{port}/api"):
+        if server.healthy(port):
             return process, f"http://127.0.0.1:{port}/api"
         time.sleep(0.1)
     _stop(process)
