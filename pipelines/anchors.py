@@ -30,7 +30,6 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # inside a figure, or any character but letters, digits and white space.
 # Matched greedily from the start, it ends where the last barrier before the anchor ends.
 _BARRIER = r"(?s:.*)(?:[^A-Za-z0-9\s,.{extra}]|[.,](?![\d,]))"
-_NO_BARRIER = object()
 
 
 def fold(text: str) -> str | None:
@@ -132,12 +131,12 @@ def _words(source: str) -> list[tuple[int, str]]:
     return words
 
 
-def _barrier(head: str) -> re.Pattern[str] | None | object:
-    """What the head of a pattern (the part before its anchor) can never match; _NO_BARRIER when
-    that cannot be said (a place name, a wildcard, an escape)."""
+def _barrier(head: str) -> re.Pattern[str] | None:
+    """What the head of a pattern (the part before its anchor) can never match; None when that
+    cannot be said (a place name, a wildcard, an escape)."""
     names = set(_PLACEHOLDER.findall(head))
     if names - {"Q", "N", "PCT"} or "\\" in head or "[" in head or "." in _PLACEHOLDER.sub("", head):
-        return _NO_BARRIER
+        return None
     extra = {c for c in _PLACEHOLDER.sub("", head) if not (c.isalnum() or c.isspace()) and c not in _SYNTAX}
     extra |= {"%"} if "PCT" in names else set()
     return re.compile(_BARRIER.format(extra=re.escape("".join(sorted(extra)))))
@@ -150,17 +149,15 @@ def anchored(source: str, pattern: re.Pattern[str], most: int = 3) -> Anchored:
     source = source.removeprefix("\\b")  # a match starting a word still starts with its first word
     if _alternatives(source):
         return Anchored(pattern)
-    found = []
+    found, lead = [], None
     for at, word in _words(source):
-        head = source[:at]
         if len(word) < 3:
             continue
-        if not head:
+        if at == 0:  # every match starts with it
             found.append(Anchor(word.lower()))
-        elif isinstance(barrier := _barrier(head), re.Pattern):
+            lead = word.lower()
+        elif barrier := _barrier(source[:at]):
             found.append(Anchor(word.lower(), barrier))
-    words = _words(source)
-    lead = words[0][1].lower() if words and words[0][0] == 0 and len(words[0][1]) >= 3 else None
     return Anchored(pattern, tuple(sorted(found, key=lambda a: -len(a.word))[:most]), lead)
 
 
