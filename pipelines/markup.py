@@ -166,7 +166,6 @@ def _line_start(body: str) -> Callable[[str], bool]:
 
 _NEEDS: dict[str, Callable[[str], bool]] = {
     "strong": lambda text: "**" in text or "__" in text,
-    "em": lambda text: bool(_EM.search(text)),
     "line_start": _line_start(r"[ \t]{0,3}(?:#|>|[-*+][ \t])"),
     "rule": _line_start(r"[ \t]*(?:---|\*\*\*|___)"),
 }
@@ -188,7 +187,7 @@ def _emphasis(text: str) -> bool:
     """Single * or _ emphasis, told from ** bold cheaply first (the seeds hold only **)."""
     if text.count("*") == 2 * text.count("**") and "_" not in text:
         return False
-    return _NEEDS["em"](text)
+    return bool(_EM.search(text))
 
 
 def _inline(m: re.Match[str]) -> str:
