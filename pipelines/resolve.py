@@ -18,7 +18,8 @@ import duckdb
 import pandas as pd
 
 from . import catalog, schemas, tables
-from .staging import Staging, sql_string
+from .sqlpaths import literal
+from .staging import Staging
 
 CUMULATIVE = "cvip_children_identified_cumulative"
 SHOWN_FILES = 3  # a reason names this many files and counts the rest
@@ -141,8 +142,9 @@ def resolve(stage: Staging, load_id: str) -> None:
     _majority(stage, con, load_id)
     _cumulative_never_falls(stage, con, load_id)
     path = stage.folder / "facts-resolved.parquet"
-    source = {"source_file": "first_file", "n_sources": "n", "load_id": sql_string(load_id)}
+    written = f"{stage.sql_folder}/{path.name}"
+    source = {"source_file": "first_file", "n_sources": "n", "load_id": literal(load_id)}
     columns = ", ".join(f"{source.get(c.name, c.name)}::{c.type} as {c.name}" for c in tables.FACTS.columns)
     con.execute(f"copy (select {columns} from winners order by geo, year, metric) "
-                f"to {sql_string(path)} (format parquet)")
+                f"to {literal(written)} (format parquet)")
     schemas.validate_table(schemas.Facts, pd.read_parquet(path))

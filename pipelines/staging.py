@@ -7,15 +7,18 @@ rather than growing. Files are written once and never changed: an observation a 
 rejects is listed in `rejected_ids`, and `select_sql` folds that into `accepted`.
 
 The staging folder is hidden beside the warehouse (the same disk), removed when the run ends;
-one that a killed run left behind is removed by the next run (`remove_stale`).
+one that a killed run left behind is removed by the next run (`remove_stale`). SQL never names
+it by its path, which holds whatever the user's `--db` holds: it names the folder opened
+(pipelines/sqlpaths.py).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -24,8 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import tables
+from . import sqlpaths, tables
 from .checks import Frames
+from .sqlpaths import literal
 from .warehouse import BY_CHECK_SQL, REJECTED_FILES_SQL
 
 # DuckDB keeps pages it reads or builds up to this limit, and spills to disk beyond it: a run's
@@ -54,18 +58,13 @@ def configure(con: duckdb.DuckDBPyConnection, spill_dir: Path | None = None) -> 
         con.execute("set temp_directory = ?", [str(spill_dir)])
 
 
-def sql_string(value: object) -> str:
-    """A path inside a SQL string literal, for the statements that take no parameters."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def select_sql(folder: Path, table: str) -> str:
-    """A SELECT of everything staged in `table` in `folder`, with the warehouse's columns (and,
-    for observations, `obs_id`)."""
-    files = f"read_parquet({sql_string(Path(folder) / f'{table}-*.parquet')})"
+def select_sql(folder: str, table: str) -> str:
+    """A SELECT of everything staged in `table` in `folder` (as `sqlpaths.opened` names it), with the
+    warehouse's columns (and, for observations, `obs_id`)."""
+    files = f"read_parquet({literal(f'{folder}/{table}-*.parquet')})"
     if table != "observations":
         return f"select * from {files}"
-    rejected = f"read_parquet({sql_string(Path(folder) / 'rejected_ids-*.parquet')})"
+    rejected = f"read_parquet({literal(f'{folder}/rejected_ids-*.parquet')})"
     return (f"select * replace (accepted and obs_id not in (select obs_id from {rejected}) as accepted) "
             f"from {files}")
 
@@ -75,6 +74,8 @@ class Staging:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._open = ExitStack()
+        self.sql_folder = self._open.enter_context(sqlpaths.opened(self.folder))  # as SQL names it, until `close`
         self._batches = 0
         self._next_id = 0
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -106,13 +107,14 @@ class Staging:
             self._con = duckdb.connect()
             configure(self._con, self.folder / "spill")
             for table in TABLES:
-                self._con.execute(f"create view {table} as {select_sql(self.folder, table)}")
+                self._con.execute(f"create view {table} as {select_sql(self.sql_folder, table)}")
         return self._con
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+        self._open.close()
 
     def add_duplicates(self, copies: Mapping[str, str], load_id: str) -> None:
         """A `duplicate` row for each copy (file -> the file loaded in its place), which
@@ -134,6 +136,10 @@ class Staging:
             self.con.unregister("copies_df")
         self.write("documents", rows, "duplicates")
 
+    def count(self, table: str) -> int:
+        row = self.con.execute(f"select count(*) from {table}").fetchone()
+        return int(row[0]) if row else 0
+
     def rejected_files(self) -> list[tuple[str, str, str]]:
         return self.con.execute(REJECTED_FILES_SQL).fetchall()
 
@@ -148,7 +154,8 @@ def _prefix(db_path: Path) -> str:
 @contextmanager
 def staging_for(db_path: Path | None, load_id: str) -> Iterator[Staging]:
     """A staging folder, hidden beside the warehouse (or a temporary one), removed afterwards."""
-    parent = Path(db_path).parent if db_path else None
+    # Absolute: pyarrow, which writes the files, reads a leading "~" as the home folder.
+    parent = Path(db_path).absolute().parent if db_path else None
     prefix = f"{_prefix(db_path)}{load_id}-" if db_path else "ncmec-staging-"
     stage = Staging(Path(tempfile.mkdtemp(prefix=prefix, dir=parent)))
     try:
@@ -162,5 +169,8 @@ def remove_stale(db_path: Path) -> None:
     """Staging folders of runs that were killed; call only while holding the run lock."""
     db_path = Path(db_path)
     if db_path.parent.is_dir():
-        for folder in db_path.parent.glob(_prefix(db_path) + "*"):
+        # By name, not Path.glob: the warehouse's name may hold glob characters itself.
+        with os.scandir(db_path.parent) as entries:
+            stale = [e.path for e in entries if e.name.startswith(_prefix(db_path)) and e.is_dir(follow_symlinks=False)]
+        for folder in stale:
             shutil.rmtree(folder, ignore_errors=True)
