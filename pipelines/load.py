@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import catalog, faults, migrate, schemas, staging
+from . import catalog, faults, migrate, schemas, sqlpaths, staging, storage
 from .warehouse import WarehouseError, apply_views, connect
 
 # Tables a run replaces, in this order, and the columns that identify a row's content.
@@ -63,7 +63,12 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def begin_run(db_path: Path, raw_dir: str, load_id: str, started_at: datetime, flow_run_id: str | None = None,
               flow_run_url: str | None = None) -> None:
-    """Record the run as `running` at once, so a run that never finishes is visible as such."""
+    """Record the run as `running` at once, so a run that never finishes is visible as such. (Its
+    first write: a warehouse in a storage format older clients cannot read is rewritten first.)"""
+    try:
+        storage.readable_by_older_clients(db_path)
+    except ValueError as exc:  # a path DuckDB would misread (sqlpaths.database)
+        raise WarehouseError(str(exc)) from None
     con = connect(db_path)
     try:
         _ensure_tables(con)
@@ -177,11 +182,11 @@ def load(db_path: Path, stage_dir: Path, load_id: str, files_parsed: int,
     """
     started = time.perf_counter()
     timings = timings or {}
-    with _transaction(db_path) as con:
+    with sqlpaths.opened(stage_dir) as staged, _transaction(db_path) as con:
         faults.pause_point("load")
         staging.configure(con)
         for table in ("documents", "observations", "rejections", "facts"):
-            con.execute(f"create temp view staged_{table} as {staging.select_sql(stage_dir, table)}")
+            con.execute(f"create temp view staged_{table} as {staging.select_sql(staged, table)}")
         con.execute(_FACT_DIFF, [load_id])
         for name, df in reference_frames(load_id).items():
             con.register(f"reference_{name}", df)

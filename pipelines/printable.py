@@ -41,3 +41,9 @@ def shortened(text: object, limit: int = 80) -> str:
     (an argument of 126 KB is not echoed back whole)."""
     s = printable(text)
     return s if len(s) <= limit else f"{s[: limit - 1]}… ({len(s):,} characters)"
+
+
+def first_line(error: object) -> str:
+    """The first line of an error's message, printable: what a one-line error quotes of it."""
+    lines = str(error).strip().splitlines()
+    return printable(lines[0]) if lines else type(error).__name__

@@ -4,7 +4,8 @@ which every load applies. The write itself is load.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -13,8 +14,9 @@ from typing import Any
 
 import duckdb
 
-from . import lock
+from . import lock, sqlpaths, storage
 from .documents import PARSER, Observation, ParsedDocument
+from .printable import first_line, printable
 
 
 class WarehouseError(Exception):
@@ -36,22 +38,45 @@ REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents
 BY_CHECK_SQL = 'select "check", count(*) from rejections group by 1 order by 1'
 
 
+def _say_waiting(db_path: Path, read_only: bool, seconds: float) -> Callable[[BaseException], None]:
+    """What a connection that meets DuckDB's lock tells the user at once, on stderr: whom it
+    waits for (a reader waits for a run's load: the run as its lock file names it), and how long."""
+
+    def say(exc: BaseException) -> None:
+        who = (lock.holder(db_path) if read_only else None) or lock.lock_holder(exc)
+        sys.stderr.write(f"ncmec: {printable(db_path)} is in use by {who}; waiting up to {seconds:g} s for it\n")
+        sys.stderr.flush()
+
+    return say
+
+
 def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting out another process's lock for a while; else one-line error."""
+    """Open the warehouse, waiting out another process's lock for a while (and saying so); else
+    a one-line error. A new warehouse is created in the storage format older clients read."""
     db_path = Path(db_path)
+    try:
+        opened = sqlpaths.database(db_path)
+    except ValueError as exc:
+        raise WarehouseError(str(exc)) from None
     if read_only and not db_path.exists():
-        raise WarehouseError(f"no warehouse at {db_path}: run `ncmec run` first")
+        raise WarehouseError(f"no warehouse at {printable(db_path)}: run `ncmec run` first")
     if not read_only and not db_path.parent.is_dir():
-        raise WarehouseError(f"the warehouse folder {db_path.parent} does not exist")
+        raise WarehouseError(f"the warehouse folder {printable(db_path.parent)} does not exist")
     if retry_seconds is None:
         retry_seconds = READ_RETRY_SECONDS if read_only else WRITE_RETRY_SECONDS
+
+    def attempt() -> duckdb.DuckDBPyConnection:
+        if not read_only and not db_path.exists():
+            storage.create(db_path)
+        return duckdb.connect(opened, read_only=read_only)
+
     try:
-        return lock.retry_locked(lambda: duckdb.connect(str(db_path), read_only=read_only), retry_seconds)
+        return lock.retry_locked(attempt, retry_seconds, on_wait=_say_waiting(db_path, read_only, retry_seconds))
     except duckdb.Error as exc:
         if lock.is_lock_error(exc):
-            raise WarehouseLocked(f"{db_path} is locked by {lock.lock_holder(exc)} (waited {retry_seconds:g} s); "
-                                 "try again when its load finishes") from None
-        raise WarehouseError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
+            raise WarehouseLocked(f"{printable(db_path)} is locked by {lock.lock_holder(exc)} "
+                                  f"(waited {retry_seconds:g} s); try again when its load finishes") from None
+        raise WarehouseError(f"cannot open {printable(db_path)}: {first_line(exc)}") from None
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str,
@@ -60,6 +85,30 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str,
     cur = con.execute(sql, params if isinstance(params, dict) else list(params))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def fact_count(db_path: Path) -> int:
+    """How many facts the warehouse holds (0 when there is none yet)."""
+    if not Path(db_path).exists():
+        return 0
+    con = connect(db_path, read_only=True)
+    try:
+        if "facts" not in {r[0] for r in con.execute("show tables").fetchall()}:
+            return 0
+        row = con.execute("select count(*) from facts").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def files_gone(db_path: Path, load_id: str) -> list[str]:
+    """The files the run `load_id` found gone from the raw folder (their documents now `removed`)."""
+    con = connect(db_path, read_only=True)
+    try:
+        return [name for (name,) in con.execute("select source_file from documents where status = 'removed' "
+                                                "and load_id = ? order by source_file", [load_id]).fetchall()]
+    finally:
+        con.close()
 
 
 def stored_inventory(db_path: Path) -> set[tuple[str, str]] | None:
