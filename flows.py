@@ -203,7 +203,7 @@ def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]
 @flow(name="ncmec-warehouse")
 def warehouse_flow(
     raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = 0,
-    workers: int = 0, task_runner: str = "process", dask_address: str | None = None,
+    workers: int = 0, task_runner: str = "process", dask_address: str | None = None, prune: bool = False,
 ) -> run.RunSummary:
     """Parse every file under `raw`, validate, and load into `db`: one writer at a time.
 
@@ -211,7 +211,8 @@ def warehouse_flow(
     run only records itself. `workers` parse processes (0: one per core), on a local process
     pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
     `batch_size` files a task (0: as many as suits the run, pipelines/run.py: batch_size).
-    The run publishes its validation summary as artifacts.
+    The run publishes its validation summary as artifacts. A run that would remove every fact
+    the warehouse holds (an empty or wrong raw folder) fails unless `prune`.
     """
     if task_runner not in TASK_RUNNERS:
         raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}, not {task_runner!r}")
@@ -234,7 +235,7 @@ def warehouse_flow(
                           check=lambda s, d, i: check_batch(quote(s), quote(d), i),  # type: ignore[call-overload]
                           resolve=lambda s, c, i: resolve_run(quote(s), quote(c), i),  # type: ignore[call-overload]
                           load=load_warehouse)
-        summary = run.execute(p, steps)
+        summary = run.execute(p, steps, prune)
     _log(summary)
     publish(quote(summary))  # type: ignore[call-overload]  # quote(): as above
     return summary

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from pipelines import cli_server
+from pipelines.printable import printable
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -25,6 +26,20 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 app.add_typer(cli_server.app, name="server")
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        out.print(f"ncmec {version('ncmec-warehouse')}", markup=False)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                   help="Print the version and exit.")] = False) -> None:
+    """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
 
 RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
@@ -52,30 +67,38 @@ def run(
     dask_address: Annotated[str | None, typer.Option("--dask-address", metavar="ADDRESS", help=(
         "A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster."))] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
+    prune: Annotated[bool, typer.Option("--prune", help=(
+        "Let the run remove every fact when the raw folder gives none (else it refuses)."))] = False,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if not raw.is_dir():
-        _fail("run", f"the raw folder {raw} does not exist")
+        _fail("run", f"the raw folder {printable(raw)} does not exist")
     if not db.parent.is_dir():
-        _fail("run", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
+        _fail("run", f"the warehouse folder {printable(db.parent)} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
     from pipelines import terminal
-    from pipelines.lock import WarehouseBusy, wait_until_free
+    from pipelines.intake import discover
+    from pipelines.lock import LockFileError, WarehouseBusy, wait_until_free
+    from pipelines.run import WouldEmpty, refuse_emptying
+    from pipelines.sqlpaths import database
     from pipelines.warehouse import WarehouseError
 
     try:
-        # Before Prefect starts (seconds): a busy warehouse fails at once, in one line. The run
-        # takes the writer lock itself.
+        # Before Prefect starts (seconds): a busy warehouse, or an empty raw folder that would
+        # empty it, fails at once, in one line. The run takes the writer lock itself.
+        database(db)  # a path DuckDB would misread: refused before anything is written
         wait_until_free(db, wait=wait)
+        if not discover(raw):
+            refuse_emptying(db, 0, 0, prune)
         from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
         from pipelines.server import configured
 
         with configured() as using:
             out.print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
-                                     task_runner=task_runner.value, dask_address=dask_address)
-    except (WarehouseError, WarehouseBusy, OSError) as exc:
+                                     task_runner=task_runner.value, dask_address=dask_address, prune=prune)
+    except (WarehouseError, WarehouseBusy, LockFileError, WouldEmpty, OSError, ValueError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
         _fail("run", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")

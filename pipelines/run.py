@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from . import intake
 from .documents import Batch, ParsedDocument
 from .lock import RunLock, run_lock
+from .printable import printable
 
 # Parse workers import this module (through flows.py) and only parse: the checks, staging and
 # the load (pandas, pandera, DuckDB: about 85 MiB a process) are imported where they are used.
@@ -53,6 +54,25 @@ class RunSummary:
     stats: LoadStats
     rejected_files: list[tuple[str, str, str]] = field(default_factory=list)  # file, check, reason
     rejections_by_check: dict[str, int] = field(default_factory=dict)
+    gone: list[str] = field(default_factory=list)  # files this run found gone from the raw folder
+
+
+class WouldEmpty(Exception):
+    """The run would remove every fact the warehouse holds (an empty or mistyped raw folder):
+    refused unless the user says --prune; the message says so, with the count."""
+
+
+def refuse_emptying(db: Path, facts_after: int, files: int, prune: bool) -> None:
+    """Raise WouldEmpty when a run that leaves `facts_after` facts would remove every fact `db` holds."""
+    from . import warehouse
+
+    if prune or facts_after:
+        return
+    held = warehouse.fact_count(db)
+    if held:
+        raise WouldEmpty(f"refused: this run would remove all {held:,} facts of {printable(db)}, since the raw "
+                         f"folder ({files:,} file{'' if files == 1 else 's'}) gives none; check --raw, or pass "
+                         "--prune to empty the warehouse")
 
 
 @dataclass(frozen=True)
@@ -177,9 +197,9 @@ def validate(stage: Staging, groups: Iterable[Batch | list[ParsedDocument]], cop
     timings["validate"] += time.perf_counter() - clock
 
 
-def execute(p: Plan, steps: Steps) -> RunSummary:
+def execute(p: Plan, steps: Steps, prune: bool = False) -> RunSummary:
     """Parse, check, stage, resolve and load what the plan says; or, when nothing changed,
-    only record the run."""
+    only record the run. A run that would remove every fact is refused unless `prune`."""
     from . import load, staging, warehouse
 
     if p.unchanged:
@@ -189,9 +209,12 @@ def execute(p: Plan, steps: Steps) -> RunSummary:
     timings = {"decode": 0.0, "extract": 0.0, "validate": 0.0}
     with staging.staging_for(p.db, p.load_id) as stage:
         validate(stage, documents(p, steps.parse, timings), p.copies, p.load_id, steps, timings)
+        files = len(p.unreadable) + len(p.fresh) + len(p.known) + len(p.copies)
+        refuse_emptying(p.db, stage.count("facts"), files, prune)
         rejected, by_check = stage.rejected_files(), stage.rejections_by_check()
         stats = steps.load(p.db, stage.folder, p.load_id, len(p.fresh), timings)
-    return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check)
+    return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check,
+                      gone=warehouse.files_gone(p.db, p.load_id))
 
 
 def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None,
@@ -220,10 +243,10 @@ def session(db: Path, raw: Path, load_id: str, wait: float = 0.0,
             raise
 
 
-def run(raw: Path, db: Path, wait: float = 0.0) -> RunSummary:
+def run(raw: Path, db: Path, wait: float = 0.0, prune: bool = False) -> RunSummary:
     """One whole run in this process: what `ncmec run` does, without Prefect."""
     from . import load
 
     load_id = load.new_load_id()
     with session(Path(db), Path(raw), load_id, wait) as held:
-        return execute(plan(Path(raw), Path(db), load_id, held), Steps(parse=parse_here(Path(raw))))
+        return execute(plan(Path(raw), Path(db), load_id, held), Steps(parse=parse_here(Path(raw))), prune)

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import catalog
+from .printable import printable
 
 if TYPE_CHECKING:
     from .export import ExportSummary
@@ -34,6 +35,10 @@ def print_summary(out: Console, summary: RunSummary) -> None:
     if summary.rejections_by_check:
         listed = ", ".join(f"{c} {n}" for c, n in sorted(summary.rejections_by_check.items()))
         out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
+    if summary.gone:
+        shown = ", ".join(printable(name) for name in summary.gone[:10]) + (", …" if len(summary.gone) > 10 else "")
+        out.print(f"{len(summary.gone):,} file(s) gone from the raw folder since the last run, their values "
+                  f"retracted ({s.facts_removed:,} fact(s) removed in all): {shown}", markup=False, soft_wrap=True)
 
 
 def _cell(value: object) -> str:
