@@ -140,6 +140,8 @@ def test_reader_waits_out_a_load(prefect_server, raw_dir, db_path, tmp_path):
                              "select count(*) as n from facts"], capture_output=True, text=True, timeout=120)
     assert reader.returncode == 0, reader.stderr
     assert time.monotonic() - started > 1  # it met the lock and waited rather than failing
+    # ... and said so at once, naming the run it waited for.
+    assert f"is in use by ncmec run pid {loader.pid} " in reader.stderr and "waiting up to 30 s" in reader.stderr
     # Before (31) or after (31 + NH 2022's 11 state and 9 national + OH 2023's 11), never half.
     assert reader.stdout.splitlines()[-1] in {"31", "62"}
     assert loader.wait(timeout=120) == 0
