@@ -32,6 +32,7 @@ from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
 from pipelines import intake, run, server
+from pipelines.printable import printable
 
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
 # 100 MiB a process) are imported where they are used, not here.
@@ -244,8 +245,8 @@ def warehouse_flow(
 def _log(summary: run.RunSummary) -> None:
     """A line per rejected file and one for the run, in the log (the terminal and the UI)."""
     logger, s = get_run_logger(), summary.stats
-    for name, check, reason in summary.rejected_files:
-        logger.warning("rejected %s (%s): %s", name, check, reason)
+    for name, check, reason in summary.rejected_files:  # a newline in a name must not forge a log line
+        logger.warning("rejected %s (%s): %s", printable(name), check, printable(reason))
     logger.info(
         "load %s: %d files (%d parsed; %d loaded, %d duplicate, %d rejected), %d facts, %d rejections",
         s.load_id, s.files_seen, s.files_parsed, s.files_loaded, s.files_duplicate, s.files_rejected,

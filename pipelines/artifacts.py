@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .dictionary import markdown_cell
+from .printable import markdown
 
 if TYPE_CHECKING:
     from .load import LoadStats
@@ -44,13 +44,15 @@ def summary_markdown(stats: LoadStats, rejected_files: list[tuple[str, str, str]
     ]
     if by_check:
         lines += ["| check | rejections |", "|---|---:|"]
-        lines += [f"| {markdown_cell(check)} | {n:,} |" for check, n in sorted(by_check.items())]
+        lines += [f"| {check} | {n:,} |" for check, n in sorted(by_check.items())]
     else:
         lines.append("None: every value passed every check.")
     lines += ["", "## Rejected files", ""]
     if rejected_files:
         lines += ["| file | check | reason |", "|---|---|---|"]
-        lines += [f"| {markdown_cell(f)} | {markdown_cell(c)} | {markdown_cell(r)} |"
+        # The checks' names are the product's own; a file's name and a reason (which quotes the
+        # sheet) are data, shown as text.
+        lines += [f"| {markdown(f)} | {c} | {markdown(r)} |"
                   for f, c, r in rejected_files[:MOST_FILES]]
         if len(rejected_files) > MOST_FILES:
             lines += ["", f"... and {len(rejected_files) - MOST_FILES:,} more: "

@@ -47,3 +47,12 @@ def first_line(error: object) -> str:
     """The first line of an error's message, printable: what a one-line error quotes of it."""
     lines = str(error).strip().splitlines()
     return printable(lines[0]) if lines else type(error).__name__
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#!~()])")
+
+
+def markdown(text: object) -> str:
+    """`printable(text)` inside markdown (a table cell of a run's artifact in Prefect's UI): every
+    character markdown acts on escaped, so a file name shows as itself, never as a link or emphasis."""
+    return _MARKDOWN.sub(r"\\\1", printable(text))
