@@ -31,7 +31,7 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
-from pipelines import intake, run, server
+from pipelines import intake, lifetime, run, server
 from pipelines.printable import printable
 
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
@@ -144,7 +144,8 @@ def _runner(kind: str, workers: int, dask_address: str | None) -> TaskRunner:
             return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
-    return ProcessPoolTaskRunner(max_workers=workers)
+    # Workers end with the run, however it ends (a SIGKILLed run's would wait for work forever).
+    return ProcessPoolTaskRunner(max_workers=workers, initializer=lifetime.watch_parent, initargs=(os.getpid(),))
 
 
 def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_address: str | None) -> run.Parse:

@@ -6,9 +6,7 @@ into the run's process only to find the class that starts a server in another pr
 server process then imports it all again. Started here, the run's process only waits for the
 server to answer. Like Prefect's, the server serves no UI, so the run has no page to link to
 (PREFECT_UI_URL is empty, as Prefect leaves it for its temporary server), and it stops when
-the run ends, however the run ends: a run killed with SIGKILL unwinds nothing, so the kernel
-kills the server with it (Linux's parent-death signal, `_DIES_WITH_PARENT`; it follows the
-thread that started the server, the run's main thread).
+the run ends, however the run ends (pipelines/lifetime.py: SIGKILL included).
 """
 
 from __future__ import annotations
@@ -18,13 +16,12 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from . import server  # its health check: proxies of the environment are not asked
+from . import lifetime, server  # server: its health check: proxies of the environment are not asked
 
 # Prefect's own lines for its temporary server, on its logger, so that a run's output reads the same.
 _LOG = logging.getLogger("prefect")
@@ -37,31 +34,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# The server's command on Linux: a Python that asks the kernel to kill it when the run's process
-# ends (PR_SET_PDEATHSIG, kept across exec), ends at once if the run ended already, and then
-# becomes the server. (Done after the fork in a process of its own, not in a preexec_fn, which is
-# not safe in a process with threads.)
-_DIES_WITH_PARENT = (
-    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGKILL); "
-    "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
-)
-
-
-_LINUX = sys.platform.startswith("linux")
-
-
-def _command(args: list[str]) -> list[str]:
-    if _LINUX:
-        return [sys.executable, "-c", _DIES_WITH_PARENT, str(os.getpid()), *args]
-    return [sys.executable, *args]  # elsewhere only atexit and the context stop it
-
-
 def _launch(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     import prefect
 
     _LOG.info("Starting temporary server on http://127.0.0.1:%d", port)
     return subprocess.Popen(
-        _command(["-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
+        lifetime.command(["-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
                   "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
                   "--log-level", "error", "--lifespan", "on"]),
         env={**os.environ, **env, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",

@@ -136,6 +136,32 @@ def test_a_killed_run_takes_its_temporary_server_with_it(raw_dir, db_path, tmp_p
     assert not server.is_running()
 
 
+def test_a_killed_run_takes_its_parse_workers_with_it(prefect_server, raw_dir, db_path, tmp_path):
+    """Parse batches on a process pool (one file a batch, two workers); SIGKILL the run while a
+    worker is parsing (held at the `parse` pause point): no worker may outlive it."""
+    marker = tmp_path / "paused"
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "NCMEC_PAUSE_AT": "parse",
+           "NCMEC_PAUSE_FILE": str(marker), "NCMEC_PAUSE_SECONDS": "600"}
+    script = (f"from flows import warehouse_flow; warehouse_flow(raw={str(raw_dir)!r}, db={str(db_path)!r}, "
+              "batch_size=1, workers=2)")
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker reached its pause point"
+            time.sleep(0.1)
+        workers = [c for c in psutil.Process(proc.pid).children(recursive=True)]
+        assert int(marker.read_text().split()[0]) in {w.pid for w in workers}  # the pause is in a worker
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        _gone, alive = psutil.wait_procs(workers, timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not alive, [" ".join(p.cmdline())[:100] for p in alive]
+
+
 def _child(proc: subprocess.Popen, needle: str, timeout: float) -> psutil.Process:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
