@@ -165,13 +165,15 @@ def run_ncmec(examples: list[Example], workdir: Path) -> list[str]:
 def _invoke() -> int:
     """In the child of run_ncmec: the app the `ncmec` console script runs, under typer's
     CliRunner, which separates each command's stdout from its stderr."""
+    from importlib import import_module
     from importlib.metadata import entry_points
 
     from typer.testing import CliRunner
 
     request = json.load(sys.stdin)
     (script,) = entry_points(group="console_scripts", name="ncmec")
-    app, runner, results = script.load(), CliRunner(), []
+    # The script is a function around the typer app (pipelines/entry.py); the runner takes the app.
+    app, runner, results = import_module(script.module).app, CliRunner(), []
     for args in request["commands"]:
         result = runner.invoke(app, args)
         stderr = result.stderr
