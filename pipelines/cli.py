@@ -21,8 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No emoji codes: a `:x:` in a file name or a value is text (data is printed as rich Text, never markup).
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 app.add_typer(cli_server.app, name="server")
 
@@ -31,7 +32,9 @@ DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.
 
 
 def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    err.print(f"ncmec {command}: error: {message}", markup=False, soft_wrap=True)
+    from pipelines.printable import printable
+
+    err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -226,6 +229,7 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
+    from pipelines.printable import printable
     from pipelines.report import ReportError, write
     from pipelines.warehouse import WarehouseError
 
@@ -234,8 +238,8 @@ def report(
             summary = write(db, out_file)
     except (ReportError, WarehouseError, OSError) as exc:
         _fail("report", str(exc))
-    out.print(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
-              f"{summary.bytes:,} bytes; it needs no network to view", markup=False, soft_wrap=True)
+    out.print(printable(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
+                        f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -267,20 +271,24 @@ def explain(
     checks it passed, rejections of the same key, its history, and the national figure."""
     from pipelines import explain as explaining
     from pipelines import explain_text, terminal
-    from pipelines.warehouse import WarehouseError, connect
+    from pipelines.printable import json_text
+    from pipelines.warehouse import WarehouseError, connect, require_warehouse
 
     try:
         con = connect(db, read_only=True)
     except WarehouseError as exc:
         _fail("explain", str(exc))
     try:
+        require_warehouse(con, db)
         e = explaining.explain(con, geo, year, metric)
+    except WarehouseError as exc:
+        _fail("explain", str(exc))
     except explaining.UnknownKey as exc:
         _fail("explain", str(exc), 1)
     finally:
         con.close()
     if as_json:
-        sys.stdout.write(json.dumps(explain_text.as_json(e), default=str, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(explain_text.as_json(e)) + "\n")
         return
     terminal.print_explanation(out, explain_text.as_text(e))
 

@@ -11,6 +11,7 @@ the printer's concern: it prints data with markup off (pipelines/terminal.py).
 
 from __future__ import annotations
 
+import json
 import re
 
 # C0 and C1 control characters and DEL; the bidirectional overrides and isolates; lone
@@ -41,3 +42,11 @@ def shortened(text: object, limit: int = 80) -> str:
     (an argument of 126 KB is not echoed back whole)."""
     s = printable(text)
     return s if len(s) <= limit else f"{s[: limit - 1]}… ({len(s):,} characters)"
+
+
+def json_text(value: object) -> str:
+    """`value` as one line of JSON, non-ASCII text kept, but every character `printable` would
+    escape written as a `\\u` escape: the same JSON to a parser, nothing a terminal acts on (json
+    itself escapes only the C0 controls, and leaves a lone surrogate that cannot be encoded)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
