@@ -202,13 +202,15 @@ def export(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipelines import terminal
-    from pipelines.export import ExportError
+    from pipelines.export import ExportError, check_target
     from pipelines.export import export as export_warehouse
+    from pipelines.outputs import OutputError
     from pipelines.warehouse import WarehouseError
 
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, transient=True) as progress:
+        check_target(db, out_dir)  # before the progress bar: a refusal is then the only line
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("exporting", total=None)
             done = 0
 
@@ -218,7 +220,7 @@ def export(
                 done += 1
 
             summary = export_warehouse(db, out_dir, on_start=lambda n: progress.update(task, total=n), on_step=step)
-    except (ExportError, WarehouseError, OSError) as exc:
+    except (ExportError, OutputError, WarehouseError, OSError) as exc:
         _fail("export", str(exc))
     terminal.print_export(out, summary)
 
@@ -229,6 +231,7 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
+    from pipelines.outputs import OutputError
     from pipelines.printable import printable
     from pipelines.report import ReportError, write
     from pipelines.warehouse import WarehouseError
@@ -236,7 +239,7 @@ def report(
     try:
         with err.status("building the report"):
             summary = write(db, out_file)
-    except (ReportError, WarehouseError, OSError) as exc:
+    except (ReportError, OutputError, WarehouseError, OSError) as exc:
         _fail("report", str(exc))
     out.print(printable(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
                         f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
