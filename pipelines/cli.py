@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import json
 import sys
@@ -153,44 +152,34 @@ class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    md = "md"
+    parquet = "parquet"
 
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    sql: Annotated[str | None, typer.Argument(help="Read-only SQL: one statement or several; - reads standard input.",
+                                              show_default=False)] = None,
     db: DbOption = Path("warehouse/ncmec.duckdb"),
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[Format | None, typer.Option("--format", help="Output format (default: a table, or by --out's "
+                                                                  "extension).", show_default=False)] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the result to this file (.csv, .json as "
+                                                  "JSON lines, .md, .parquet).", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option("-f", "--file", help="Read the SQL from this file (- for standard "
+                                              "input).", show_default=False)] = None,
+    allow_read: Annotated[list[Path] | None, typer.Option("--allow-read", metavar="DIR", help=(
+        "Let the SQL read files under DIR (repeatable); it never writes one."), show_default=False)] = None,
 ) -> None:
-    """Run read-only SQL against the warehouse. A statement that writes is refused."""
-    import duckdb
-
-    from pipelines import terminal
-    from pipelines.warehouse import WarehouseError, connect
+    """Run read-only SQL against the warehouse, in a sandbox: a statement that writes, attaches,
+    reads a file outside --allow-read folders or changes a setting is refused before anything runs."""
+    from pipelines.query import QueryError, read_sql
+    from pipelines.query import run as run_query
 
     try:
-        con = connect(db, read_only=True)  # DuckDB itself refuses writes on this connection
-    except WarehouseError as exc:
-        _fail("query", str(exc))
-    try:
-        cursor = con.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "read-only" in message:
-            message = f"refused: the warehouse is opened read-only ({message})"
-        _fail("query", message, 1)
-    finally:
-        con.close()
-    if fmt is Format.json:
-        for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False) + "\n")
-    elif fmt is Format.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        terminal.print_rows(out, columns, rows)
+        text = read_sql(sql, file, sys.stdin)
+        run_query(db, text, fmt.value if fmt else None, out_file, allow_read or [], out)
+    except QueryError as exc:
+        _fail("query", str(exc), exc.code)
 
 
 @app.command()

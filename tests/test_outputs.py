@@ -1,4 +1,4 @@
-"""What `report --out` and `export --out` may overwrite (pipelines/outputs.py):
+"""What `query --out`, `report --out` and `export --out` may overwrite (pipelines/outputs.py):
 never the warehouse (by inode: a hard link too; its log and lock by name), a symbolic link, a
 folder where a file is meant, a FIFO or a device, nor a file or folder they did not write. Every
 refusal is one line that names the path, and leaves every file as it was. A killed export leaves
@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -92,10 +93,12 @@ FILE_TARGETS = {
 
 
 @pytest.mark.parametrize("case", FILE_TARGETS)
-def test_a_file_output_refuses_what_is_not_its_own(place, case):
+@pytest.mark.parametrize("command", ["query", "report"])
+def test_a_file_output_refuses_what_is_not_its_own(place, command, case):
     target, message = FILE_TARGETS[case]
     (place / "w.duckdb.lock").touch()
-    line = refused(place, "report", "--out", target)
+    args = ["query", "--format", "csv", "select 1"] if command == "query" else ["report"]
+    line = refused(place, *args, "--out", target)
     assert message in line and target.split("/")[0] in line, line
 
 
@@ -107,6 +110,37 @@ def test_report_replaces_only_a_page_it_wrote(place):
     assert result.exit_code == 0, result.output
     assert b'<meta name="generator" content="ncmec report">' in page.read_bytes()[:4096]
     assert sorted(p.name for p in place.glob(".report.html.*")) == []
+
+
+def test_query_out_writes_each_format_whole(place):
+    sql = "select geo, year, value from facts where metric = 'missing_child_cases' and geo = 'WI' order by year"
+    for name, fmt in (("r.csv", None), ("r.json", None), ("r.md", None), ("r.parquet", None), ("r.txt", "csv")):
+        result = invoke(place, "query", sql, "--out", name, *(["--format", fmt] if fmt else []))
+        assert result.exit_code == 0 and result.stdout == "", result.output
+    assert (place / "r.csv").read_text() == "geo,year,value\nWI,2021,233.0\nWI,2023,204.0\n"
+    assert (place / "r.txt").read_text() == (place / "r.csv").read_text()
+    assert [json.loads(line) for line in (place / "r.json").read_text().splitlines()] == [
+        {"geo": "WI", "year": 2021, "value": 233.0}, {"geo": "WI", "year": 2023, "value": 204.0}]
+    assert (place / "r.md").read_text() == ("| geo | year | value |\n|---|---:|---:|\n"
+                                            "| WI | 2021 | 233 |\n| WI | 2023 | 204 |\n")
+    assert duckdb.sql(f"select geo, year, value from '{place / 'r.parquet'}'").fetchall() == [
+        ("WI", 2021, 233.0), ("WI", 2023, 204.0)]
+    again = invoke(place, "query", "select 1 as one", "--out", "r.csv")  # a file of its own: replaced whole
+    assert again.exit_code == 0 and (place / "r.csv").read_text() == "one\n1\n"
+    assert not [p for p in place.iterdir() if p.name.startswith(".r.")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["select 1", "--out", "r.xlsx"], "cannot tell the format"),
+    (["select 1", "--out", "r.csv", "--format", "table"], "--format table is for the terminal"),
+    (["select 1; select 2", "--out", "r.csv"], "the result of one statement"),
+    (["copy facts to 'r.csv'", "--out", "r.csv"], "refused"),
+])
+def test_query_out_of_the_wrong_kind_is_one_line(place, args, message):
+    before = state(place)
+    result = invoke(place, "query", *args)
+    assert result.exit_code in (1, 2) and result.stderr.count("\n") == 1 and message in result.stderr
+    assert state(place) == before
 
 
 def export_there(place: Path, out: str = "exports") -> Path:
@@ -211,6 +245,8 @@ def test_an_export_killed_between_its_renames_is_put_back(place):
     proc, _ = _start_export(place, "export_swap")
     _kill(proc)
     assert not (place / "exports").exists() and len(leftovers(place)) == 1  # the old one inside it
+    other = invoke(place, "query", "select 1", "--out", "exports.csv")  # another target's: left as it is
+    assert other.exit_code == 0 and len(leftovers(place)) == 1
     again = _export(place)
     assert again.returncode == 0, again.stderr
     assert leftovers(place) == [] and state(place / "exports").keys() == previous.keys()
