@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import json
 import sys
@@ -22,8 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No emoji codes: a `:x:` in a file name or a value is text (data is printed as rich Text, never markup).
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 app.add_typer(cli_server.app, name="server")
 
@@ -46,7 +46,9 @@ DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.
 
 
 def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    err.print(f"ncmec {command}: error: {message}", markup=False, soft_wrap=True)
+    from pipelines.printable import printable
+
+    err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -173,44 +175,34 @@ class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    md = "md"
+    parquet = "parquet"
 
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    sql: Annotated[str | None, typer.Argument(help="Read-only SQL: one statement or several; - reads standard input.",
+                                              show_default=False)] = None,
     db: DbOption = Path("warehouse/ncmec.duckdb"),
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[Format | None, typer.Option("--format", help="Output format (default: a table, or by --out's "
+                                                                  "extension).", show_default=False)] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the result to this file (.csv, .json as "
+                                                  "JSON lines, .md, .parquet).", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option("-f", "--file", help="Read the SQL from this file (- for standard "
+                                              "input).", show_default=False)] = None,
+    allow_read: Annotated[list[Path] | None, typer.Option("--allow-read", metavar="DIR", help=(
+        "Let the SQL read files under DIR (repeatable); it never writes one."), show_default=False)] = None,
 ) -> None:
-    """Run read-only SQL against the warehouse. A statement that writes is refused."""
-    import duckdb
-
-    from pipelines import terminal
-    from pipelines.warehouse import WarehouseError, connect
+    """Run read-only SQL against the warehouse, in a sandbox: a statement that writes, attaches,
+    reads a file outside --allow-read folders or changes a setting is refused before anything runs."""
+    from pipelines.query import QueryError, read_sql
+    from pipelines.query import run as run_query
 
     try:
-        con = connect(db, read_only=True)  # DuckDB itself refuses writes on this connection
-    except WarehouseError as exc:
-        _fail("query", str(exc))
-    try:
-        cursor = con.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "read-only" in message:
-            message = f"refused: the warehouse is opened read-only ({message})"
-        _fail("query", message, 1)
-    finally:
-        con.close()
-    if fmt is Format.json:
-        for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False) + "\n")
-    elif fmt is Format.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        terminal.print_rows(out, columns, rows)
+        text = read_sql(sql, file, sys.stdin)
+        run_query(db, text, fmt.value if fmt else None, out_file, allow_read or [], out)
+    except QueryError as exc:
+        _fail("query", str(exc), exc.code)
 
 
 @app.command()
@@ -222,13 +214,15 @@ def export(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipelines import terminal
-    from pipelines.export import ExportError
+    from pipelines.export import ExportError, check_target
     from pipelines.export import export as export_warehouse
+    from pipelines.outputs import OutputError
     from pipelines.warehouse import WarehouseError
 
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, transient=True) as progress:
+        check_target(db, out_dir)  # before the progress bar: a refusal is then the only line
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("exporting", total=None)
             done = 0
 
@@ -238,7 +232,7 @@ def export(
                 done += 1
 
             summary = export_warehouse(db, out_dir, on_start=lambda n: progress.update(task, total=n), on_step=step)
-    except (ExportError, WarehouseError, OSError) as exc:
+    except (ExportError, OutputError, WarehouseError, OSError) as exc:
         _fail("export", str(exc))
     terminal.print_export(out, summary)
 
@@ -249,16 +243,18 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
+    from pipelines.outputs import OutputError
+    from pipelines.printable import printable
     from pipelines.report import ReportError, write
     from pipelines.warehouse import WarehouseError
 
     try:
         with err.status("building the report"):
             summary = write(db, out_file)
-    except (ReportError, WarehouseError, OSError) as exc:
+    except (ReportError, OutputError, WarehouseError, OSError) as exc:
         _fail("report", str(exc))
-    out.print(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
-              f"{summary.bytes:,} bytes; it needs no network to view", markup=False, soft_wrap=True)
+    out.print(printable(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
+                        f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -290,20 +286,24 @@ def explain(
     checks it passed, rejections of the same key, its history, and the national figure."""
     from pipelines import explain as explaining
     from pipelines import explain_text, terminal
-    from pipelines.warehouse import WarehouseError, connect
+    from pipelines.printable import json_text
+    from pipelines.warehouse import WarehouseError, connect, require_warehouse
 
     try:
         con = connect(db, read_only=True)
     except WarehouseError as exc:
         _fail("explain", str(exc))
     try:
+        require_warehouse(con, db)
         e = explaining.explain(con, geo, year, metric)
+    except WarehouseError as exc:
+        _fail("explain", str(exc))
     except explaining.UnknownKey as exc:
         _fail("explain", str(exc), 1)
     finally:
         con.close()
     if as_json:
-        sys.stdout.write(json.dumps(explain_text.as_json(e), default=str, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(explain_text.as_json(e)) + "\n")
         return
     terminal.print_explanation(out, explain_text.as_text(e))
 

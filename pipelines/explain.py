@@ -19,6 +19,7 @@ import duckdb
 from . import catalog, warehouse
 from .breakdown import ROWS as BREAKDOWN_ROWS
 from .breakdown import TOTAL as BREAKDOWN_TOTAL
+from .printable import shortened
 from .resolve import CUMULATIVE
 
 _NATION_NAMES = {"us", "usa", "u.s.", "united states", "national", "nation", "the nation"}
@@ -80,7 +81,7 @@ def resolve_geo(text: str) -> str:
     names = [g.name for g in catalog.geos()] + [g.geo for g in catalog.geos()]
     near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(near)}?" if near else " (a USPS code such as WI, or a name such as Wisconsin)"
-    raise UnknownKey(f"unknown place {text!r}{hint}")
+    raise UnknownKey(f"unknown place {shortened(repr(text))}{hint}")
 
 
 def resolve_metric(text: str, geo: str) -> catalog.Metric:
@@ -89,12 +90,13 @@ def resolve_metric(text: str, geo: str) -> catalog.Metric:
     if metric:
         return metric
     names = sorted({m.metric for m in catalog.metrics()})
+    shown = shortened(repr(text))
     if text in names:  # a metric of the other scope
         other = next(m.scope for m in catalog.metrics() if m.metric == text)
         raise UnknownKey(f"{text} is a {other} metric; for {geo} use one of the {scope} metrics "
                          f"({', '.join(m.metric for m in catalog.metrics() if m.scope == scope)})")
     near = difflib.get_close_matches(text, names, n=3, cutoff=0.4)
-    raise UnknownKey(f"unknown metric {text!r}" + (f"; did you mean {', '.join(near)}?" if near else
+    raise UnknownKey(f"unknown metric {shown}" + (f"; did you mean {', '.join(near)}?" if near else
                                                     "; `ncmec query \"select metric from metrics\"` lists them"))
 
 
@@ -162,9 +164,13 @@ def explain(con: duckdb.DuckDBPyConnection, geo_text: str, year: int, metric_tex
     """The explanation of one key, read from the warehouse; UnknownKey for a key it cannot have."""
     geo = resolve_geo(geo_text)
     metric = resolve_metric(metric_text, geo)
-    _check_year(con, geo, year)
-    key = (geo, year, metric.metric)
-    return explanations(con, key)[key]
+    try:
+        _check_year(con, geo, year)
+        key = (geo, year, metric.metric)
+        return explanations(con, key)[key]
+    except duckdb.Error as exc:  # a warehouse of another release, or damaged
+        first = shortened(str(exc).splitlines()[0], 200)
+        raise warehouse.WarehouseError(f"cannot read the warehouse: {first}") from None
 
 
 def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,

@@ -1,5 +1,7 @@
 """An explanation (pipelines/explain.py) as `ncmec explain` prints it, and as JSON: the lines
-the report shows too, so the terminal and the page say the same."""
+the report shows too, so the terminal and the page say the same. What comes from the data (file
+names, evidence, reasons, load ids) is passed through `printable`: a control character in a
+sheet is shown as an escape, never sent to a terminal."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from . import catalog
 from .explain import Explanation, number_in
+from .printable import printable as p
 
 
 def _fmt(value: float | None, unit: str = "", qualifier: str = "exact") -> str:
@@ -21,8 +24,8 @@ def as_text(e: Explanation) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = [("title", title)]
     if e.fact:
         f = e.fact
-        lines.append(("fact", f"  {_fmt(f['value'], e.unit, f['qualifier'])} {e.unit} ({f['qualifier']}), "
-                              f"from {f['n_sources']} sheet(s); the first: {f['source_file']}; load {f['load_id']}"))
+        lines.append(("fact", f"  {_fmt(f['value'], e.unit, f['qualifier'])} {e.unit} ({f['qualifier']}), from "
+                              f"{f['n_sources']} sheet(s); the first: {p(f['source_file'])}; load {p(f['load_id'])}"))
     else:
         lines.append(("fact", f"  no fact: {e.why_no_fact}"))
     lines.append(("", f"  {e.description}"))
@@ -32,9 +35,9 @@ def as_text(e: Explanation) -> list[tuple[str, str]]:
     if e.checks:
         lines += [("heading", "checks passed"), ("", "  " + ", ".join(e.checks))]
     lines.append(("heading", "rejections of this key"))
-    lines += [("", f"  {r['source_file']} ({r['check']}): {r['reason']}") for r in e.rejections] or [("", "  none")]
+    lines += [("", p(f"  {r['source_file']} ({r['check']}): {r['reason']}")) for r in e.rejections] or [("", "  none")]
     lines.append(("heading", "history"))
-    lines += [("", f"  {h['change']}: {_fmt(h['old_value'])} -> {_fmt(h['new_value'])} by load {h['load_id']}")
+    lines += [("", f"  {h['change']}: {_fmt(h['old_value'])} -> {_fmt(h['new_value'])} by load {p(h['load_id'])}")
               for h in e.history] or [("", "  no change recorded")]
     if e.national:
         n = e.national
@@ -49,15 +52,15 @@ def _sources_text(e: Explanation) -> list[tuple[str, str]]:
     lines = [("heading", f"stated by {n} document(s)" if n else "stated by no document")]
     for s in e.sources:
         status = "" if s.accepted else " (rejected)"
-        lines.append(("", f"  {s.source_file}{status}: {_fmt(s.value, e.unit, s.qualifier)} ({s.qualifier}); "
-                          f"sha256 {s.sha256[:12]}…; load {s.load_id}; characters {s.char_start}–{s.char_end}"))
+        lines.append(("", f"  {p(s.source_file)}{status}: {_fmt(s.value, e.unit, s.qualifier)} ({s.qualifier}); "
+                          f"sha256 {p(s.sha256[:12])}…; load {p(s.load_id)}; characters {s.char_start}–{s.char_end}"))
         evidence = " ".join(s.evidence.split())
         number = number_in(evidence, s.value, s.qualifier)
         if number:
             a, b = number
-            lines.append(("evidence", f"    “{evidence[:a]}\x00{evidence[a:b]}\x00{evidence[b:]}”"))
+            lines.append(("evidence", f"    “{p(evidence[:a])}\x00{p(evidence[a:b])}\x00{p(evidence[b:])}”"))
         else:
-            lines.append(("evidence", f"    “{evidence}”"))
+            lines.append(("evidence", f"    “{p(evidence)}”"))
     if e.more_sources:
         lines.append(("", f"  … and {e.more_sources} more: `ncmec explain {e.geo} {e.year} {e.metric}` lists them all"))
     return lines

@@ -1,16 +1,16 @@
 """Stage 5: parquet for analysts, with a data dictionary.
 
 The export is written to a temporary folder beside `out` and renamed into place only when every
-file is written, so a failed export leaves the previous one whole. Files reach the disk through
-pyarrow; no path is ever spliced into SQL.
+file is written, so a failed export leaves the previous one whole (pipelines/outputs.py). It
+replaces only an empty folder or one whose every file its manifest lists: `manifest.json` names
+each file the export wrote. Files reach the disk through pyarrow; no path is ever spliced into SQL.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-import uuid
+import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import dictionary, warehouse
+from . import dictionary, faults, outputs, warehouse
 from .dictionary import Dataset
 
 MANIFEST = "manifest.json"
@@ -53,15 +53,37 @@ class ExportSummary:
         return sum(d.bytes for d in self.datasets)
 
 
-def _check_target(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out} is a file; --out must be a folder (new, empty, or a previous export)")
-    # Replacing a folder deletes it: only ever one that an export wrote.
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise ExportError(f"{out} is not empty and holds no previous export ({MANIFEST}); "
-                          "choose a new or empty folder")
-    if not out.absolute().parent.is_dir():
-        raise ExportError(f"the folder {out.absolute().parent} does not exist")
+# What an export writes, whatever a manifest says: a forged or stale manifest.json cannot make
+# an export delete a file of another name.
+_LAYOUT = re.compile(r"(?:facts|observations)/(?:year=-?\d+/(?:part-0\.parquet)?)?|(?:metrics|geos|rejections)\.parquet"
+                     r"|data_dictionary\.md|manifest\.json")
+MANIFEST_LIMIT = 1 << 20
+
+
+def previous_export(out: Path) -> Callable[[str], bool] | None:
+    """Whether a path under `out` (a folder ends with /) is one that the export there wrote, by
+    its manifest; None when `out` holds no export's manifest. A manifest of 0.2.0 lists no
+    files: then every path of the export's layout is admitted."""
+    path = out / MANIFEST
+    try:
+        st = os.lstat(path)
+        if not path.is_file() or path.is_symlink() or st.st_size > MANIFEST_LIMIT:
+            return None
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("datasets"), list):
+        return None
+    files = manifest.get("files")
+    listed = {f for f in files if isinstance(f, str)} if isinstance(files, list) else None
+    folders = {p[: i + 1] for p in listed or () for i, c in enumerate(p) if c == "/"}
+
+    def admits(rel: str) -> bool:
+        if not _LAYOUT.fullmatch(rel):
+            return False
+        return listed is None or rel in listed or rel in folders or rel in ("facts/", "observations/")
+
+    return admits
 
 
 def _write(table: pa.Table, path: Path) -> int:
@@ -109,19 +131,10 @@ def count_steps(con: duckdb.DuckDBPyConnection) -> int:
     return sum(len(_years(con, t)) for t, _, _ in PARTITIONED) + len(SINGLE) + 1
 
 
-def _swap(tmp: Path, out: Path) -> None:
-    """Put the finished export in place of the previous one."""
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.old"
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+def check_target(db: Path, out: Path) -> None:
+    """OutputError (one line) unless `out` is a folder the export may replace: new, empty, or a
+    previous export holding only the files its manifest lists."""
+    outputs.folder_target(Path(out), db, previous_export)
 
 
 def export(db: Path, out: Path, on_start: Callable[[int], None] | None = None,
@@ -131,31 +144,36 @@ def export(db: Path, out: Path, on_start: Callable[[int], None] | None = None,
     `on_start(n)` is called once with the number of steps, `on_step(label)` before each step
     (a progress bar's hooks).
     """
-    out = Path(out)
-    _check_target(out)
+    out, step = Path(out), on_step or (lambda label: None)
+    check_target(db, out)
     con = warehouse.connect(db, read_only=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.absolute().parent))
     try:
-        step = on_step or (lambda label: None)
-        try:
-            if on_start:
-                on_start(count_steps(con))
-            datasets = [_export_partitioned(con, tmp, *spec, step) for spec in PARTITIONED]
-            datasets += [_export_single(con, tmp, *spec, step) for spec in SINGLE]
-            load_id = _latest_load(con)
-        except duckdb.Error as exc:
-            raise ExportError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
-        finally:
-            con.close()
-        step("data dictionary")
-        exported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        (tmp / DICTIONARY).write_text(dictionary.render(datasets, load_id, exported_at), "utf-8")
-        manifest = {"exported_at": exported_at, "load_id": load_id,
-                    "datasets": [{**asdict(d), "columns": [list(c) for c in d.columns]} for d in datasets]}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it 0700; an export is for others to read
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        warehouse.require_warehouse(con, db)
+        with outputs.staged(out) as tmp:
+            tmp.mkdir()
+            datasets, load_id = _datasets(con, db, tmp, on_start, step)
+            step("data dictionary")
+            exported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            (tmp / DICTIONARY).write_text(dictionary.render(datasets, load_id, exported_at), "utf-8")
+            files = sorted([p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + [MANIFEST])
+            manifest = {"exported_at": exported_at, "load_id": load_id,
+                        "datasets": [{**asdict(d), "columns": [list(c) for c in d.columns]} for d in datasets],
+                        "files": files}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    finally:
+        con.close()
     return ExportSummary(out=out, load_id=load_id, datasets=tuple(datasets))
+
+
+def _datasets(con: duckdb.DuckDBPyConnection, db: Path, tmp: Path, on_start: Callable[[int], None] | None,
+              step: Callable[[str], None]) -> tuple[list[Dataset], str | None]:
+    try:
+        if on_start:
+            on_start(count_steps(con))
+        datasets = [_export_partitioned(con, tmp, *PARTITIONED[0], step)]
+        faults.pause_point("export")  # a kill here leaves a half-written export behind (tests/test_outputs.py)
+        datasets += [_export_partitioned(con, tmp, *spec, step) for spec in PARTITIONED[1:]]
+        datasets += [_export_single(con, tmp, *spec, step) for spec in SINGLE]
+        return datasets, _latest_load(con)
+    except duckdb.Error as exc:
+        raise ExportError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None

@@ -11,6 +11,7 @@ the printer's concern: it prints data with markup off (pipelines/terminal.py).
 
 from __future__ import annotations
 
+import json
 import re
 
 # C0 and C1 control characters and DEL; the bidirectional overrides and isolates; lone
@@ -56,3 +57,11 @@ def markdown(text: object) -> str:
     """`printable(text)` inside markdown (a table cell of a run's artifact in Prefect's UI): every
     character markdown acts on escaped, so a file name shows as itself, never as a link or emphasis."""
     return _MARKDOWN.sub(r"\\\1", printable(text))
+
+
+def json_text(value: object) -> str:
+    """`value` as one line of JSON, non-ASCII text kept, but every character `printable` would
+    escape written as a `\\u` escape: the same JSON to a parser, nothing a terminal acts on (json
+    itself escapes only the C0 controls, and leaves a lone surrogate that cannot be encoded)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

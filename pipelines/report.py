@@ -10,8 +10,6 @@ state it. The charts and all data are prepared here; the markup is `templates/re
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import catalog, charts, explain, explain_text, warehouse
+from . import catalog, charts, explain, explain_text, outputs, warehouse
 from .dictionary import CAVEATS, templates
 
 BREAKDOWN_NUMBERS = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
@@ -67,6 +65,7 @@ class ReportSummary:
 def _read(db: Path) -> tuple[dict[str, pd.DataFrame], dict[explain.Key, explain.Explanation]]:
     con = warehouse.connect(db, read_only=True)
     try:
+        warehouse.require_warehouse(con, db)
         return {
             "facts": con.sql(FACTS_SQL).df(),
             "breakdown": con.sql(BREAKDOWN_SQL).df(),
@@ -185,21 +184,29 @@ def build(db: Path) -> tuple[str, int, int]:
     return page, figs.count, len(data["rejections"])
 
 
+# The page says who made it in its head (templates/report.html.j2): an existing --out is
+# replaced only when it says so (0.2.0's pages, which did not, by their title).
+GENERATOR = b'<meta name="generator" content="ncmec report">'
+OLD_TITLE = b"<title>NCMEC state fact sheets: report</title>"
+HEAD_BYTES = 4096
+
+
+def is_report(path: Path) -> bool:
+    """Whether the file at `path` is a page `ncmec report` wrote (its first few KB say so)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError:
+        return False
+    return GENERATOR in head or OLD_TITLE in head
+
+
 def write(db: Path, out: Path) -> ReportSummary:
     """Build the page and put it at `out` whole (written beside it, then renamed)."""
     out = Path(out)
-    if out.is_dir():
-        raise ReportError(f"{out} is a folder; --out is the HTML file to write")
-    if not out.absolute().parent.is_dir():
-        raise ReportError(f"the folder {out.absolute().parent} does not exist")
+    outputs.file_target(out, db, ours=is_report, what="report page")
     page, charts, rejections = build(db)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.absolute().parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with outputs.staged(out) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return ReportSummary(out=out, charts=charts, rejections=rejections, bytes=out.stat().st_size)

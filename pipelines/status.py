@@ -1,4 +1,6 @@
-"""`ncmec status`: the load ledger (last runs), what the warehouse holds, and open rejections."""
+"""`ncmec status`: the load ledger (last runs), what the warehouse holds, and open rejections.
+Everything from the warehouse prints as rich Text after `printable`: a file name or a reason
+is never read as markup nor sends a control character to the terminal."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import duckdb
 from rich import box
 from rich.console import Console, JustifyMethod
 from rich.table import Table
+from rich.text import Text
 
 from . import warehouse
+from .printable import printable
 
 RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "files_loaded", "facts",
                "rejections", "error", "flow_run_url")
@@ -33,6 +37,8 @@ def gather(db: Path, runs: int = 5) -> Status:
     """Everything `status` shows, read in one read-only connection."""
     con = warehouse.connect(db, read_only=True)
     try:
+        warehouse.require_warehouse(con, db)
+
         def rows(sql: str, params: Iterable[object] = ()) -> list[dict]:
             return warehouse.rows(con, sql, params)
 
@@ -67,6 +73,10 @@ def gather(db: Path, runs: int = 5) -> Status:
         con.close()
 
 
+def _text(value: object) -> Text:
+    return Text(printable(value))
+
+
 def _n(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
@@ -74,7 +84,7 @@ def _n(value: int | None) -> str:
 def render(s: Status, console: Console, limit: int = 20) -> None:
     """Print the ledger; `limit` caps the rejection entries (one per file, check and reason)."""
     # The load id starts with the run's start time (UTC), so it needs no column of its own.
-    runs = Table(title=f"last runs of {s.db} (files: loaded/seen)", title_justify="left",
+    runs = Table(title=_text(f"last runs of {s.db} (files: loaded/seen)"), title_justify="left",
                  box=box.SIMPLE_HEAD, pad_edge=False)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("load", "left"), ("took", "right"), ("status", "left"), ("files", "right"), ("facts", "right"),
@@ -86,34 +96,34 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
                 if r["finished_at"] is not None else "")
         status = r["status"] if not r["error"] else f"{r['status']}: {r['error']}"
         files = f"{_n(r['files_loaded'])}/{_n(r['files_seen'])}" if r["files_seen"] is not None else ""
-        runs.add_row(r["load_id"], took, status, files, _n(r["facts"]), _n(r["rejections"]))
-    console.print(runs if s.runs else "no runs yet: `ncmec run` loads the warehouse")
+        runs.add_row(*map(_text, (r["load_id"], took, status, files, _n(r["facts"]), _n(r["rejections"]))))
+    console.print(runs if s.runs else "no runs yet: `ncmec run` loads the warehouse", markup=False)
     linked = [r for r in s.runs if r["flow_run_url"]]
     if linked:  # runs made against a configured Prefect server (a temporary one is gone)
         console.print("in the Prefect UI:", markup=False)
         for r in linked:
-            console.print(f"  {r['load_id']}  {r['flow_run_url']}", markup=False, soft_wrap=True)
+            console.print(_text(f"  {r['load_id']}  {r['flow_run_url']}"), soft_wrap=True)
     if s.runs and s.runs[0]["status"] == "running":
-        console.print(f"the newest run {s.runs[0]['load_id']} has not finished: it is loading now, "
-                      "or it was stopped (the warehouse holds the run before it)", markup=False)
+        console.print(_text(f"the newest run {s.runs[0]['load_id']} has not finished: it is loading now, "
+                            "or it was stopped (the warehouse holds the run before it)"))
 
     held = Table(title="what the warehouse holds", title_justify="left", show_header=False, box=None)
     held.add_column("what")
     held.add_column("count", justify="right")
     held.add_row("documents", _n(sum(s.documents.values())))
     for status, n in s.documents.items():
-        held.add_row(f"  {status}", _n(n))
+        held.add_row(_text(f"  {status}"), _n(n))
     for label, n in s.counts.items():
         held.add_row(label, _n(n))
     held.add_row("years", ", ".join(str(y) for y in s.years) or "none")
-    held.add_row("places", ", ".join(s.places) or "none")
+    held.add_row("places", _text(", ".join(s.places) or "none"))
     console.print(held)
 
     if not s.rejections:
         console.print("no open rejections")
         return
     by_check = ", ".join(f"{check} {n}" for check, n in s.rejections_by_check.items())
-    console.print(f"{len(s.rejections)} open rejection(s): {by_check}", markup=False)
+    console.print(_text(f"{len(s.rejections)} open rejection(s): {by_check}"))
     # One entry per file, check and reason: a breakdown that does not add up rejects four values
     # for one reason, and reads best as one entry.
     groups: dict[tuple, list[dict]] = {}
@@ -126,7 +136,8 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
         else:
             place = " ".join(str(v) for v in (first["geo"], first["year"]) if v is not None)
             what = f"{place} " + ", ".join(str(r["metric"]) for r in items)
-        console.print(f"  {source_file} ({check}), {what}:\n      {reason}", markup=False, soft_wrap=True)
+        console.print(_text(f"  {source_file} ({check}), {what}:"), soft_wrap=True)
+        console.print(_text(f"      {reason}"), soft_wrap=True)
     if len(groups) > limit:
         console.print(f"  and {len(groups) - limit} more (ncmec query \"select * from rejections\", "
                       "or --limit)", markup=False)

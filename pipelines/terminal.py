@@ -1,10 +1,17 @@
 """How the CLI's results print on a terminal (rich): a run's summary, query rows, an explanation,
-an export's summary."""
+an export's summary.
+
+Whatever comes from data (file names, sheet text, query results, reasons) is printed as Rich
+`Text` after `printable`: never read as markup (`[/]` stays `[/]`, `:x:` stays `:x:`), and no
+control character reaches the terminal.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -31,35 +38,62 @@ def print_summary(out: Console, summary: RunSummary) -> None:
         table.add_row(label, f"{value:,}")
     out.print(table)
     for name, check, reason in summary.rejected_files:
-        out.print(f"rejected {name} ({check}): {reason}", markup=False, soft_wrap=True)
+        out.print(Text(printable(f"rejected {name} ({check}): {reason}")), soft_wrap=True)
     if summary.rejections_by_check:
         listed = ", ".join(f"{c} {n}" for c, n in sorted(summary.rejections_by_check.items()))
-        out.print(f"rejections by check: {listed} (see the rejections table)", markup=False)
+        out.print(Text(printable(f"rejections by check: {listed} (see the rejections table)")))
     if summary.gone:
-        shown = ", ".join(printable(name) for name in summary.gone[:10]) + (", …" if len(summary.gone) > 10 else "")
-        out.print(f"{len(summary.gone):,} file(s) gone from the raw folder since the last run, their values "
-                  f"retracted ({s.facts_removed:,} fact(s) removed in all): {shown}", markup=False, soft_wrap=True)
+        shown = ", ".join(summary.gone[:10]) + (", …" if len(summary.gone) > 10 else "")
+        out.print(Text(printable(f"{len(summary.gone):,} file(s) gone from the raw folder since the last run, their "
+                                 f"values retracted ({s.facts_removed:,} fact(s) removed in all): {shown}")),
+                  soft_wrap=True)
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
+    """A query result's value as the table (and a markdown file) shows it."""
     if value is None:
         return ""
     if isinstance(value, float):
         # Measured values are DOUBLE; counts such as year or char_start are integers, shown bare.
         return catalog.fmt(value)
-    return str(value)
+    # A tab stays: rich expands it to spaces, as the sheet's own table layout (README example).
+    return "\t".join(printable(part) for part in str(value).split("\t"))
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+TEXT_AT_LEAST = 8  # a text column narrower than this reads as noise: show records instead
 
 
 def print_rows(out: Console, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Query results as a table: numeric columns right-aligned, then the row count."""
-    table = Table(show_lines=False)
-    for i, name in enumerate(columns):
-        numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows)
-        table.add_column(name, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
-    out.print(table)
-    out.print(f"{len(rows)} row(s)", markup=False)
+    """Query results as a table, then the row count. Numbers are never cut: numeric columns
+    are right-aligned and never wrap (text columns wrap, and fold what is longer than they are);
+    when even the figures do not fit the terminal, each row prints as a block of
+    `column: value` lines instead."""
+    names = [printable(c) for c in columns]
+    shown = [[cell(v) for v in row] for row in rows]
+    numeric = [any(is_number(r[i]) for r in rows) for i in range(len(columns))]
+    widest = [max([cell_len(names[i]), *(cell_len(r[i]) for r in shown)]) for i in range(len(columns))]
+    needed = sum(w if n else min(w, TEXT_AT_LEAST) for w, n in zip(widest, numeric, strict=True))
+    if needed + 3 * len(columns) + 1 > out.width:  # a space either side of each cell, and its rule
+        _print_records(out, names, shown)
+    else:
+        table = Table(show_lines=False)
+        for name, figures in zip(names, numeric, strict=True):
+            table.add_column(Text(name), justify="right" if figures else "left", no_wrap=figures, overflow="fold")
+        for row in shown:
+            table.add_row(*(Text(v) for v in row))
+        out.print(table)
+    out.print(Text(f"{len(rows)} row(s)"))
+
+
+def _print_records(out: Console, names: list[str], rows: list[list[str]]) -> None:
+    for i, row in enumerate(rows, 1):
+        out.print(Text(f"row {i}", style="bold"))
+        for name, value in zip(names, row, strict=True):
+            out.print(Text.assemble("  ", (name, "bold"), ": ", value))
 
 
 def print_explanation(out: Console, lines: list[tuple[str, str]]) -> None:
@@ -77,7 +111,8 @@ def print_explanation(out: Console, lines: list[tuple[str, str]]) -> None:
 
 def print_export(out: Console, summary: ExportSummary) -> None:
     """What `ncmec export` prints: each dataset with its rows, files and bytes, then the totals."""
-    table = Table(title=f"exported {summary.out} (load {summary.load_id or 'none'})", title_justify="left")
+    table = Table(title=Text(printable(f"exported {summary.out} (load {summary.load_id or 'none'})")),
+                  title_justify="left")
     table.add_column("path")
     table.add_column("rows", justify="right")
     table.add_column("files", justify="right")
@@ -88,4 +123,4 @@ def print_export(out: Console, summary: ExportSummary) -> None:
     out.print(table)
     out.print(f"{sum(d.rows for d in summary.datasets):,} rows in {sum(d.files for d in summary.datasets) + 2} "
               f"files, {summary.bytes:,} bytes of parquet", markup=False)
-    out.print(f"start with {summary.out / 'data_dictionary.md'}", markup=False, soft_wrap=True)
+    out.print(Text(printable(f"start with {summary.out / 'data_dictionary.md'}")), soft_wrap=True)

@@ -227,3 +227,19 @@ def apply_views(con: duckdb.DuckDBPyConnection) -> None:
     if missing:
         raise WarehouseError(f"the installed package has no view file for {', '.join(missing)} "
                              "(warehouse/*.sql ships as pipelines.views: reinstall the package)")
+
+
+# What makes a DuckDB file an ncmec warehouse, for the commands that read one.
+WAREHOUSE_TABLES = ("documents", "observations", "facts", "rejections", "load_runs")
+
+
+def require_warehouse(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """WarehouseError (one line) unless the open file holds the warehouse's tables."""
+    held = {name for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main' "
+                                             "and database_name = current_database()").fetchall()}
+    missing = [t for t in WAREHOUSE_TABLES if t not in held]
+    if missing:
+        from .printable import shortened
+
+        raise WarehouseError(f"{shortened(db_path, 200)} is not an ncmec warehouse (it has no table "
+                             f"{missing[0]}): pass the warehouse with --db, or make one with `ncmec run`")

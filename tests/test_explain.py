@@ -92,3 +92,50 @@ def test_json_carries_the_same(analyst_db):
 def test_a_missing_warehouse_is_one_line(tmp_path):
     result = explain(tmp_path / "none.duckdb", "WI", "2023", "missing_other")
     assert result.exit_code == 2 and "no warehouse at" in result.stderr
+
+
+def test_a_duckdb_file_that_is_no_warehouse_is_one_line(tmp_path):
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table x (a int)")
+    con.close()
+    (tmp_path / "text.duckdb").write_text("not a database")
+    for db, message in ((other, "is not an ncmec warehouse (it has no table documents)"),
+                        (tmp_path / "text.duckdb", "not a valid DuckDB database file"),
+                        (tmp_path, "cannot open")):
+        result = explain(db, "WI", "2023", "missing_other")
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("which", [0, 2])
+def test_a_huge_argument_is_quoted_short(analyst_db, which):
+    args = ["WI", "2023", "missing_other"]
+    args[which] = "x" * 126_000
+    result = explain(analyst_db, *args)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert len(result.stderr) < 400 and "(126,002 characters)" in result.stderr
+
+
+def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
+    """Evidence holding an escape sequence, Rich markup and an emoji code is shown as it is
+    written, escaped: on the terminal, and in --json (as JSON escapes)."""
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "ncmec.duckdb"
+    shutil.copyfile(analyst_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("update observations set evidence = evidence || ' [/] :x: ' || chr(27) || '[2J' || chr(8238) "
+                "where geo = 'WI' and year = 2023 and metric = 'missing_other'")
+    con.close()
+    result = explain(db, "WI", "2023", "missing_other")
+    assert result.exit_code == 0, result.stderr
+    assert "**62** [/] :x: \\x1b[2J\\u202e”" in result.stdout and "\x1b" not in result.stdout
+    as_json = explain(db, "WI", "2023", "missing_other", "--json")
+    assert "\\u001b[2J\\u202e" in as_json.stdout
+    assert json.loads(as_json.stdout)["sources"][0]["evidence"].endswith(" [/] :x: \x1b[2J\u202e")

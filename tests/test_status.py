@@ -71,3 +71,48 @@ def test_status_of_a_missing_warehouse_is_one_line(tmp_path):
     result = status("--db", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "no warehouse" in result.stderr
+
+
+def test_status_of_a_duckdb_file_that_is_no_warehouse_is_one_line(tmp_path):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table x (a int)")
+    con.close()
+    result = status("--db", str(other))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "is not an ncmec warehouse" in result.stderr
+
+
+HOSTILE = "[/] [bold]:x:[/bold] \x1b[31m\u202e\nforged line"
+
+
+def test_names_and_reasons_print_as_text(db, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("update rejections set source_file = source_file || ?, reason = reason || ?", [HOSTILE, HOSTILE])
+    con.execute("update load_runs set error = ?", [HOSTILE])
+    con.close()
+    result = status("--db", str(copy))
+    assert result.exit_code == 0, result.output
+    shown = "[/] [bold]:x:[/bold] \\x1b[31m\\u202e\\nforged line"
+    assert result.stdout.count(shown) >= 3 and "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "❌" not in result.stdout and "\nforged line" not in result.stdout
+
+
+def test_a_runs_summary_prints_names_as_text():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from pipelines import terminal
+    from pipelines.load import LoadStats
+    from pipelines.run import RunSummary
+
+    stats = LoadStats("20260101T000000Z-00000000", *([0] * 12), *([0.0] * 4))
+    buffer = StringIO()
+    console = Console(file=buffer, width=200, force_terminal=True)  # a terminal, emoji codes on
+    terminal.print_summary(console, RunSummary(stats, [(f"a{HOSTILE}.txt", "empty", f"why{HOSTILE}")], {"empty": 1}))
+    text = buffer.getvalue()
+    assert "a[/] [bold]:x:[/bold] \\x1b[31m\\u202e\\nforged line.txt (empty)" in text
+    assert "\x1b[31m" not in text and "❌" not in text and "\u202e" not in text
