@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from pipelines import cli_server
-from pipelines.printable import printable
+from pipelines.printable import first_line, printable
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -41,13 +41,12 @@ def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, c
                                                    help="Print the version and exit.")] = False) -> None:
     """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
 
+
 RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
 
 
 def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    from pipelines.printable import printable
-
     err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -73,26 +72,15 @@ def run(
         "Let the run remove every fact when the raw folder gives none (else it refuses)."))] = False,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
-    if not raw.is_dir():
-        _fail("run", f"the raw folder {printable(raw)} does not exist")
-    if not db.parent.is_dir():
-        _fail("run", f"the warehouse folder {printable(db.parent)} does not exist (create it, or pass --db)")
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
     from pipelines import terminal
-    from pipelines.intake import discover
-    from pipelines.lock import LockFileError, WarehouseBusy, wait_until_free
-    from pipelines.run import WouldEmpty, refuse_emptying
-    from pipelines.sqlpaths import database
+    from pipelines.lock import LockFileError, WarehouseBusy
+    from pipelines.run import RunRefused, preflight
     from pipelines.warehouse import WarehouseError
 
     try:
-        # Before Prefect starts (seconds): a busy warehouse, or an empty raw folder that would
-        # empty it, fails at once, in one line. The run takes the writer lock itself.
-        database(db)  # a path DuckDB would misread: refused before anything is written
-        wait_until_free(db, wait=wait)
-        if not discover(raw):
-            refuse_emptying(db, 0, 0, prune)
+        preflight(raw, db, wait, prune)  # before Prefect starts (seconds): a refusal comes at once
         from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
         from pipelines.server import configured
 
@@ -100,10 +88,10 @@ def run(
             out.print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
                                      task_runner=task_runner.value, dask_address=dask_address, prune=prune)
-    except (WarehouseError, WarehouseBusy, LockFileError, WouldEmpty, OSError, ValueError) as exc:
+    except (WarehouseError, WarehouseBusy, LockFileError, RunRefused, OSError, ValueError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
-        _fail("run", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'failed'}")
+        _fail("run", f"{type(exc).__name__}: {first_line(exc)}")
     terminal.print_summary(out, summary)
     if strict and summary.stats.rejections:
         err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
@@ -244,7 +232,6 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
     from pipelines.outputs import OutputError
-    from pipelines.printable import printable
     from pipelines.report import ReportError, write
     from pipelines.warehouse import WarehouseError
 

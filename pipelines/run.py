@@ -57,9 +57,30 @@ class RunSummary:
     gone: list[str] = field(default_factory=list)  # files this run found gone from the raw folder
 
 
-class WouldEmpty(Exception):
+class RunRefused(Exception):
+    """The run does not start: its folders are missing; the message says which."""
+
+
+class WouldEmpty(RunRefused):
     """The run would remove every fact the warehouse holds (an empty or mistyped raw folder):
     refused unless the user says --prune; the message says so, with the count."""
+
+
+def preflight(raw: Path, db: Path, wait: float = 0.0, prune: bool = False) -> None:
+    """What `ncmec run` asks before Prefect starts (seconds), so that each refusal comes at once,
+    in one line: the folders exist, DuckDB can open the path, no run holds the warehouse (the run
+    takes the lock itself later), and an empty raw folder would not empty the warehouse."""
+    from . import sqlpaths
+    from .lock import wait_until_free
+
+    if not Path(raw).is_dir():
+        raise RunRefused(f"the raw folder {printable(raw)} does not exist")
+    if not Path(db).parent.is_dir():
+        raise RunRefused(f"the warehouse folder {printable(Path(db).parent)} does not exist (create it, or pass --db)")
+    sqlpaths.database(db)  # ValueError: a path DuckDB would misread, refused before anything is written
+    wait_until_free(db, wait=wait)
+    if not intake.discover(raw):
+        refuse_emptying(db, 0, 0, prune)
 
 
 def refuse_emptying(db: Path, facts_after: int, files: int, prune: bool) -> None:
