@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from . import lock
-from .printable import shortened
-from .warehouse import READ_RETRY_SECONDS, WarehouseError, WarehouseLocked
+from . import lock, sqlpaths
+from .printable import first_line, shortened
+from .warehouse import READ_RETRY_SECONDS, WarehouseError, WarehouseLocked, say_waiting
 
 _READING = {duckdb.StatementType.SELECT, duckdb.StatementType.CALL}  # CALL f() is `select * from f()`
 _NOT_NEEDED = "is not needed: each statement reads the warehouse as it stands"
@@ -52,17 +52,22 @@ class Refused(Exception):
 def connect(db: Path, allow_read: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
     """The warehouse, read-only, in the sandbox; `allow_read` folders may be read, never written."""
     db = Path(db)
+    try:
+        opened = sqlpaths.database(db)
+    except ValueError as exc:
+        raise WarehouseError(str(exc)) from None
     if not db.exists():
         raise WarehouseError(f"no warehouse at {shortened(db, 200)}: run `ncmec run` first")
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False, "autoload_known_extensions": False}
     try:
-        con = lock.retry_locked(lambda: duckdb.connect(str(db), read_only=True, config=config), READ_RETRY_SECONDS)
+        con = lock.retry_locked(lambda: duckdb.connect(opened, read_only=True, config=config), READ_RETRY_SECONDS,
+                                on_wait=say_waiting(db, True, READ_RETRY_SECONDS))
     except duckdb.Error as exc:
         if lock.is_lock_error(exc):
             raise WarehouseLocked(f"{shortened(db, 200)} is locked by {lock.lock_holder(exc)} "
                                   f"(waited {READ_RETRY_SECONDS:g} s); try again when its load finishes") from None
-        raise WarehouseError(f"cannot open {shortened(db, 200)}: {str(exc).splitlines()[0]}") from None
+        raise WarehouseError(f"cannot open {shortened(db, 200)}: {first_line(exc)}") from None
     try:
         if allow_read:
             # Resolved, with a final separator: DuckDB compares prefixes, and `a/` is not `a_other/`.

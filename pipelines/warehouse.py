@@ -38,7 +38,7 @@ REJECTED_FILES_SQL = ("select source_file, rejected_check, reason from documents
 BY_CHECK_SQL = 'select "check", count(*) from rejections group by 1 order by 1'
 
 
-def _say_waiting(db_path: Path, read_only: bool, seconds: float) -> Callable[[BaseException], None]:
+def say_waiting(db_path: Path, read_only: bool, seconds: float) -> Callable[[BaseException], None]:
     """What a connection that meets DuckDB's lock tells the user at once, on stderr: whom it
     waits for (a reader waits for a run's load: the run as its lock file names it), and how long."""
 
@@ -71,7 +71,7 @@ def connect(db_path: Path, read_only: bool = False, retry_seconds: float | None 
         return duckdb.connect(opened, read_only=read_only)
 
     try:
-        return lock.retry_locked(attempt, retry_seconds, on_wait=_say_waiting(db_path, read_only, retry_seconds))
+        return lock.retry_locked(attempt, retry_seconds, on_wait=say_waiting(db_path, read_only, retry_seconds))
     except duckdb.Error as exc:
         if lock.is_lock_error(exc):
             raise WarehouseLocked(f"{printable(db_path)} is locked by {lock.lock_holder(exc)} "
