@@ -14,7 +14,7 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from . import warehouse
+from . import terminal, warehouse
 from .printable import printable
 
 RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "files_loaded", "facts",
@@ -91,18 +91,27 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
         ("rejections", "right"))
     for name, justify in columns:
         runs.add_column(name, justify=justify, no_wrap=name != "status")
+    cells = []
     for r in s.runs:
         took = (f"{(r['finished_at'] - r['started_at']).total_seconds():.1f} s"
                 if r["finished_at"] is not None else "")
         status = r["status"] if not r["error"] else f"{r['status']}: {r['error']}"
         files = f"{_n(r['files_loaded'])}/{_n(r['files_seen'])}" if r["files_seen"] is not None else ""
-        runs.add_row(*map(_text, (r["load_id"], took, status, files, _n(r["facts"]), _n(r["rejections"]))))
-    console.print(runs if s.runs else "no runs yet: `ncmec run` loads the warehouse", markup=False)
+        cells.append([printable(v) for v in (r["load_id"], took, status, files, _n(r["facts"]), _n(r["rejections"]))])
+        runs.add_row(*map(Text, cells[-1]))
+    names = [name for name, _ in columns]
+    if not s.runs:
+        console.print("no runs yet: `ncmec run` loads the warehouse", markup=False)
+    elif terminal.fits(console, names, cells, [name != "status" for name in names]):
+        console.print(runs)
+    else:  # too narrow for the load ids and figures whole: one block a run
+        console.print(runs.title)
+        terminal.print_records(console, names, cells)
     linked = [r for r in s.runs if r["flow_run_url"]]
     if linked:  # runs made against a configured Prefect server (a temporary one is gone)
         console.print("in the Prefect UI:", markup=False)
         for r in linked:
-            console.print(_text(f"  {r['load_id']}  {r['flow_run_url']}"), soft_wrap=True)
+            console.print(_text(f"  {r['load_id']}  {r['flow_run_url']}"), soft_wrap=not console.is_terminal)
     if s.runs and s.runs[0]["status"] == "running":
         console.print(_text(f"the newest run {s.runs[0]['load_id']} has not finished: it is loading now, "
                             "or it was stopped (the warehouse holds the run before it)"))
@@ -136,8 +145,8 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
         else:
             place = " ".join(str(v) for v in (first["geo"], first["year"]) if v is not None)
             what = f"{place} " + ", ".join(str(r["metric"]) for r in items)
-        console.print(_text(f"  {source_file} ({check}), {what}:"), soft_wrap=True)
-        console.print(_text(f"      {reason}"), soft_wrap=True)
+        console.print(_text(f"  {source_file} ({check}), {what}:"), soft_wrap=not console.is_terminal)
+        console.print(_text(f"      {reason}"), soft_wrap=not console.is_terminal)
     if len(groups) > limit:
         console.print(f"  and {len(groups) - limit} more (ncmec query \"select * from rejections\", "
                       "or --limit)", markup=False)

@@ -75,10 +75,8 @@ def print_rows(out: Console, columns: list[str], rows: list[tuple[Any, ...]]) ->
     names = [printable(c) for c in columns]
     shown = [[cell(v) for v in row] for row in rows]
     numeric = [any(is_number(r[i]) for r in rows) for i in range(len(columns))]
-    widest = [max([cell_len(names[i]), *(cell_len(r[i]) for r in shown)]) for i in range(len(columns))]
-    needed = sum(w if n else min(w, TEXT_AT_LEAST) for w, n in zip(widest, numeric, strict=True))
-    if needed + 3 * len(columns) + 1 > out.width:  # a space either side of each cell, and its rule
-        _print_records(out, names, shown)
+    if not fits(out, names, shown, numeric):
+        print_records(out, names, shown)
     else:
         table = Table(show_lines=False)
         for name, figures in zip(names, numeric, strict=True):
@@ -89,7 +87,16 @@ def print_rows(out: Console, columns: list[str], rows: list[tuple[Any, ...]]) ->
     out.print(Text(f"{len(rows)} row(s)"))
 
 
-def _print_records(out: Console, names: list[str], rows: list[list[str]]) -> None:
+def fits(out: Console, names: list[str], rows: list[list[str]], whole: list[bool]) -> bool:
+    """Whether a table of these cells fits the terminal with the `whole` columns (figures, ids)
+    unwrapped and every other column at least TEXT_AT_LEAST wide."""
+    widest = [max([cell_len(names[i]), *(cell_len(r[i]) for r in rows)]) for i in range(len(names))]
+    needed = sum(w if keep else min(w, TEXT_AT_LEAST) for w, keep in zip(widest, whole, strict=True))
+    return needed + 3 * len(names) + 1 <= out.width  # a space either side of each cell, and its rule
+
+
+def print_records(out: Console, names: list[str], rows: list[list[str]]) -> None:
+    """Each row as a block of `column: value` lines: every value whole, however narrow the terminal."""
     for i, row in enumerate(rows, 1):
         out.print(Text(f"row {i}", style="bold"))
         for name, value in zip(names, row, strict=True):
@@ -104,9 +111,9 @@ def print_explanation(out: Console, lines: list[tuple[str, str]]) -> None:
         if "\x00" in line:
             before, number, after = line.split("\x00")
             shown = (number, "bold reverse") if out.is_terminal else f"**{number}**"
-            out.print(Text.assemble(before, shown, after), soft_wrap=True)
+            out.print(Text.assemble(before, shown, after), soft_wrap=not out.is_terminal)
         else:
-            out.print(Text(line, style=styles.get(style, "")), soft_wrap=True)
+            out.print(Text(line, style=styles.get(style, "")), soft_wrap=not out.is_terminal)
 
 
 def print_export(out: Console, summary: ExportSummary) -> None:

@@ -116,3 +116,13 @@ def test_a_runs_summary_prints_names_as_text():
     text = buffer.getvalue()
     assert "a[/] [bold]:x:[/bold] \\x1b[31m\\u202e\\nforged line.txt (empty)" in text
     assert "\x1b[31m" not in text and "❌" not in text and "\u202e" not in text
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_no_load_id_or_figure_is_cut_in_a_narrow_terminal(db, columns):
+    result = runner.invoke(app, ["status", "--db", str(db)], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    (run,) = rows(db, "select load_id, facts, rejections from load_runs")
+    assert run["load_id"] in result.stdout and "…" not in result.stdout
+    if columns == "40":  # the runs table does not fit: one block a run, every value whole
+        assert f"  facts: {run['facts']:,}" in result.stdout and f"  rejections: {run['rejections']:,}" in result.stdout
