@@ -83,6 +83,12 @@ def _n(value: int | None) -> str:
 
 def render(s: Status, console: Console, limit: int = 20) -> None:
     """Print the ledger; `limit` caps the rejection entries (one per file, check and reason)."""
+    _render_runs(s, console)
+    _render_held(s, console)
+    _render_rejections(s, console, limit)
+
+
+def _render_runs(s: Status, console: Console) -> None:
     # The load id starts with the run's start time (UTC), so it needs no column of its own.
     runs = Table(title=_text(f"last runs of {s.db} (files: loaded/seen)"), title_justify="left",
                  box=box.SIMPLE_HEAD, pad_edge=False)
@@ -116,6 +122,8 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
         console.print(_text(f"the newest run {s.runs[0]['load_id']} has not finished: it is loading now, "
                             "or it was stopped (the warehouse holds the run before it)"))
 
+
+def _render_held(s: Status, console: Console) -> None:
     held = Table(title="what the warehouse holds", title_justify="left", show_header=False, box=None)
     held.add_column("what")
     held.add_column("count", justify="right")
@@ -128,6 +136,8 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
     held.add_row("places", _text(", ".join(s.places) or "none"))
     console.print(held)
 
+
+def _render_rejections(s: Status, console: Console, limit: int) -> None:
     if not s.rejections:
         console.print("no open rejections")
         return
