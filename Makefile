@@ -26,8 +26,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The tests on every core (pytest-xdist): each worker has its own Prefect home and test server.
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -12,6 +12,10 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="ncmec-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)  # never a developer's real server
+# pytest-xdist's workers start with COLUMNS=80, which would fix the width of the console script's
+# consoles when it is imported: each test that needs a width gives its own.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
