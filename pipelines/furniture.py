@@ -9,6 +9,7 @@ missing-children table. They are found by what they are: lines that come back pa
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 
 from . import anchors, catalog
@@ -29,6 +30,9 @@ _PAGE_CHARS = 150  # the least text between two page numbers (each at a page's e
 _EDGE_CHARS = 8  # how near a page's edge (a form feed, a header) its number is printed
 _FORM_FEED = re.compile("\f")
 _DIGITS = re.compile(r"\d+")  # a line's shape: as a page repeats it, digits (page numbers, years) aside
+# A sheet's pages repeat a header and a footer, a few shapes; text that repeats thousands of lines
+# is no sheet's furniture, and each shape more is a branch of the pattern tried along the text.
+_MAX_SHAPES = 50
 
 
 def _furniture_like(shape: str) -> bool:
@@ -48,18 +52,19 @@ def strip_page_furniture(text: Mapped) -> Mapped:
     sheet's only title.
     """
     shapes = Counter(" ".join(line.split()) for line in _DIGITS.sub("#", text.text).split("\n"))
-    repeated = sorted((s for s, n in shapes.items() if n >= 2 and _furniture_like(s)), key=len, reverse=True)
+    common = sorted((s for s, n in shapes.items() if n >= 2 and _furniture_like(s)), key=lambda s: -shapes[s])
+    repeated = sorted(common[:_MAX_SHAPES], key=len, reverse=True)
     edits: list[Edit] = []
     if repeated:
         first_figure = m.start() if (m := _FIRST_SENTENCE.search(text.text)) else len(text.text)
-        figures = _figures(text.text)
+        figures = _Spans(_figures(text.text))
         pattern = re.compile("|".join(_as_pattern(s) for s in repeated))
         for k, m in enumerate(pattern.finditer(text.text)):
             if k == 0 and m.end() <= first_figure:
                 continue
             # Prose can repeat a line too ("enforcement and child-serving professionals"): a
             # line that carries a figure's words is never furniture.
-            if not any(a < m.end() and m.start() < b for a, b in figures):
+            if not figures.meets(m.start(), m.end()):
                 edits.append((m.start(), m.end(), ""))
     edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
     edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
@@ -67,6 +72,25 @@ def strip_page_furniture(text: Mapped) -> Mapped:
         edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text, anchors.fold(text.text))]
     edits += _page_numbers(text.text, edits)
     return text.edit(_disjoint(edits))
+
+
+class _Spans:
+    """Spans merged into disjoint ones, sorted: whether one meets [start, end) by bisection, so
+    that asking for every match costs a logarithm each, not a pass over all the spans."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        merged: list[list[int]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.starts, self.ends = [a for a, _ in merged], [b for _, b in merged]
+
+    def meets(self, start: int, end: int) -> bool:
+        """Some span overlaps [start, end) (spans of their own width: a < end and start < b)."""
+        i = bisect_right(self.ends, start)  # the first span ending after start
+        return i < len(self.starts) and self.starts[i] < end
 
 
 def _figures(text: str) -> list[tuple[int, int]]:
@@ -82,15 +106,17 @@ def _page_numbers(text: str, furniture: list[Edit]) -> list[Edit]:
     """Lone numbers that count the pages: 1 (or 2), then the next number at least a page's worth
     of text later, and so on, each where a page starts or ends: by a form feed, the start or end
     of the text, or a header or footer. A lone number elsewhere is a table's cell."""
-    edges = [0, len(text), *(m.start() for m in _FORM_FEED.finditer(text))]
-    edges += [pos for start, end, _ in furniture for pos in (start, end)]
+    edges = sorted([0, len(text), *(m.start() for m in _FORM_FEED.finditer(text)),
+                    *(pos for start, end, _ in furniture for pos in (start, end))])
     lone = [(m, int(m.group(1))) for m in _LONE_NUMBER.finditer(text)
-            if any(m.start() - _EDGE_CHARS <= edge <= m.end() + _EDGE_CHARS for edge in edges)]
+            if bisect_right(edges, m.end() + _EDGE_CHARS) > bisect_left(edges, m.start() - _EDGE_CHARS)]
     best: list[re.Match[str]] = []
-    for i, (m, value) in enumerate(lone):
-        if value not in (1, 2):
+    # The chain from the first 1 (or 2) is at least as long as one from any later 1 (2): each
+    # number it takes comes no later. So two chains are tried, not one from every lone 1.
+    for i in sorted(next((i for i, (_, v) in enumerate(lone) if v == first), len(lone)) for first in (1, 2)):
+        if i == len(lone):
             continue
-        chain = [m]
+        chain, value = [lone[i][0]], lone[i][1]
         for later, v in lone[i + 1 :]:
             if v == value + len(chain) and later.start() - chain[-1].end() >= _PAGE_CHARS:
                 chain.append(later)
