@@ -32,6 +32,7 @@ from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
 from pipelines import intake, lifetime, run, server
+from pipelines.limits import Limits
 from pipelines.printable import printable
 
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
@@ -89,8 +90,8 @@ RETRYING = _Retrying(cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
-def parse_batch(raw: str, files: dict[str, str]) -> intake.ParsedBatch:
-    return intake.parse_files(Path(raw), list(files), files)
+def parse_batch(raw: str, files: dict[str, str], limits: Limits) -> intake.ParsedBatch:
+    return intake.parse_files(Path(raw), list(files), files, limits)
 
 
 @task(name="open-run", **RETRYING)
@@ -99,8 +100,8 @@ def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str, flow_run_url: 
 
 
 @task(name="inventory", **RETRYING)
-def make_plan(raw: Path, db: Path, load_id: str, held: RunLock) -> run.Plan:
-    return run.plan(raw, db, load_id, held)
+def make_plan(raw: Path, db: Path, load_id: str, held: RunLock, limits: Limits) -> run.Plan:
+    return run.plan(raw, db, load_id, held, limits)
 
 
 @task(name="check-batch", cache_policy=NO_CACHE)
@@ -148,7 +149,8 @@ def _runner(kind: str, workers: int, dask_address: str | None) -> TaskRunner:
     return ProcessPoolTaskRunner(max_workers=workers, initializer=lifetime.watch_parent, initargs=(os.getpid(),))
 
 
-def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_address: str | None) -> run.Parse:
+def _on_workers(raw: str, limits: Limits, batch_size: int, workers: int, task_runner: str,
+                dask_address: str | None) -> run.Parse:
     """Parse batches as `parse-batch` tasks on a process pool (every core) when there is more
     than one batch, or on Dask when asked, yielded as they are done with a few in flight, so
     memory does not grow with the run."""
@@ -158,7 +160,7 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
         chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), size)]
         if task_runner != "dask" and (workers <= 1 or len(chunks) <= 1):
             for i, chunk in enumerate(chunks):
-                yield _progress(parse_batch(raw, chunk), i, chunks)
+                yield _progress(parse_batch(raw, chunk, limits), i, chunks)
             return
         # Workers must record their task runs on this flow's server, not start one of their own
         # (~10 s each): a local pool reads it from the environment it inherits, Dask workers
@@ -169,7 +171,7 @@ def _on_workers(raw: str, batch_size: int, workers: int, task_runner: str, dask_
                 _runner(task_runner, min(workers, max(len(chunks), 1)), dask_address) as runner:
             in_flight: deque = deque()
             for i, chunk in enumerate(chunks):
-                in_flight.append(runner.submit(parse_batch, {"raw": raw, "files": chunk}))
+                in_flight.append(runner.submit(parse_batch, {"raw": raw, "files": chunk, "limits": limits}))
                 if len(in_flight) > workers:
                     yield _progress(in_flight.popleft().result(), i - len(in_flight), chunks)
             while in_flight:
@@ -206,6 +208,7 @@ def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]
 def warehouse_flow(
     raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = 0,
     workers: int = 0, task_runner: str = "process", dask_address: str | None = None, prune: bool = False,
+    max_text_size: int = Limits.text_bytes, max_pdf_size: int = Limits.pdf_bytes,
 ) -> run.RunSummary:
     """Parse every file under `raw`, validate, and load into `db`: one writer at a time.
 
@@ -214,21 +217,23 @@ def warehouse_flow(
     pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
     `batch_size` files a task (0: as many as suits the run, pipelines/run.py: batch_size).
     The run publishes its validation summary as artifacts. A run that would remove every fact
-    the warehouse holds (an empty or wrong raw folder) fails unless `prune`.
+    the warehouse holds (an empty or wrong raw folder) fails unless `prune`. A file over its
+    size limit (bytes: `max_text_size`, `max_pdf_size`) is rejected unread.
     """
     if task_runner not in TASK_RUNNERS:
         raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}, not {task_runner!r}")
     from pipelines import load
 
     raw_dir, db_path, load_id = Path(raw), Path(db), load.new_load_id()
-    parse = _on_workers(raw, batch_size, workers or os.cpu_count() or 1, task_runner, dask_address)
+    limits = Limits(text_bytes=max_text_size, pdf_bytes=max_pdf_size)
+    parse = _on_workers(raw, limits, batch_size, workers or os.cpu_count() or 1, task_runner, dask_address)
     context = get_run_context()
     assert isinstance(context, FlowRunContext) and context.flow_run is not None  # in a flow, its own context
     flow_run_id = str(context.flow_run.id)
     flow_run_url = url_for("flow-run", obj_id=flow_run_id)  # None on Prefect's temporary server
     begin = lambda d, r, i: open_run(d, r, i, flow_run_id, flow_run_url)  # noqa: E731
     with run.session(db_path, raw_dir, load_id, wait, begin=begin) as held:
-        p = make_plan(raw_dir, db_path, load_id, held)
+        p = make_plan(raw_dir, db_path, load_id, held, limits)
         if p.unchanged:
             get_run_logger().info("inputs unchanged since the last run: nothing to parse or load")
         # quote(): Prefect would otherwise walk every document and the stage looking for futures.
@@ -248,11 +253,9 @@ def _log(summary: run.RunSummary) -> None:
     logger, s = get_run_logger(), summary.stats
     for name, check, reason in summary.rejected_files:  # a newline in a name must not forge a log line
         logger.warning("rejected %s (%s): %s", printable(name), check, printable(reason))
-    logger.info(
-        "load %s: %d files (%d parsed; %d loaded, %d duplicate, %d rejected), %d facts, %d rejections",
-        s.load_id, s.files_seen, s.files_parsed, s.files_loaded, s.files_duplicate, s.files_rejected,
-        s.facts, s.rejections,
-    )
+    logger.info("load %s: %d files (%d parsed; %d loaded, %d duplicate, %d rejected), %d facts, %d rejections",
+                s.load_id, s.files_seen, s.files_parsed, s.files_loaded, s.files_duplicate, s.files_rejected,
+                s.facts, s.rejections)
 
 
 def deployment(name: str = "weekly", cron: str = DEFAULT_CRON, tz: str = "UTC",

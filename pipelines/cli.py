@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import sys
 from pathlib import Path
@@ -13,6 +12,8 @@ import typer
 from rich.console import Console
 
 from pipelines import cli_server
+from pipelines.cli_options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
+from pipelines.limits import DEFAULT as LIMITS
 from pipelines.printable import first_line, printable
 
 app = typer.Typer(
@@ -42,18 +43,9 @@ def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, c
     """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
 
 
-RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
-DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
-
-
 def _fail(command: str, message: str, code: int = 2) -> NoReturn:
     err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-class Runner(enum.StrEnum):
-    process = "process"
-    dask = "dask"
 
 
 @app.command()
@@ -70,6 +62,8 @@ def run(
     workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
     prune: Annotated[bool, typer.Option("--prune", help=(
         "Let the run remove every fact when the raw folder gives none (else it refuses)."))] = False,
+    max_text_size: TextSizeOption = LIMITS.text_bytes,
+    max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if dask_address and task_runner is not Runner.dask:
@@ -87,7 +81,8 @@ def run(
         with configured() as using:
             out.print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
-                                     task_runner=task_runner.value, dask_address=dask_address, prune=prune)
+                                     task_runner=task_runner.value, dask_address=dask_address, prune=prune,
+                                     max_text_size=max_text_size, max_pdf_size=max_pdf_size)
     except (WarehouseError, WarehouseBusy, LockFileError, RunRefused, OSError, ValueError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
@@ -138,16 +133,18 @@ def _json_value(value: float) -> float | int:
 
 
 @app.command()
-def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]) -> None:
+def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)],
+          max_text_size: TextSizeOption = LIMITS.text_bytes, max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes) -> None:
     """Print the observations of one file as JSON lines; touches no database. Values the file
     states but that cannot be read for certain are named on stderr."""
     from dataclasses import asdict
 
-    from pipelines.extract import parse_file
+    from pipelines.intake import parse_path
+    from pipelines.limits import Limits
 
-    if not file.is_file():
-        _fail("parse", f"{file} is not a file")
-    doc = parse_file(file, file.name)
+    if not file.exists():
+        _fail("parse", f"{file} is not a file (it does not exist)")
+    doc = parse_path(file, Limits(text_bytes=max_text_size, pdf_bytes=max_pdf_size))
     if doc.rejected:
         _fail("parse", f"{file} rejected ({doc.rejected_check}): {doc.rejected_reason}", 1)
     for o in doc.observations:
@@ -157,14 +154,6 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
     # A value the text states but that cannot be read for certain is no observation: say so.
     for p in doc.problems:
         sys.stderr.write(f"not read: {p.geo} {p.year} {p.metric} ({p.check}): {p.reason}\n")
-
-
-class Format(enum.StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    parquet = "parquet"
 
 
 @app.command()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import charset_normalizer
 
+from .limits import DEFAULT, Limits
 from .rejection import Rejected
 
 # Magic numbers of formats that are surely not a text sheet, named in the rejection reason.
@@ -98,14 +99,15 @@ def _guess(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def decode(data: bytes) -> Decoded:
-    """Decode one input file's bytes, or raise `Rejected` with a reason a person understands."""
+def decode(data: bytes, limits: Limits = DEFAULT) -> Decoded:
+    """Decode one input file's bytes, or raise `Rejected` with a reason a person understands;
+    `limits` bound what a PDF may hold."""
     if not data.strip(b" \t\r\n\x0b\x0c"):
         raise Rejected("empty", "is empty" if not data else "holds only white space")
     if data.startswith(b"%PDF"):
         from .pdf import pdf_text  # only when a PDF turns up: it imports pypdf
 
-        text, encoding = pdf_text(data), "pdf"
+        text, encoding = pdf_text(data, limits), "pdf"
     else:
         for magic, what in _MAGIC.items():
             if data.startswith(magic):

@@ -10,9 +10,9 @@ from importlib import metadata
 from pathlib import Path
 
 # The sources whose change changes what a sheet parses to: the extractor and what it reads.
-_SOURCES = ("catalog.toml", "catalog.py", "anchors.py", "rejection.py", "decode.py", "pdf.py", "textmap.py",
-            "markup.py", "furniture.py", "footnotes.py", "normalise.py", "sentences.py", "breakdown.py", "extract.py",
-            "documents.py")
+_SOURCES = ("catalog.toml", "catalog.py", "anchors.py", "rejection.py", "limits.py", "decode.py", "pdf.py",
+            "textmap.py", "markup.py", "furniture.py", "footnotes.py", "normalise.py", "sentences.py", "breakdown.py",
+            "extract.py", "documents.py")
 
 
 def _fingerprint() -> str:

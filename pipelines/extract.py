@@ -24,6 +24,7 @@ from pathlib import Path
 from . import anchors, breakdown, catalog
 from .decode import Decoded, decode, sha256
 from .documents import Observation, ParsedDocument, Problem
+from .limits import DEFAULT, Limits
 from .normalise import Normalised, normalise
 from .rejection import Rejected
 from .sentences import sentence_spans
@@ -89,6 +90,20 @@ class _Sentences:
         return first, last
 
 
+# A sheet states each of its figures once. Text that states most of them twice or more is a
+# sheet copied over and over, or several sheets in one file: which copy to read is a guess.
+_MIN_REPEATED = 3
+
+
+def _once(repeated: list[tuple[catalog.Metric, int]], found: int) -> None:
+    """Reject text in which most of the figures found are stated more than once."""
+    if len(repeated) >= _MIN_REPEATED and 2 * len(repeated) > found:
+        metric, times = max(repeated, key=lambda r: r[1])
+        raise Rejected("repeated_text", f"states {len(repeated)} of its figures more than once ({metric.metric} "
+                                        f"{times} times): a sheet copied over and over, or several sheets in one "
+                                        "file, and which copy to read would be a guess")
+
+
 class _Reader:
     """Reads one normalised sheet: its observations, and its problems."""
 
@@ -108,13 +123,16 @@ class _Reader:
 
     def sentences(self) -> tuple[int, int] | None:
         """Every sentence metric; returns the span of the sentence announcing the table."""
-        table = None
+        table, repeated = None, []
         flat = self.norm.flat.text
         for metric in catalog.metrics():
-            m = next((m for p in metric.anchored if (m := p.search(flat, self.norm.folded))), None)
-            if m is None:
+            found = next((ms for p in metric.anchored if (ms := p.finditer(flat, self.norm.folded))), [])
+            if not found:
                 self._lead_only(metric)
                 continue
+            m = found[0]
+            if len(found) > 1:
+                repeated.append((metric, len(found)))
             start, end = self.spans.covering(m.start(), m.end())
             place = m.groupdict().get("place")
             if metric.scope == "national":
@@ -136,6 +154,7 @@ class _Reader:
             self.add(Observation(geo, year, metric.metric, _value(numeral, scale),
                                  catalog.qualifier_for(m.groupdict().get("qual"), bool(scale)), metric.unit,
                                  *self._evidence(start, end)), numeral, self.norm.span(*m.span("num"))[0])
+        _once(repeated, len(self.observations) + len(self.problems))
         return table
 
     def _lead_only(self, metric: catalog.Metric) -> None:
@@ -250,16 +269,16 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
 
 
 def parse_bytes(data: bytes, source_file: str, timings: dict[str, float] | None = None,
-                digest: str | None = None) -> ParsedDocument:
+                digest: str | None = None, limits: Limits = DEFAULT) -> ParsedDocument:
     """Decode and extract one input; a bad input comes back rejected, never raises.
 
     `timings`, when given, accumulates the seconds spent in "decode" and "extract"; `digest` is
-    the bytes' sha256 when the caller has it already (a run's inventory).
+    the bytes' sha256 when the caller has it already (a run's inventory); `limits` bound a PDF.
     """
     doc = ParsedDocument(source_file=source_file, sha256=digest or sha256(data), n_bytes=len(data))
     clock = time.perf_counter()
     try:
-        decoded = decode(data)
+        decoded = decode(data, limits)
         if timings is not None:
             now = time.perf_counter()
             timings["decode"] = timings.get("decode", 0.0) + now - clock
@@ -275,5 +294,5 @@ def parse_bytes(data: bytes, source_file: str, timings: dict[str, float] | None 
             timings[key] = timings.get(key, 0.0) + time.perf_counter() - clock
 
 
-def parse_file(path: Path, source_file: str | None = None) -> ParsedDocument:
-    return parse_bytes(path.read_bytes(), source_file or path.name)
+def parse_file(path: Path, source_file: str | None = None, limits: Limits = DEFAULT) -> ParsedDocument:
+    return parse_bytes(path.read_bytes(), source_file or path.name, limits=limits)

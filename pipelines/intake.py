@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,17 +14,19 @@ from . import faults
 from .decode import sha256
 from .documents import Batch, ParsedDocument
 from .extract import parse_bytes
+from .limits import DEFAULT, Limits, too_large
 
 T = TypeVar("T")
 
 
 def discover(raw_dir: Path) -> list[str]:
-    """Every regular, non-hidden file under the raw folder, as sorted paths relative to it.
+    """Every non-hidden entry under the raw folder but its folders, as sorted paths relative to it.
 
-    Nothing is skipped by its name's ending: a stray file is better rejected with a reason
-    than silently ignored. Folders linked in by a symlink are not entered (as Path.rglob);
-    a folder that cannot be listed is skipped. os.scandir, not rglob: ten times faster over
-    50,000 files, which matters because a no-change re-run is little more than this.
+    Nothing is skipped by its kind or its name's ending: a symbolic link, a FIFO or a stray file
+    is better rejected with a reason (`read_input`) than silently ignored. Folders linked in by a
+    symlink are not entered (each such link is rejected); a folder that cannot be listed is
+    skipped. os.scandir, not rglob: ten times faster over 50,000 files, which matters because a
+    no-change re-run is little more than this.
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -38,11 +42,94 @@ def discover(raw_dir: Path) -> list[str]:
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         folders.append((entry.path, f"{prefix}{entry.name}/"))
-                    elif entry.is_file():
+                    else:
                         found.append(prefix + entry.name)
         except PermissionError:
             continue
     return sorted(found)
+
+
+class Refused(Exception):
+    """An input that is not read: `check` names why, the message is the reason."""
+
+    def __init__(self, check: str, reason: str, n_bytes: int = 0):
+        super().__init__(reason)
+        self.check, self.reason, self.n_bytes = check, reason, n_bytes
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (a named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+# Never follows a link at the last step, never blocks on a FIFO swapped in after the lstat.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _kind(mode: int) -> str:
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def _target(raw_dir: str, path: str) -> str:
+    """The file a symbolic link in the raw folder names, if it is a regular file in the folder."""
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Refused("not_a_file", "is a loop of symbolic links, which leads to no file") from None
+        raise Refused("not_a_file", "is a symbolic link to nothing (what it names does not exist)") from None
+    root = os.path.realpath(raw_dir)
+    if os.path.commonpath([root, target]) != root:
+        raise Refused("outside_raw", "is a symbolic link to a file outside the raw folder, which a run does not "
+                                     "read; copy the file into the folder instead")
+    return target
+
+
+def _checked(raw_dir: str, name: str) -> str:
+    """The path to open for `name`, once its kind (by lstat, not opening it) allows it."""
+    path = os.path.join(raw_dir, name)
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            path = _target(raw_dir, path)
+            mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise Refused("unreadable", "was removed while the run read the folder") from None
+    if not stat.S_ISREG(mode):
+        raise Refused("not_a_file", f"is {_kind(mode)}, not a regular file, so it is not opened")
+    return path
+
+
+def read_input(raw_dir: Path | str, name: str, limits: Limits = DEFAULT) -> bytes:
+    """The bytes of one input, or `Refused`: only a regular file in the raw folder, within its
+    size limit (fstat, before more than its first four bytes are read); a file that changes
+    size while it is read is refused too, never half read."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused("file_name", "has a name that is not valid UTF-8 (shown with its bytes escaped), which the "
+                                   "warehouse cannot store; rename it") from None
+    try:
+        fd = os.open(_checked(str(raw_dir), name), _OPEN_FLAGS)
+    except OSError as exc:
+        raise Refused("unreadable", f"cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped after the lstat
+            raise Refused("not_a_file", f"is {_kind(info.st_mode)}, not a regular file, so it is not read")
+        try:
+            head = handle.read(4)  # which limit: a PDF's or a text's
+            limit = limits.pdf_bytes if head == b"%PDF" else limits.text_bytes
+            if info.st_size > limit:
+                raise Refused("too_large", too_large(info.st_size, limit, head == b"%PDF"), info.st_size)
+            data = head + handle.read(info.st_size + 1 - len(head))  # a byte more, if it grew
+        except OSError as exc:
+            raise Refused("unreadable", f"cannot be read: {exc.strerror}") from None
+    if len(data) != info.st_size:
+        raise Refused("unreadable", "changed while the run read it (is it being written?); the next run reads it")
+    return data
+
+
+def storable(name: str) -> str:
+    """A file name as the warehouse stores it: bytes that are not UTF-8 escaped (\\xff)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def batches(items: list[T], size: int) -> Iterator[list[T]]:
@@ -72,28 +159,30 @@ class ParsedBatch:
     timings: dict[str, float] = field(default_factory=dict)  # seconds in "decode", "extract"
 
 
-def _unreadable(name: str, exc: OSError) -> ParsedDocument:
-    # No content to hash: hash the name, so two unreadable files are not "duplicates".
-    return ParsedDocument(source_file=name, sha256=sha256(name.encode()), n_bytes=0, rejected_check="unreadable",
-                          rejected_reason=f"The file cannot be read: {exc.strerror}.")
+def refused(name: str, exc: Refused) -> ParsedDocument:
+    """The document of a file that is not read. No content to hash: the name is hashed, so two
+    such files are not "duplicates"."""
+    shown = storable(name)
+    return ParsedDocument(source_file=shown, sha256=sha256(shown.encode()), n_bytes=exc.n_bytes,
+                          rejected_check=exc.check, rejected_reason=f"The file {exc.reason}.")
 
 
-def inventory(raw_dir: Path, files: list[str]) -> list[ParsedDocument]:
-    """Each file's name, sha256 and size (unparsed), or its rejection when it cannot be read."""
-    found, folder = [], str(raw_dir)
+def inventory(raw_dir: Path, files: list[str], limits: Limits = DEFAULT) -> list[ParsedDocument]:
+    """Each file's name, sha256 and size (unparsed), or its rejection when it is not read."""
+    found = []
     for name in files:
         try:
-            with open(os.path.join(folder, name), "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            found.append(_unreadable(name, exc))
+            data = read_input(raw_dir, name, limits)
+        except Refused as exc:
+            found.append(refused(name, exc))
             continue
         found.append(ParsedDocument(source_file=name, sha256=sha256(data), n_bytes=len(data)))
     return found
 
 
-def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None = None) -> ParsedBatch:
-    """Parse each file; a file that cannot even be read is a rejected document, not an error.
+def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None = None,
+                limits: Limits = DEFAULT) -> ParsedBatch:
+    """Parse each file; a file that is not read is a rejected document, not an error.
 
     `digests` are the files' sha256 from the inventory: a file is hashed once a run. (It is read
     twice: the inventory must hash every file before the run knows which to parse, and holding
@@ -101,11 +190,21 @@ def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None 
     parsed, timings = Batch(), {"decode": 0.0, "extract": 0.0}
     for name in files:
         try:
-            with open(os.path.join(raw_dir, name), "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            parsed.add(_unreadable(name, exc))
+            data = read_input(raw_dir, name, limits)
+        except Refused as exc:
+            parsed.add(refused(name, exc))
             continue
-        parsed.add(parse_bytes(data, name, timings, (digests or {}).get(name)))
+        parsed.add(parse_bytes(data, name, timings, (digests or {}).get(name), limits))
         faults.pause_point("parse")
     return ParsedBatch(parsed, timings)
+
+
+def parse_path(path: Path, limits: Limits = DEFAULT) -> ParsedDocument:
+    """One file named by the user (`ncmec parse`), by the rules of a raw folder's: a regular file
+    (a link the user named is followed), within the limits; the document is named by its file name."""
+    real = Path(os.path.realpath(path))
+    try:
+        data = read_input(real.parent, real.name, limits)
+    except Refused as exc:
+        return refused(path.name, exc)
+    return parse_bytes(data, storable(path.name), limits=limits)

@@ -13,10 +13,11 @@ from itertools import pairwise
 from statistics import median
 from typing import TYPE_CHECKING
 
+from .limits import DEFAULT, Limits, size_text
 from .rejection import Rejected
 
 if TYPE_CHECKING:
-    from pypdf import PageObject
+    from pypdf import PageObject, PdfReader
 
 # pypdf turns the extra room of a justified line into a second space beside the real one when a
 # PDF spaces words by offsets inside the text (as fpdf2 does with a TrueType font).
@@ -27,14 +28,15 @@ _PARAGRAPH_GAP = 1.3
 _SUPERSCRIPT_SIZE = 0.85
 
 
-def pdf_text(data: bytes) -> str:
-    """The text of every page, or `Rejected` when the PDF cannot be read or holds no text.
+def pdf_text(data: bytes, limits: Limits = DEFAULT) -> str:
+    """The text of every page, or `Rejected` when the PDF cannot be read, holds no text, or
+    holds more than `limits` allow (pages, a stream's decompressed bytes, the text).
 
     Pages are joined as pdftotext joins them ("\\n\\f"), which the extractor reads as a line
     break: a page usually breaks mid-paragraph, often mid-sentence.
     """
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError
 
     # A PDF ends with %%EOF (within its last 1 KiB, as readers look for it). Without it the file
     # was cut short, and pypdf would recover what it could: a sheet missing its last figures.
@@ -43,8 +45,18 @@ def pdf_text(data: bytes) -> str:
                                  "so part of its text may be missing")
     damage = _Warnings()
     logging.getLogger("pypdf").addHandler(damage)
+    stream = limits.pdf_stream_bytes
     try:
-        pages = [_page_text(page) for page in PdfReader(BytesIO(data)).pages]
+        with apply_configuration(zlib_maximum_output_length=stream, lzw_maximum_output_length=stream,
+                                 run_length_maximum_output_length=stream, brotli_maximum_output_length=stream,
+                                 array_based_stream_maximum_output_length=stream,
+                                 stream_decoding_work_maximum_length=2 * stream):
+            pages = _pages(PdfReader(BytesIO(data)), limits)
+    except Rejected:
+        raise
+    except LimitReachedError as exc:
+        raise Rejected("too_large", f"is a PDF with a stream that decompresses to more than {size_text(stream)}, far "
+                                    f"more than a sheet's text (pypdf: {str(exc)[:120]}), so it is not read") from None
     except FileNotDecryptedError:
         raise Rejected("undecodable",
                        "is an encrypted PDF that needs a password to open, so its text cannot be read") from None
@@ -62,6 +74,21 @@ def pdf_text(data: bytes) -> str:
         raise Rejected("no_text_layer", "is a PDF with no text layer (a scanned image?), so there is no text to read; "
                        "run it through OCR or export the sheet's text")
     return text
+
+
+def _pages(reader: PdfReader, limits: Limits) -> list[str]:
+    """Each page's text, within the limits: pages counted before any is read, the text as it comes."""
+    if len(reader.pages) > limits.pdf_pages:
+        raise Rejected("too_large", f"is a PDF of {len(reader.pages)} pages, over the limit of {limits.pdf_pages} "
+                                    "(a fact sheet has a few), so it is not read")
+    pages, size = [], 0
+    for page in reader.pages:
+        pages.append(_page_text(page))
+        size += len(pages[-1])
+        if size > limits.text_bytes:
+            raise Rejected("too_large", f"is a PDF whose pages give more than {size_text(limits.text_bytes)} of text "
+                                        "(--max-text-size), far more than a fact sheet's, so it is not read")
+    return pages
 
 
 class _Warnings(logging.Handler):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from . import intake
 from .documents import Batch, ParsedDocument
+from .limits import DEFAULT, Limits
 from .lock import RunLock, run_lock
 from .printable import printable
 
@@ -110,14 +111,14 @@ class Plan:
     copies: dict[str, str]  # a byte-identical copy -> the file loaded in its place
 
 
-def plan(raw: Path, db: Path, load_id: str, held: RunLock) -> Plan:
+def plan(raw: Path, db: Path, load_id: str, held: RunLock, limits: Limits = DEFAULT) -> Plan:
     """Take the inventory of `raw` (names, hashes) and decide, against the warehouse, what to
     parse, what to reuse and which files are copies. Needs the writer lock: what the warehouse
     holds must not change until the run ends."""
     from . import checks, warehouse
 
     held.check(db)
-    found = intake.inventory(raw, intake.discover(raw))
+    found = intake.inventory(raw, intake.discover(raw), limits)
     if warehouse.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
         return Plan(raw, db, load_id, True, [], {}, [], {})
     stored = warehouse.stored_content(db)
@@ -142,9 +143,9 @@ def batch_size(n_files: int, workers: int) -> int:
     return min(max(-(-n_files // (workers * BATCHES_PER_WORKER)), MIN_BATCH), MAX_BATCH)
 
 
-def parse_here(raw: Path, batch_size: int = BATCH_SIZE) -> Parse:
+def parse_here(raw: Path, batch_size: int = BATCH_SIZE, limits: Limits = DEFAULT) -> Parse:
     """Parse in this process, batch by batch (the flow parses on a pool of workers instead)."""
-    return lambda files: (intake.parse_files(raw, chunk, files)
+    return lambda files: (intake.parse_files(raw, chunk, files, limits)
                           for chunk in intake.batches(list(files), batch_size))
 
 
@@ -264,10 +265,11 @@ def session(db: Path, raw: Path, load_id: str, wait: float = 0.0,
             raise
 
 
-def run(raw: Path, db: Path, wait: float = 0.0, prune: bool = False) -> RunSummary:
+def run(raw: Path, db: Path, wait: float = 0.0, prune: bool = False, limits: Limits = DEFAULT) -> RunSummary:
     """One whole run in this process: what `ncmec run` does, without Prefect."""
     from . import load
 
     load_id = load.new_load_id()
     with session(Path(db), Path(raw), load_id, wait) as held:
-        return execute(plan(Path(raw), Path(db), load_id, held), Steps(parse=parse_here(Path(raw))), prune)
+        p = plan(Path(raw), Path(db), load_id, held, limits)
+        return execute(p, Steps(parse=parse_here(Path(raw), limits=limits)), prune)
