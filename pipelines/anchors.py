@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 # Characters outside ASCII that `re.IGNORECASE` matches to an ASCII letter (tests/test_anchors.py
 # derives the set from the `re` module itself).
@@ -84,20 +85,19 @@ class Anchored:
         return lo
 
     def search(self, text: str, folded: str | None) -> re.Match[str] | None:
-        found = self.finditer(text, folded, first=True)
+        found = self.finditer(text, folded, most=1)
         return found[0] if found else None
 
-    def finditer(self, text: str, folded: str | None, first: bool = False) -> list[re.Match[str]]:
-        """Every match, as `pattern.finditer` gives them (with `first`, the first only)."""
+    def finditer(self, text: str, folded: str | None, most: int | None = None) -> list[re.Match[str]]:
+        """Every match, as `pattern.finditer` gives them (with `most`, the first `most` only)."""
         lo = self.start(text, folded)
         if lo is None:
             return []
         if self.lead is None or folded is None:
-            matches = self.pattern.finditer(text, lo)
-            return [m for m in [next(matches, None)] if m] if first else list(matches)
+            return list(islice(self.pattern.finditer(text, lo), most))
         found: list[re.Match[str]] = []
         at = folded.find(self.lead, lo)
-        while at >= 0 and not (first and found):
+        while at >= 0 and (most is None or len(found) < most):
             m = self.pattern.match(text, at)
             if m:
                 found.append(m)

@@ -95,12 +95,11 @@ class _Sentences:
 _MIN_REPEATED = 3
 
 
-def _once(repeated: list[tuple[catalog.Metric, int]], found: int) -> None:
-    """Reject text in which most of the figures found are stated more than once."""
+def _once(repeated: list[str], found: int) -> None:
+    """Reject text in which most of the figures found (metrics) are stated more than once."""
     if len(repeated) >= _MIN_REPEATED and 2 * len(repeated) > found:
-        metric, times = max(repeated, key=lambda r: r[1])
-        raise Rejected("repeated_text", f"states {len(repeated)} of its figures more than once ({metric.metric} "
-                                        f"{times} times): a sheet copied over and over, or several sheets in one "
+        raise Rejected("repeated_text", f"states {len(repeated)} of its {found} figures more than once ({repeated[0]}, "
+                                        f"{repeated[1]}, ...): a sheet copied over and over, or several sheets in one "
                                         "file, and which copy to read would be a guess")
 
 
@@ -126,13 +125,14 @@ class _Reader:
         table, repeated = None, []
         flat = self.norm.flat.text
         for metric in catalog.metrics():
-            found = next((ms for p in metric.anchored if (ms := p.finditer(flat, self.norm.folded))), [])
+            # The first match, and a second if there is one (a sheet states each figure once).
+            found = next((ms for p in metric.anchored if (ms := p.finditer(flat, self.norm.folded, most=2))), [])
             if not found:
                 self._lead_only(metric)
                 continue
             m = found[0]
             if len(found) > 1:
-                repeated.append((metric, len(found)))
+                repeated.append(metric.metric)
             start, end = self.spans.covering(m.start(), m.end())
             place = m.groupdict().get("place")
             if metric.scope == "national":

@@ -44,6 +44,8 @@ CASES = [
     "run --raw {empty} --db {folder}",
     "run --workers -1",
     "run --task-runner nope",
+    "run --max-text-size lots",
+    "run --max-pdf-size 0",
     "run --dask-address tcp://127.0.0.1:1",
     "parse",
     "parse {missing}",
