@@ -17,6 +17,7 @@ character, which the catalog's sentence patterns read.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,6 +51,7 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 _BROKEN_WORD = re.compile(r"(?P<hyphen>-|\u00ad)(?<=[A-Za-z][-\u00ad])[ \t]*\n\s*(?=[A-Za-z])")
 _WORD_BEFORE = re.compile(r"[A-Za-z]+$")
 _WORD_AFTER = re.compile(r"[A-Za-z]+")
+_TOKEN = re.compile(r"\w+")  # a word of its own: as far as `\b` on either side of it
 _SOFT_HYPHEN = re.compile("\u00ad")
 _SPLIT_AT_PAGE = re.compile(r"(?:[ \t](?<=[a-z][ \t])[ \t]*\n|\n(?<=[a-z]\n))[ \t]*\n\s*(?=[a-z])")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -99,6 +101,20 @@ def _count(text: str, word: str) -> int:
     return len(re.findall(rf"\b{re.escape(word)}\b", text, re.IGNORECASE)) if word else 0
 
 
+class _Words:
+    """How often the text writes each word as a word of its own, in any case: counted in one pass
+    where the text lowercased is exact (pipelines/anchors.py: fold), else by `_count` each time."""
+
+    def __init__(self, text: str):
+        self.text, folded = text, anchors.fold(text)
+        self.counts = Counter(_TOKEN.findall(folded)) if folded is not None else None
+
+    def count(self, word: str) -> int:
+        if not word:
+            return 0
+        return _count(self.text, word) if self.counts is None else self.counts[word.lower()]
+
+
 def _around(text: str, m: re.Match[str]) -> tuple[str, str]:
     """The word ending where the match starts and the word starting where it ends."""
     before = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
@@ -112,29 +128,34 @@ def join_broken_words(text: Mapped) -> Mapped:
     ("child-\\nserving", "child-serving") it stays. A word written nowhere else keeps its hyphen
     before a capital ("HHS-\\nORR") and loses it otherwise ("exploi-\\ntation")."""
     lowered = text.text.lower()
+    # Each text asked for once (a sheet copied many times over asks the same ones again): one
+    # pass over the whole text for each match would make this step quadratic in the text.
+    written: dict[str, bool] = {}
+
+    def writes(part: str) -> bool:
+        if part not in written:
+            written[part] = part in lowered
+        return written[part]
 
     def join(m: re.Match[str]) -> str:
         left, right = _around(text.text, m)
-        if m.group("hyphen") != "-" or (left + right).lower() in lowered:
+        if m.group("hyphen") != "-" or writes((left + right).lower()):
             return ""
-        if f"{left}-{right}".lower() in lowered or right[:1].isupper():
+        if writes(f"{left}-{right}".lower()) or right[:1].isupper():
             return "-"
         return ""
 
     text = text.sub(_BROKEN_WORD, join)
+    words = _Words(text.text)
 
     def rejoin(m: re.Match[str]) -> str:
         left, right = _around(text.text, m)
-        # (A word that is nowhere in the text lowercased is nowhere: no regex to build for it.)
-        written = folded is None or (left + right).lower() in folded
-        whole = written and _count(text.text, left + right) > 0 and _count(text.text, left) <= 1 \
-            and _count(text.text, right) <= 1
+        whole = words.count(left + right) > 0 and words.count(left) <= 1 and words.count(right) <= 1
         return "" if whole else m.group()
 
     # pdftotext drops a line-end hyphen as it joins the lines, but when the next line was a page
     # footer the word stays split, and the footer's removal leaves "social ser\n\nvice": joined
     # when the document writes the whole word elsewhere and neither half as a word of its own.
-    folded = anchors.fold(text.text)
     text = text.edit((m.start(), m.end(), rejoin(m)) for m in _split_at_page(text.text))
     if not text.text.isascii():
         text = text.sub(_SOFT_HYPHEN, "").sub(_INVISIBLE, "")
