@@ -77,8 +77,8 @@ def _target(raw_dir: str, path: str) -> str:
         raise Refused("not_a_file", "is a symbolic link to nothing (what it names does not exist)") from None
     root = os.path.realpath(raw_dir)
     if os.path.commonpath([root, target]) != root:
-        raise Refused("outside_raw", "is a symbolic link to a file outside the raw folder, which a run does not "
-                                     "read; copy the file into the folder instead")
+        raise Refused("outside_raw", "is a symbolic link that leads outside the raw folder, which a run does not "
+                                     "follow; copy the file into the folder instead")
     return target
 
 
