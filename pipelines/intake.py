@@ -15,6 +15,7 @@ from .decode import sha256
 from .documents import Batch, ParsedDocument
 from .extract import parse_bytes
 from .limits import DEFAULT, Limits, too_large
+from .rejection import Rejected
 
 T = TypeVar("T")
 
@@ -49,14 +50,6 @@ def discover(raw_dir: Path) -> list[str]:
     return sorted(found)
 
 
-class Refused(Exception):
-    """An input that is not read: `check` names why, the message is the reason."""
-
-    def __init__(self, check: str, reason: str, n_bytes: int = 0):
-        super().__init__(reason)
-        self.check, self.reason, self.n_bytes = check, reason, n_bytes
-
-
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (a named pipe)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 # Never follows a link at the last step, never blocks on a FIFO swapped in after the lstat.
@@ -73,11 +66,11 @@ def _target(raw_dir: str, path: str) -> str:
         target = os.path.realpath(path, strict=True)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise Refused("not_a_file", "is a loop of symbolic links, which leads to no file") from None
-        raise Refused("not_a_file", "is a symbolic link to nothing (what it names does not exist)") from None
+            raise Rejected("not_a_file", "is a loop of symbolic links, which leads to no file") from None
+        raise Rejected("not_a_file", "is a symbolic link to nothing (what it names does not exist)") from None
     root = os.path.realpath(raw_dir)
     if os.path.commonpath([root, target]) != root:
-        raise Refused("outside_raw", "is a symbolic link that leads outside the raw folder, which a run does not "
+        raise Rejected("outside_raw", "is a symbolic link that leads outside the raw folder, which a run does not "
                                      "follow; copy the file into the folder instead")
     return target
 
@@ -91,39 +84,39 @@ def _checked(raw_dir: str, name: str) -> str:
             path = _target(raw_dir, path)
             mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise Refused("unreadable", "was removed while the run read the folder") from None
+        raise Rejected("unreadable", "was removed while the run read the folder") from None
     if not stat.S_ISREG(mode):
-        raise Refused("not_a_file", f"is {_kind(mode)}, not a regular file, so it is not opened")
+        raise Rejected("not_a_file", f"is {_kind(mode)}, not a regular file, so it is not opened")
     return path
 
 
 def read_input(raw_dir: Path | str, name: str, limits: Limits = DEFAULT) -> bytes:
-    """The bytes of one input, or `Refused`: only a regular file in the raw folder, within its
+    """The bytes of one input, or `Rejected`: only a regular file in the raw folder, within its
     size limit (fstat, before more than its first four bytes are read); a file that changes
     size while it is read is refused too, never half read."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise Refused("file_name", "has a name that is not valid UTF-8 (shown with its bytes escaped), which the "
+        raise Rejected("file_name", "has a name that is not valid UTF-8 (shown with its bytes escaped), which the "
                                    "warehouse cannot store; rename it") from None
     try:
         fd = os.open(_checked(str(raw_dir), name), _OPEN_FLAGS)
     except OSError as exc:
-        raise Refused("unreadable", f"cannot be read: {exc.strerror}") from None
+        raise Rejected("unreadable", f"cannot be read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # swapped after the lstat
-            raise Refused("not_a_file", f"is {_kind(info.st_mode)}, not a regular file, so it is not read")
+            raise Rejected("not_a_file", f"is {_kind(info.st_mode)}, not a regular file, so it is not read")
         try:
             head = handle.read(4)  # which limit: a PDF's or a text's
             limit = limits.pdf_bytes if head == b"%PDF" else limits.text_bytes
             if info.st_size > limit:
-                raise Refused("too_large", too_large(info.st_size, limit, head == b"%PDF"), info.st_size)
+                raise Rejected("too_large", too_large(info.st_size, limit, head == b"%PDF"), info.st_size)
             data = head + handle.read(info.st_size + 1 - len(head))  # a byte more, if it grew
         except OSError as exc:
-            raise Refused("unreadable", f"cannot be read: {exc.strerror}") from None
+            raise Rejected("unreadable", f"cannot be read: {exc.strerror}") from None
     if len(data) != info.st_size:
-        raise Refused("unreadable", "changed while the run read it (is it being written?); the next run reads it")
+        raise Rejected("unreadable", "changed while the run read it (is it being written?); the next run reads it")
     return data
 
 
@@ -159,7 +152,7 @@ class ParsedBatch:
     timings: dict[str, float] = field(default_factory=dict)  # seconds in "decode", "extract"
 
 
-def refused(name: str, exc: Refused) -> ParsedDocument:
+def unread(name: str, exc: Rejected) -> ParsedDocument:
     """The document of a file that is not read. No content to hash: the name is hashed, so two
     such files are not "duplicates"."""
     shown = storable(name)
@@ -173,8 +166,8 @@ def inventory(raw_dir: Path, files: list[str], limits: Limits = DEFAULT) -> list
     for name in files:
         try:
             data = read_input(raw_dir, name, limits)
-        except Refused as exc:
-            found.append(refused(name, exc))
+        except Rejected as exc:
+            found.append(unread(name, exc))
             continue
         found.append(ParsedDocument(source_file=name, sha256=sha256(data), n_bytes=len(data)))
     return found
@@ -191,8 +184,8 @@ def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None 
     for name in files:
         try:
             data = read_input(raw_dir, name, limits)
-        except Refused as exc:
-            parsed.add(refused(name, exc))
+        except Rejected as exc:
+            parsed.add(unread(name, exc))
             continue
         parsed.add(parse_bytes(data, name, timings, (digests or {}).get(name), limits))
         faults.pause_point("parse")
@@ -205,6 +198,6 @@ def parse_path(path: Path, limits: Limits = DEFAULT) -> ParsedDocument:
     real = Path(os.path.realpath(path))
     try:
         data = read_input(real.parent, real.name, limits)
-    except Refused as exc:
-        return refused(path.name, exc)
+    except Rejected as exc:
+        return unread(path.name, exc)
     return parse_bytes(data, storable(path.name), limits=limits)

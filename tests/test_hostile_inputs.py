@@ -22,6 +22,7 @@ from conftest import RAW, query
 from pipelines import intake
 from pipelines.extract import parse_bytes
 from pipelines.limits import Limits, parse_size
+from pipelines.rejection import Rejected
 from pipelines.run import run
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")
@@ -136,7 +137,7 @@ def test_a_file_over_the_limit_is_never_read(raw_dir, monkeypatch):
         return handle
 
     monkeypatch.setattr(intake.os, "fdopen", reads)
-    with pytest.raises(intake.Refused, match="over the limit of 1000 bytes"):
+    with pytest.raises(Rejected, match="over the limit of 1000 bytes"):
         intake.read_input(raw_dir, "big.txt", Limits(text_bytes=1000, pdf_bytes=1000))
     assert opened == [4]  # refused by fstat, once the first bytes said it is no PDF
     assert intake.read_input(raw_dir, "big.txt", Limits(text_bytes=4000)) == b"x" * 2000
