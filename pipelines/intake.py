@@ -61,7 +61,7 @@ def _kind(mode: int) -> str:
 
 
 def _target(raw_dir: str, path: str) -> str:
-    """The file a symbolic link in the raw folder names, if it is a regular file in the folder."""
+    """Where a symbolic link in the raw folder leads, if that is somewhere in the folder."""
     try:
         target = os.path.realpath(path, strict=True)
     except OSError as exc:
