@@ -1,3 +1,3 @@
 """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"  # as pyproject.toml (tests/test_fingerprint.py)

@@ -18,7 +18,7 @@ import pandas as pd
 from . import catalog, schemas, tables
 from .breakdown import ROWS as BREAKDOWN_PARTS
 from .breakdown import TOTAL as BREAKDOWN_TOTAL
-from .documents import PARSER, Batch, ParsedDocument
+from .documents import Batch, ParsedDocument, parser_fingerprint
 
 OBS_COLUMNS = tables.OBSERVATIONS.names
 # Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select
@@ -94,7 +94,7 @@ def _documents(batch: Batch, rej: _Rejector, load_id: str) -> pd.DataFrame:
     columns = {**d, "reason": d["rejected_reason"],
                "status": ["loaded" if c is None else "rejected" for c in d["rejected_check"]]}
     rows = {c: [columns[c][i] for i in order] for c in DOCUMENT_COLUMNS if c not in ("parser", "load_id")}
-    return pd.DataFrame({**rows, "parser": [PARSER] * len(order), "load_id": [load_id] * len(order)},
+    return pd.DataFrame({**rows, "parser": [parser_fingerprint()] * len(order), "load_id": [load_id] * len(order)},
                         columns=DOCUMENT_COLUMNS)
 
 

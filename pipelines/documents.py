@@ -4,30 +4,54 @@ and the fingerprint of the extractor that made them, so that a new extractor par
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-# The sources whose change changes what a sheet parses to: the extractor and what it reads.
-_SOURCES = ("catalog.toml", "catalog.py", "anchors.py", "rejection.py", "limits.py", "decode.py", "pdf.py",
-            "textmap.py", "markup.py", "furniture.py", "footnotes.py", "normalise.py", "sentences.py", "breakdown.py",
-            "extract.py", "documents.py")
+# Where the extractor starts: every module it imports from this package (at the top or inside a
+# function, as decode imports pdf), and theirs, is part of it, and so is the catalog's data.
+_PARSER_ROOT = "extract"
+_PARSER_DATA = ("catalog.toml",)
 
 
-def _fingerprint() -> str:
+def _imported(module: str, here: Path) -> set[str]:
+    """The modules of this package that `module`'s source imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse((here / f"{module}.py").read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").startswith("pipelines.")):
+            base = (node.module or "").removeprefix("pipelines.") if node.level == 0 else node.module
+            names = [base] if base else [alias.name for alias in node.names]
+            found |= {name for name in names if (here / f"{name}.py").is_file()}
+    return found
+
+
+def parser_modules() -> list[str]:
+    """The extractor's modules: those the extract module imports, and theirs, in name order."""
+    here, seen, todo = Path(__file__).parent, set(), [_PARSER_ROOT]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += _imported(module, here)
+    return sorted(seen)
+
+
+@cache
+def parser_fingerprint() -> str:
     """Identifies the extractor: a document parsed by another version is parsed again. That is
-    our sources and the libraries whose output the text depends on."""
+    the sources of its modules (found by their imports, never a list kept by hand), the catalog's
+    data, and the libraries whose output the text depends on."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((here / name).read_bytes())
+    for name in [f"{module}.py" for module in parser_modules()] + list(_PARSER_DATA):
+        digest.update(name.encode() + b"\0" + (here / name).read_bytes())
     for package in ("pypdf", "charset-normalizer", "ftfy", "markdown-it-py"):
         digest.update(f"{package}=={metadata.version(package)}".encode())
     return digest.hexdigest()[:16]
 
-
-PARSER = _fingerprint()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from . import lock, sqlpaths, storage
-from .documents import PARSER, Observation, ParsedDocument
+from .documents import Observation, ParsedDocument, parser_fingerprint
 from .printable import first_line, printable
 
 
@@ -120,7 +120,7 @@ def stored_inventory(db_path: Path) -> set[tuple[str, str]] | None:
         if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
             return None
         rows = con.execute("select source_file, sha256, parser = ? from documents where status <> 'removed'",
-                           [PARSER]).fetchall()
+                           [parser_fingerprint()]).fetchall()
     finally:
         con.close()
     if not all(same for _, _, same in rows):
@@ -158,7 +158,7 @@ def stored_content(db_path: Path) -> dict[str, tuple[str, bool]]:
         if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
             return {}
         rows = con.execute("select sha256, source_file, parser = ? from documents "
-                           "where status in ('loaded', 'rejected')", [PARSER]).fetchall()
+                           "where status in ('loaded', 'rejected')", [parser_fingerprint()]).fetchall()
     finally:
         con.close()
     return {sha: (name, bool(same)) for sha, name, same in rows}
@@ -176,13 +176,13 @@ def stored_documents(db_path: Path, found: list[ParsedDocument]) -> list[ParsedD
         docs = con.execute(
             """select source_file, sha256, n_bytes, encoding, text, geo, year, rejected_check, reason
                from documents where parser = ? and status in ('loaded', 'rejected')
-               and sha256 in (select sha256 from wanted)""", [PARSER]
+               and sha256 in (select sha256 from wanted)""", [parser_fingerprint()]
         ).df()
         fields = list(Observation.__dataclass_fields__)
         obs = con.execute(
             f"""select o.source_file, {", ".join("o." + f for f in fields)} from observations o
                 join documents d using (source_file) where d.parser = ? and d.status = 'loaded'
-                and d.sha256 in (select sha256 from wanted)""", [PARSER]
+                and d.sha256 in (select sha256 from wanted)""", [parser_fingerprint()]
         ).df()
     finally:
         con.close()
