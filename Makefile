@@ -26,9 +26,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The tests on every core (pytest-xdist): each worker has its own Prefect home and test server.
+# The tests on every core (pytest-xdist): each worker has its own Prefect home and test server;
+# the ten slowest are listed at the end.
 test: install lint
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m pytest -n auto --dist worksteal --durations=10
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

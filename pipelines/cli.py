@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -68,6 +69,9 @@ def run(
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if dask_address and task_runner is not Runner.dask:
         _fail("run", "--dask-address needs --task-runner dask")
+    if task_runner is Runner.dask and importlib.util.find_spec("prefect_dask") is None:
+        _fail("run", "--task-runner dask needs the dask extra: pip install 'ncmec-warehouse[dask]' (in a clone: "
+                     ".venv/bin/pip install -e '.[dask]')")
     from pipelines import terminal
     from pipelines.lock import LockFileError, WarehouseBusy
     from pipelines.run import RunRefused, preflight

@@ -134,3 +134,14 @@ def test_read_only_commands_import_nothing_heavy(analyst_db, command, help_only)
     imported = _imported(*args)
     assert {"pipelines", "typer"} <= imported  # the listing is read right
     assert sorted(imported.intersection(HEAVY)) == []
+
+
+def test_dask_is_an_extra_and_its_absence_is_one_line(raw_dir, db_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "prefect_dask"
+                        else real(name, *a))
+    result = runner.invoke(app, ["run", "--raw", str(raw_dir), "--db", str(db_path), "--task-runner", "dask"])
+    assert result.exit_code == 2 and "needs the dask extra" in result.stderr and result.stderr.count("\n") == 1
+    assert not db_path.exists()
