@@ -4,6 +4,7 @@ which every load applies. The write itself is load.py."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -214,12 +215,29 @@ def view_files() -> list[Traversable]:
                   key=lambda f: f.name)
 
 
+# Where a view file's select list takes a column per catalog metric (state_year_wide's pivot).
+_METRIC_COLUMNS = re.compile(r"(?m)^([ \t]*)(\w+)\n[ \t]*-- @metric_columns\b.*(?:\n[ \t]*--.*)*$")
+
+
+def view_sql(text: str) -> str:
+    """A view file's SQL with its `-- @metric_columns` written out: after the column before it, a
+    column per catalog metric name, in the catalog's order (a name of both scopes once)."""
+    from . import catalog
+
+    names = list(dict.fromkeys(m.metric for m in catalog.metrics()))
+    if bad := [name for name in names if not re.fullmatch(r"[a-z][a-z0-9_]*", name)]:
+        raise WarehouseError(f"catalog metric names must be lowercase identifiers to be columns: {bad}")
+    return _METRIC_COLUMNS.sub(lambda m: ",\n".join(
+        [m.group(1) + m.group(2)]
+        + [f"{m.group(1)}max(value) filter (where metric = '{name}') as {name}" for name in names]), text)
+
+
 def apply_views(con: duckdb.DuckDBPyConnection) -> None:
     """Every view, created anew inside the load's transaction, so views always match the tables
     they read; a view that fails, or one missing from the install, fails the load."""
     for view in view_files():
         try:
-            con.execute(view.read_text("utf-8"))
+            con.execute(view_sql(view.read_text("utf-8")))
         except duckdb.Error as exc:
             raise WarehouseError(f"view file {view.name} failed: {str(exc).splitlines()[0]}") from None
     made = {name for (name,) in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
