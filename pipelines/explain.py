@@ -16,11 +16,8 @@ from typing import Any
 
 import duckdb
 
-from . import catalog, warehouse
-from .breakdown import ROWS as BREAKDOWN_ROWS
-from .breakdown import TOTAL as BREAKDOWN_TOTAL
+from . import catalog, registry, warehouse
 from .printable import shortened
-from .resolve import CUMULATIVE
 
 _NATION_NAMES = {"us", "usa", "u.s.", "united states", "national", "nation", "the nation"}
 _CONFLICT = "no value has a majority"
@@ -109,23 +106,6 @@ def _check_year(con: duckdb.DuckDBPyConnection, geo: str, year: int) -> None:
         raise UnknownKey(f"no sheet of {geo} {year} is loaded (years loaded for {geo}: {shown})")
 
 
-def checks_passed(metric: str, scope: str, unit: str) -> list[str]:
-    """The checks a fact of this metric has passed: every check its values went through."""
-    field_checks = ["geo_known", "year_plausible", "value_non_negative", "metric_in_catalog",
-                    "unit_matches_catalog", "percent_range" if unit == "percent" else "count_whole"]
-    document = ["year_matches_sheet"]
-    if scope == "state":
-        document.append("place_matches_sheet")
-        if (metric, "national") in catalog.metric_index():
-            document.append("state_within_national")
-        if metric in (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS):
-            document += ["breakdown_row_within_total", "breakdown_sums"]
-    across = ["national_agrees" if scope == "national" else "sources_agree"]
-    if metric == CUMULATIVE:
-        across.append("cvip_cumulative_non_decreasing")
-    return field_checks + document + across
-
-
 def number_in(evidence: str, value: float, qualifier: str) -> tuple[int, int] | None:
     """Where the figure stands in its evidence ("8,468", "36.2 million", "19%")."""
     candidates = [f"{value:,.0f}", f"{value:.0f}", f"{value:g}"]
@@ -207,7 +187,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
     for e in out.values():
         if e.fact:
             e.fact = _unkeyed(e.fact)
-            e.checks = checks_passed(e.metric, e.scope, e.unit)
+            e.checks = registry.passed(e.metric, e.scope, e.unit)
             e.national = _national(e, facts.get((catalog.NATION, e.year, e.metric)))
         else:
             e.why_no_fact = _why_no_fact(e)

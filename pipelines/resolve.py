@@ -18,10 +18,10 @@ import duckdb
 import pandas as pd
 
 from . import catalog, schemas, tables
+from .registry import CUMULATIVE
 from .sqlpaths import literal
 from .staging import Staging
 
-CUMULATIVE = "cvip_children_identified_cumulative"
 SHOWN_FILES = 3  # a reason names this many files and counts the rest
 
 # Votes: how many distinct documents give each (value, qualifier) of a key. Distinct rows first,
