@@ -137,6 +137,20 @@ def metrics() -> tuple[Metric, ...]:
     return load_catalog()[0]
 
 
+@cache
+def caveats() -> tuple[str, ...]:
+    """What every user must know before comparing or adding the figures up (catalog.toml), with
+    the names of both scopes written from the metrics."""
+    raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
+    scopes: dict[str, set[str]] = {}
+    for m in metrics():
+        scopes.setdefault(m.metric, set()).add(m.scope)
+    both = [f"`{name}`" for name, held in scopes.items() if held == set(SCOPES)]
+    listed = ", ".join(both[:-1]) + f" and {both[-1]}" if len(both) > 1 else "".join(both)
+    count = next((w for w, n in NUMBER_WORDS.items() if n == len(both)), str(len(both)))
+    return tuple(c.format(both_scopes=listed, Both_count=count.capitalize()) for c in raw["caveats"])
+
+
 def qualifier_for(phrase: str | None, has_scale: bool) -> str:
     """The qualifier of a figure: its phrase wins; a bare scaled figure is a rounded one."""
     if phrase:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from . import catalog, charts, explain, explain_text, outputs, warehouse
-from .dictionary import CAVEATS, templates
+from .dictionary import templates
 
 BREAKDOWN_NUMBERS = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
                      "parts_sum")
@@ -176,7 +176,7 @@ def build(db: Path) -> tuple[str, int, int]:
     figs = charts.Figures(sorted(facts["year"].unique()), sorted(facts["geo"].unique()))
     # Charts are numbered as they are drawn (their SVG ids): state metrics, breakdown, national.
     page = templates().get_template("report.html.j2").render(
-        header=_header(db, data), caveats=CAVEATS, state=_state_metrics(figs, facts),
+        header=_header(db, data), caveats=catalog.caveats(), state=_state_metrics(figs, facts),
         breakdown=_breakdown(figs, data["breakdown"], set(explanations)),
         national=_national(figs, facts[facts["geo"] == catalog.NATION]),
         validation=_validation(data["rejections"], set(explanations)), explained=_explained(explanations),
