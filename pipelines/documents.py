@@ -17,15 +17,17 @@ _PARSER_ROOT = "extract"
 _PARSER_DATA = ("catalog.toml",)
 
 
-def _imported(module: str, here: Path) -> set[str]:
-    """The modules of this package that `module`'s source imports, anywhere in it."""
+def package_imports(module: str, here: Path | None = None) -> set[str]:
+    """The modules of this package that `module`'s source imports, anywhere in it (a function's
+    own imports too): `from . import x`, `from .x import y`, `from pipelines(.x) import ...`."""
+    here = here or Path(__file__).parent
     found = set()
     for node in ast.walk(ast.parse((here / f"{module}.py").read_text("utf-8"))):
-        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").startswith("pipelines.")):
-            base = (node.module or "").removeprefix("pipelines.") if node.level == 0 else node.module
-            names = [base] if base else [alias.name for alias in node.names]
+        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").split(".")[0] == "pipelines"):
+            base = (node.module or "").removeprefix("pipelines").lstrip(".") if node.level == 0 else node.module
+            names = [base.split(".")[0]] if base else [alias.name for alias in node.names]
             found |= {name for name in names if (here / f"{name}.py").is_file()}
-    return found
+    return found - {module}
 
 
 def parser_modules() -> list[str]:
@@ -35,7 +37,7 @@ def parser_modules() -> list[str]:
         module = todo.pop()
         if module not in seen:
             seen.add(module)
-            todo += _imported(module, here)
+            todo += package_imports(module, here)
     return sorted(seen)
 
 

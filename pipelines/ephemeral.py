@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from . import lifetime, server  # server: its health check: proxies of the environment are not asked
+from . import lifetime
+from .prefect_api import HOST, healthy  # the project server's check: proxies of the environment are not asked
 
 # Prefect's own lines for its temporary server, on its logger, so that a run's output reads the same.
 _LOG = logging.getLogger("prefect")
@@ -40,7 +41,7 @@ def _launch(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     _LOG.info("Starting temporary server on http://127.0.0.1:%d", port)
     return subprocess.Popen(
         lifetime.command(["-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
-                  "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+                  "--factory", "prefect.server.api.server:create_app", "--host", HOST, "--port", str(port),
                   "--log-level", "error", "--lifespan", "on"]),
         env={**os.environ, **env, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
              "PREFECT__SERVER_FINAL": "1"},
@@ -67,7 +68,7 @@ def start(env: dict[str, str], timeout: float) -> tuple[subprocess.Popen[bytes],
             process = _launch(port, env)
         elif process.poll() is not None:
             break
-        if server.healthy(port):
+        if healthy(port):
             return process, f"http://127.0.0.1:{port}/api"
         time.sleep(0.1)
     _stop(process)

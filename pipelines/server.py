@@ -27,8 +27,9 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from .prefect_api import HOST, healthy
+
 HOME = ".prefect"
-HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
 START_TIMEOUT = 120.0  # seconds; a server takes 10–20 s to answer on a busy 2-core machine
 STOP_TIMEOUT = 30.0
@@ -81,19 +82,6 @@ def _alive(pid: int) -> bool:
     cmdline = Path(f"/proc/{pid}/cmdline")
     # Where /proc tells, a reused pid is not taken for the server.
     return not cmdline.exists() or b"prefect" in cmdline.read_bytes()
-
-
-def healthy(port: int, timeout: float = 2.0) -> bool:
-    """Whether a Prefect API answers on the port (proxies of the environment are not asked)."""
-    import urllib.error  # here: every `ncmec` command imports this module, few ask a server
-    import urllib.request
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://{HOST}:{port}/api/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 def port_free(port: int) -> bool:

@@ -59,3 +59,25 @@ def test_the_limits_catch_a_long_function_and_a_nested_one():
               "class C:\n    def short(self):\n        def inner():\n            pass\n")
     found = {name: n for name, _, n in _functions(ast.parse(source))}
     assert found == {"long": 62, "C.short": 3, "C.short.inner": 2}
+
+
+def test_no_module_of_the_package_imports_one_that_imports_it_back():
+    """No import cycle (a function's own imports counted), so that each module sits below what
+    uses it: the parse workers import the parse and nothing above it, say."""
+    from pipelines.documents import package_imports
+
+    graph = {p.stem: package_imports(p.stem) for p in (REPO / "pipelines").glob("*.py")}
+    cycles = []
+
+    def walk(module: str, path: list[str]) -> None:
+        for dep in sorted(graph.get(module, ())):
+            if dep in path:
+                cycles.append(" -> ".join(path[path.index(dep):] + [dep]))
+            elif dep not in done:
+                walk(dep, [*path, dep])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        walk(module, [module])
+    assert not cycles, f"import cycles: {'; '.join(sorted(set(cycles)))}"
