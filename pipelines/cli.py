@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: an option's name is never cut in a narrow terminal (Rich's boxes cut it)
 )
 # No emoji codes: a `:x:` in a file name or a value is text (data is printed as rich Text, never markup).
 out = Console(highlight=False, emoji=False)
