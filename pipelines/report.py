@@ -19,13 +19,14 @@ import duckdb
 import pandas as pd
 
 from . import catalog, charts, explain, explain_text, outputs, warehouse
+from .breakdown import ROWS as BREAKDOWN_ROWS
+from .breakdown import TOTAL as BREAKDOWN_TOTAL
 from .dictionary import templates
 
-BREAKDOWN_NUMBERS = ("total", "missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr",
-                     "parts_sum")
-# The metric of each breakdown number (the sum is the page's arithmetic, no metric's).
-BREAKDOWN_METRICS = ("missing_child_cases", "missing_from_social_services", "missing_other",
-                     "missing_reported_by_hhs_orr", None)
+# The missing_breakdown view's numbers (its total, a column per row, their sum) and the metric of
+# each (the sum is the page's arithmetic, no metric's): from the table's rows in the catalog.
+BREAKDOWN_NUMBERS = ("total", *BREAKDOWN_ROWS, "parts_sum")
+BREAKDOWN_METRICS = (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS, None)
 SOURCES_SHOWN = 3  # documents listed per explanation; `ncmec explain` lists them all
 Row = dict[str, Any]  # what one table row, section or chart of the template reads
 
@@ -44,8 +45,7 @@ BREAKDOWN_SQL = """
 select b.*, o.metric, o.evidence
 from missing_breakdown b
 join observations o on o.source_file = b.source_file and o.geo = b.geo and o.year = b.year
-where o.metric in ('missing_child_cases', 'missing_from_social_services', 'missing_other',
-                   'missing_reported_by_hhs_orr')
+where list_contains($metrics, o.metric)
 order by b.geo, b.year, b.source_file, o.char_start
 """
 
@@ -68,7 +68,7 @@ def _read(db: Path) -> tuple[dict[str, pd.DataFrame], dict[explain.Key, explain.
         warehouse.require_warehouse(con, db)
         return {
             "facts": con.sql(FACTS_SQL).df(),
-            "breakdown": con.sql(BREAKDOWN_SQL).df(),
+            "breakdown": con.execute(BREAKDOWN_SQL, {"metrics": [BREAKDOWN_TOTAL, *BREAKDOWN_ROWS]}).df(),
             "rejections": con.sql('select source_file, geo, year, metric, "check", reason, evidence '
                                   'from rejections order by source_file, "check", metric nulls first').df(),
             "runs": con.sql("select load_id from load_runs where status = 'completed' "
