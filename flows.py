@@ -1,4 +1,4 @@
-"""Prefect entry point: the run of pipelines/run.py as a flow, its steps as tasks.
+"""Prefect entry point: the run of pipelines/orchestration/run.py as a flow, its steps as tasks.
 
     python flows.py                      # run once on raw/ into warehouse/ncmec.duckdb
     python flows.py --raw DIR --db FILE  # the same with other paths (or use `ncmec run`)
@@ -7,7 +7,7 @@
 Tasks work on batches of documents: Prefect's overhead per task run is tens of milliseconds.
 Steps that touch the file system or the warehouse retry with backoff when the error may pass on
 its own (a busy file, an I/O error); a failed check never does: it is a rejection, not an error.
-Nothing here decides anything about the data: that is pipelines/run.py.
+Nothing here decides anything about the data: that is pipelines/orchestration/run.py.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
-from pipelines import intake, lifetime, run, server
-from pipelines.limits import Limits
-from pipelines.printable import printable
+from pipelines.core.limits import Limits
+from pipelines.core.printable import printable
+from pipelines.extract import intake
+from pipelines.orchestration import lifetime, run, server
 
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
 # 100 MiB a process) are imported where they are used, not here.
@@ -43,10 +44,10 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.tasks import RetryConditionCallable
 
-    from pipelines.documents import Batch
-    from pipelines.load import LoadStats
-    from pipelines.lock import RunLock
-    from pipelines.staging import Staging
+    from pipelines.core.documents import Batch
+    from pipelines.store.load import LoadStats
+    from pipelines.store.lock import RunLock
+    from pipelines.validate.staging import Staging
 
 DEFAULT_RAW = "raw"
 DEFAULT_DB = "warehouse/ncmec.duckdb"
@@ -63,8 +64,8 @@ def transient(task: object, task_run: object, state: State) -> bool:
     fails at once."""
     import duckdb
 
-    from pipelines.lock import WarehouseBusy
-    from pipelines.warehouse import WarehouseLocked
+    from pipelines.store.lock import WarehouseBusy
+    from pipelines.store.warehouse import WarehouseLocked
 
     try:
         state.result()
@@ -116,7 +117,7 @@ def resolve_run(stage: Staging, copies: dict[str, str], load_id: str) -> None:
 
 @task(name="load", **RETRYING)
 def load_warehouse(db: Path, stage_dir: Path, load_id: str, files_parsed: int, timings: dict[str, float]) -> LoadStats:
-    from pipelines import load
+    from pipelines.store import load
 
     return load.load(db, stage_dir, load_id, files_parsed, timings)
 
@@ -126,7 +127,7 @@ def publish(summary: run.RunSummary) -> None:
     """The validation summary and its counts as artifacts of the flow run (Prefect's UI)."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    from pipelines import artifacts
+    from pipelines.orchestration import artifacts
 
     stats, by_check = summary.stats, summary.rejections_by_check
     create_markdown_artifact(artifacts.summary_markdown(stats, summary.rejected_files, by_check),
@@ -215,14 +216,14 @@ def warehouse_flow(
     Content the warehouse already holds is not parsed again; when nothing changed at all, the
     run only records itself. `workers` parse processes (0: one per core), on a local process
     pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
-    `batch_size` files a task (0: as many as suits the run, pipelines/run.py: batch_size).
+    `batch_size` files a task (0: as many as suits the run, pipelines/orchestration/run.py: batch_size).
     The run publishes its validation summary as artifacts. A run that would remove every fact
     the warehouse holds (an empty or wrong raw folder) fails unless `prune`. A file over its
     size limit (bytes: `max_text_size`, `max_pdf_size`) is rejected unread.
     """
     if task_runner not in TASK_RUNNERS:
         raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}, not {task_runner!r}")
-    from pipelines import load
+    from pipelines.store import load
 
     raw_dir, db_path, load_id = Path(raw), Path(db), load.new_load_id()
     limits = Limits(text_bytes=max_text_size, pdf_bytes=max_pdf_size)

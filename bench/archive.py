@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 import render  # noqa: E402  (the corpus renderer: the seeds' template with cosmetic switches)
 
-from pipelines import catalog  # noqa: E402
+from pipelines.core import catalog  # noqa: E402
 
 YEARS = range(2014, 2025)
 ARTICLE = {"DC": "the ", "VI": "the ", "MP": "the "}

@@ -44,7 +44,7 @@ def _per_sheet(cpu: Any, r: dict[str, Any]) -> list[str]:
         "",
         f"{cpu['sheets']:,.0f} sheets spread over the {cpu['archive']} archive, each timed with "
         "`time.process_time_ns` in one process, after a warm-up, the two sides taking turns on each file. "
-        "Project: `pipelines.extract.parse_bytes(data, name)` on the file's bytes (decode + extract, the "
+        "Project: `pipelines.extract.sheet.parse_bytes(data, name)` on the file's bytes (decode + extract, the "
         "sha256 included). Floor: its loop body, statement for statement, with its module's own WS, TITLE, "
         "YEAR and RX (imported from its file). Both include reading the file.",
         "",

@@ -72,7 +72,7 @@ class FloorBody:
 
 def _project(corpus: Path) -> Callable[[str], None]:
     sys.path.insert(0, str(REPO))
-    from pipelines.extract import parse_bytes
+    from pipelines.extract.sheet import parse_bytes
 
     def body(name: str) -> None:
         parse_bytes((corpus / name).read_bytes(), name)

@@ -6,7 +6,7 @@ from typing import Any
 
 from measure import median
 
-from pipelines.run import IN_PROCESS_FILES
+from pipelines.orchestration.run import IN_PROCESS_FILES
 
 READ_ONLY_LIMIT_S = 0.5
 SEEDS_LIMIT_S = 3.0

@@ -31,7 +31,7 @@ def inputs() -> list[Path]:
 
 
 def parsed(path: Path) -> dict:
-    from pipelines.extract import parse_file
+    from pipelines.extract.sheet import parse_file
 
     doc = parse_file(path)
     return {"encoding": doc.encoding, "geo": doc.geo, "year": doc.year,

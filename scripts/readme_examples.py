@@ -172,7 +172,7 @@ def _invoke() -> int:
 
     request = json.load(sys.stdin)
     (script,) = entry_points(group="console_scripts", name="ncmec")
-    # The script is a function around the typer app (pipelines/entry.py); the runner takes the app.
+    # The script is a function around the typer app (pipelines/cli/entry.py); the runner takes the app.
     app, runner, results = import_module(script.module).app, CliRunner(), []
     for args in request["commands"]:
         result = runner.invoke(app, args)

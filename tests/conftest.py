@@ -109,10 +109,11 @@ _ORDER = {
 
 def validated(parsed, load_id: str = "test", incumbents=None):
     """Every check a run makes, over documents already in memory: the run's own validation
-    (pipelines/run.py: duplicates by content, the batch checks, the checks across documents),
+    (pipelines/orchestration/run.py: duplicates by content, the batch checks, the checks across documents),
     read back from its staging folder."""
-    from pipelines import checks, run
-    from pipelines.staging import staging_for
+    from pipelines.orchestration import run
+    from pipelines.validate import checks
+    from pipelines.validate.staging import staging_for
 
     primary = checks.primaries(((d.source_file, d.sha256) for d in parsed), incumbents or {})
     copies = {name: first for name, first in primary.items() if name != first}

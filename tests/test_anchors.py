@@ -1,4 +1,4 @@
-"""Anchored search (pipelines/anchors.py) finds exactly what the plain pattern finds.
+"""Anchored search (pipelines/core/anchors.py) finds exactly what the plain pattern finds.
 
 Skipping the positions where no match can start is only worth it if it never changes a match:
 generated texts made of the sheets' own words, figures, qualifiers and the characters that stop
@@ -14,7 +14,10 @@ from conftest import RAW
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines import anchors, breakdown, catalog, extract, furniture
+from pipelines.core import anchors, catalog
+from pipelines.extract import breakdown
+from pipelines.extract import sheet as extract
+from pipelines.read import furniture
 
 FINDERS = [a for m in catalog.metrics() for a in (*m.anchored, *filter(None, [m.label_anchored]))] + [
     extract._TITLE, extract._LISTED, furniture._PAGE_NUMBER]

@@ -10,7 +10,7 @@ import re
 import pytest
 from conftest import RAW, validated
 
-from pipelines.extract import parse_bytes
+from pipelines.extract.sheet import parse_bytes
 
 SEED = (RAW / "wisconsin_2023.txt").read_text("utf-8")
 ROWS = ("Children Missing From Social Services\t137\nOther Missing Children Cases\t62\n"

@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import REPO
 
-from pipelines import catalog
+from pipelines.core import catalog
 
 DESIGN = REPO.parent / "shared" / "DESIGN.md"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import RAW, validated
 
-from pipelines.documents import Observation, ParsedDocument
-from pipelines.extract import parse_bytes
+from pipelines.core.documents import Observation, ParsedDocument
+from pipelines.extract.sheet import parse_bytes
 
 WI = (RAW / "wisconsin_2023.txt").read_text("utf-8")
 IL = (RAW / "illinois_2023.txt").read_text("utf-8")

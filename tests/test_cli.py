@@ -12,7 +12,7 @@ import pytest
 from conftest import RAW, REPO, query
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli.commands import app
 
 runner = CliRunner()
 NCMEC = Path(sys.executable).parent / "ncmec"

@@ -1,7 +1,7 @@
 """A warehouse people can trust: kills, concurrent runs, readers during a load, revisions.
 
 Runs are real `ncmec run` processes against the session's test Prefect server. A run started
-with NCMEC_PAUSE_AT=<point> stops there (pipelines/faults.py) so it can be SIGKILLed exactly.
+with NCMEC_PAUSE_AT=<point> stops there (pipelines/core/faults.py) so it can be SIGKILLed exactly.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import gzip
 import pytest
 from conftest import RAW
 
-from pipelines.decode import Rejected, decode
+from pipelines.read.decode import Rejected, decode
 
 SHEET = (RAW / "wisconsin_2023.txt").read_text("utf-8")
 

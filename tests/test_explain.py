@@ -9,8 +9,9 @@ import pytest
 from conftest import RAW, seed_raw
 from typer.testing import CliRunner
 
-from pipelines import catalog, run
-from pipelines.cli import app
+from pipelines.cli.commands import app
+from pipelines.core import catalog
+from pipelines.orchestration import run
 
 runner = CliRunner()
 

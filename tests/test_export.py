@@ -11,8 +11,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import catalog, dictionary, export, tables
-from pipelines.cli import app
+from pipelines.cli.commands import app
+from pipelines.core import catalog, tables
+from pipelines.outputs import dictionary, export
 
 runner = CliRunner()
 
@@ -107,7 +108,7 @@ def test_the_dictionary_names_every_metric_and_column(exported):
 
 
 def test_every_column_of_an_exported_table_has_a_description():
-    """A column added to pipelines/tables.py needs a description there."""
+    """A column added to pipelines/core/tables.py needs a description there."""
     exported = [name for name, *_ in (*export.PARTITIONED, *export.SINGLE)]
     for table_name in exported:
         for column in tables.TABLES[table_name].names:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import validated
 
-from pipelines.extract import parse_bytes
+from pipelines.extract.sheet import parse_bytes
 
 CORPUS = Path(__file__).parent / "exporters"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text("utf-8"))

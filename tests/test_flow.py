@@ -83,7 +83,7 @@ def test_bad_inputs_cost_nothing_else(flow, raw_dir, db_path):
 
 
 def test_a_failed_load_leaves_the_warehouse_as_it_was(flow, raw_dir, db_path, monkeypatch):
-    from pipelines import load
+    from pipelines.store import load
 
     flow(raw_dir, db_path)
     before = snapshot(db_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import RAW, SEEDS, SHARED_SEEDS
 
-from pipelines.extract import parse_file
+from pipelines.extract.sheet import parse_file
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -35,7 +35,7 @@ def test_seed_matches_golden(name):
 
 
 def test_every_catalog_metric_is_in_each_seed():
-    from pipelines import catalog
+    from pipelines.core import catalog
 
     for name in SEEDS:
         doc = parse_file(RAW / name)

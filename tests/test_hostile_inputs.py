@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import RAW, query
 
-from pipelines import intake
-from pipelines.extract import parse_bytes
-from pipelines.limits import Limits, parse_size
-from pipelines.rejection import Rejected
-from pipelines.run import run
+from pipelines.core.limits import Limits, parse_size
+from pipelines.core.rejection import Rejected
+from pipelines.extract import intake
+from pipelines.extract.sheet import parse_bytes
+from pipelines.orchestration.run import run
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")
 SHEET = (RAW / "wisconsin_2023.txt").read_text("utf-8")

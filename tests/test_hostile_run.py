@@ -21,9 +21,9 @@ import psutil
 import pytest
 from conftest import query, snapshot
 
-from pipelines import storage
-from pipelines.lock import LockFileError
-from pipelines.run import WouldEmpty, run
+from pipelines.orchestration.run import WouldEmpty, run
+from pipelines.store import storage
+from pipelines.store.lock import LockFileError
 
 BIN = Path(sys.executable).parent
 NCMEC = str(BIN / "ncmec")
@@ -111,7 +111,7 @@ def test_a_run_that_retracts_some_facts_says_which_files_are_gone(loaded, raw_di
     assert summary.gone == ["wisconsin_2023.txt"] and summary.stats.facts_removed == 11
     from rich.console import Console
 
-    from pipelines import terminal
+    from pipelines.outputs import terminal
 
     console = Console(record=True, width=80)
     terminal.print_summary(console, summary)

@@ -11,7 +11,9 @@ import duckdb
 import pytest
 from conftest import RAW, SEEDS, query, seed_raw
 
-from pipelines import load, migrate, run, tables, warehouse
+from pipelines.core import tables
+from pipelines.orchestration import run
+from pipelines.store import load, migrate, warehouse
 
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "warehouse-0.1.0"  # EXPORT DATABASE of its run on the seeds
 

@@ -8,8 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.normalise import normalise
-from pipelines.textmap import Mapped
+from pipelines.read.normalise import normalise
+from pipelines.read.textmap import Mapped
 
 
 def flat(text: str) -> str:
@@ -120,7 +120,7 @@ def test_a_grouped_figure_with_a_digit_too_many_stays_malformed_without_notes():
 @given(st.lists(st.sampled_from(["ser", "vice", "Ser", "a", "1", " ", "\t", "\n", "\n\n", " \n \n", "\n\t\n\n", "."]),
                 max_size=40).map("".join))
 def test_words_split_at_a_page_are_found_as_the_pattern_finds_them(text):
-    from pipelines import normalise as n
+    from pipelines.read import normalise as n
 
     assert [m.span() for m in n._split_at_page(text)] == [m.span() for m in n._SPLIT_AT_PAGE.finditer(text)]
 

@@ -1,6 +1,6 @@
 """Issue 18: every command, given bad arguments or bad files, prints one line that says what is
 wrong and exits non-zero; never a traceback. Walked through the console script's entry point
-(pipelines/entry.py), in this process, and a few through the real `ncmec` executable."""
+(pipelines/cli/entry.py), in this process, and a few through the real `ncmec` executable."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.entry import main
+from pipelines.cli.entry import main
 
 NCMEC = str(Path(sys.executable).parent / "ncmec")
 HUGE = "x" * 126_000
@@ -109,13 +109,13 @@ def test_the_console_script_too(case, places):
 
 
 def test_a_bug_is_one_line_too_and_debug_shows_it(monkeypatch, capfd):
-    import pipelines.cli
+    import pipelines.cli.commands
 
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("pipelines.status.gather", broken)
-    assert pipelines.cli  # the command imports gather from pipelines.status when it runs
+    monkeypatch.setattr("pipelines.outputs.status.gather", broken)
+    assert pipelines.cli.commands  # the command imports gather from pipelines.outputs.status when it runs
     assert main(["status"]) == 2
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "KeyError" in err and "NCMEC_DEBUG=1" in err

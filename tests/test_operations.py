@@ -121,7 +121,7 @@ def test_a_run_publishes_its_validation_summary_and_logs_each_rejected_file(pref
 def test_only_steps_that_may_pass_are_retried(prefect_server, raw_dir, tmp_path, monkeypatch):
     """A busy warehouse file is retried (and the run completes); a failure of our own is not."""
     from flows import warehouse_flow
-    from pipelines import load
+    from pipelines.store import load
 
     calls, real_load = [], load.load
 

@@ -1,4 +1,4 @@
-"""What `query --out`, `report --out` and `export --out` may overwrite (pipelines/outputs.py):
+"""What `query --out`, `report --out` and `export --out` may overwrite (pipelines/outputs/atomic.py):
 never the warehouse (by inode: a hard link too; its log and lock by name), a symbolic link, a
 folder where a file is meant, a FIFO or a device, nor a file or folder they did not write. Every
 refusal is one line that names the path, and leaves every file as it was. A killed export leaves
@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli.commands import app
 
 runner = CliRunner()
 NCMEC = str(Path(sys.executable).parent / "ncmec")

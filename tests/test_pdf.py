@@ -20,7 +20,7 @@ from conftest import RAW, REPO, SEEDS, query
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from pipelines.extract import parse_bytes
+from pipelines.extract.sheet import parse_bytes
 
 # fpdf2's core fonts (Helvetica) are latin-1 only; matplotlib, a dependency already, ships DejaVu
 # Sans, so the Unicode rendering needs no font from the machine.
@@ -202,7 +202,7 @@ def test_broken_pdf_is_rejected_never_raises(pdfs, cut, words):
 
 def test_text_sheets_never_import_pypdf():
     """Parse workers that see no PDF do not pay for loading pypdf."""
-    code = ("import sys; from pipelines.extract import parse_file; from pathlib import Path; "
+    code = ("import sys; from pipelines.extract.sheet import parse_file; from pathlib import Path; "
             f"assert not parse_file(Path({str(RAW / 'wisconsin_2023.txt')!r})).rejected; "
             "assert 'pypdf' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.printable import printable, shortened
+from pipelines.core.printable import printable, shortened
 
 
 def test_controls_are_escaped_and_other_text_kept():

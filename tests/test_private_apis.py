@@ -2,11 +2,11 @@
 function, checked on the pinned versions: an upgrade that changes one fails here, by name, not in
 a run (issue 19).
 
-- pipelines/ephemeral.py: temporary: a run's temporary server started as Prefect's own
+- pipelines/orchestration/ephemeral.py: temporary: a run's temporary server started as Prefect's own
   SubprocessASGIServer starts it (the app factory and its two environment flags), and made the
   process's setting with `prefect.context._temporary_global_settings_context`, without importing
   Prefect's server code into the run (README, Speed: about 2 s of a run's start).
-- pipelines/schemas.py: _pandas_only: pandera asked once which Series and Index types exist with
+- pipelines/validate/schemas.py: _pandas_only: pandera asked once which Series and Index types exist with
   its Dask typing module standing in as "not installed" (0.5 s of a run's first validation).
 """
 
@@ -30,7 +30,7 @@ def test_prefect_s_temporary_server_is_started_as_ephemeral_py_starts_it():
     from prefect.context import _temporary_global_settings_context, get_settings_context
 
     assert isinstance(_temporary_global_settings_context(get_settings_context()), AbstractContextManager)
-    ephemeral = (REPO / "pipelines" / "ephemeral.py").read_text("utf-8")
+    ephemeral = (REPO / "pipelines" / "orchestration" / "ephemeral.py").read_text("utf-8")
     assert "prefect.server.api.server:create_app" in ephemeral and "PREFECT__SERVER_FINAL" in ephemeral
 
 
@@ -44,7 +44,7 @@ def test_pandera_asks_its_dask_module_as_schemas_py_answers_for_it():
 def test_without_the_stand_in_pandera_would_import_dask():
     """What `_pandas_only` spares: in a fresh process, the schemas import no Dask; pandera's own
     answer imports dask.dataframe (when Dask is installed, as prefect-dask brings it)."""
-    probe = ("import sys; import pipelines.schemas as s; s.Observations.to_schema(); "
+    probe = ("import sys; import pipelines.validate.schemas as s; s.Observations.to_schema(); "
              "print('dask.dataframe' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "False"

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from variants.render import NATIONAL, STATE_METRICS, encode, observations, render
 
-from pipelines import catalog
-from pipelines.extract import parse_bytes
+from pipelines.core import catalog
+from pipelines.extract.sheet import parse_bytes
 
 # CI runs a fixed, reproducible set of examples; a developer's run explores new ones.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

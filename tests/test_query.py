@@ -9,7 +9,7 @@ import shutil
 from conftest import snapshot
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli.commands import app
 
 runner = CliRunner()
 

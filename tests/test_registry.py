@@ -1,4 +1,4 @@
-"""Every check is declared once (pipelines/registry.py): a check made anywhere in the code is in
+"""Every check is declared once (pipelines/core/registry.py): a check made anywhere in the code is in
 the registry, every entry is made somewhere, and what is said of the checks (README, explain,
 the field checks' reasons) comes from it or agrees with it."""
 
@@ -9,7 +9,9 @@ import re
 
 from conftest import REPO
 
-from pipelines import catalog, explain, registry, schemas
+from pipelines.core import catalog, registry
+from pipelines.outputs import explain
+from pipelines.validate import schemas
 
 # The calls that name the check of a rejection, a problem or a failed value: which argument does.
 _MAKERS = {"Rejected": 0, "Problem": 3, "problem": 3, "observation": 1, "_reject": 2}
@@ -40,10 +42,10 @@ def _made(tree: ast.AST) -> set[str]:
 
 def test_every_check_the_code_makes_is_in_the_registry_and_every_entry_is_made():
     made: set[str] = set()
-    for path in sorted((REPO / "pipelines").glob("*.py")):
+    for path in sorted((REPO / "pipelines").rglob("*.py")):
         made |= _made(ast.parse(path.read_text("utf-8")))
     made -= _GUARDS
-    assert made - set(registry.NAMES) == set(), "checks made but not in pipelines/registry.py"
+    assert made - set(registry.NAMES) == set(), "checks made but not in pipelines/core/registry.py"
     assert set(registry.NAMES) - made == set(), "checks in the registry that nothing makes"
     assert len(set(registry.NAMES)) == len(registry.NAMES)
 

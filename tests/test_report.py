@@ -11,8 +11,8 @@ import pytest
 from test_views import rows
 from typer.testing import CliRunner
 
-from pipelines import catalog
-from pipelines.cli import app
+from pipelines.cli.commands import app
+from pipelines.core import catalog
 
 runner = CliRunner()
 

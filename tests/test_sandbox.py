@@ -1,4 +1,4 @@
-"""`ncmec query` is a sandbox (pipelines/sandbox.py): whatever the SQL, it writes no file,
+"""`ncmec query` is a sandbox (pipelines/outputs/sandbox.py): whatever the SQL, it writes no file,
 attaches no database, reads no file outside the warehouse and the --allow-read folders, installs
 and loads no extension and cannot lift any of that; every statement is checked before any runs;
 a result reaches a file only through --out; data prints as text. Each hostile case leaves the
@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli.commands import app
 
 runner = CliRunner()
 NCMEC = Path(sys.executable).parent / "ncmec"

@@ -19,8 +19,8 @@ from conftest import query
 from realprocesses import BIN, SERVER_START, environment, free_port, healthy, port_open, until
 from typer.testing import CliRunner
 
-from pipelines import server
-from pipelines.cli import app
+from pipelines.cli.commands import app
+from pipelines.orchestration import server
 
 runner = CliRunner()
 RUN = 300  # seconds: `ncmec run` imports Prefect, then the run itself against the server

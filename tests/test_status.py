@@ -11,7 +11,7 @@ import pytest
 from test_views import rows
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli.commands import app
 
 runner = CliRunner()
 
@@ -105,9 +105,9 @@ def test_a_runs_summary_prints_names_as_text():
 
     from rich.console import Console
 
-    from pipelines import terminal
-    from pipelines.load import LoadStats
-    from pipelines.run import RunSummary
+    from pipelines.orchestration.run import RunSummary
+    from pipelines.outputs import terminal
+    from pipelines.store.load import LoadStats
 
     stats = LoadStats("20260101T000000Z-00000000", *([0] * 12), *([0.0] * 4))
     buffer = StringIO()

@@ -2,6 +2,7 @@
 at most 60 lines (decorators and docstring included), a module at most 300."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def _functions(tree: ast.AST) -> list[tuple[str, int, int]]:
 
 
 def test_the_modules_are_found():
-    assert len(MODULES) > 10 and REPO / "pipelines" / "cli.py" in MODULES
+    assert len(MODULES) > 10 and REPO / "pipelines" / "cli" / "commands.py" in MODULES
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_name)
@@ -61,12 +62,29 @@ def test_the_limits_catch_a_long_function_and_a_nested_one():
     assert found == {"long": 62, "C.short": 3, "C.short.inner": 2}
 
 
+# The stages, lowest first: a module imports only from its own stage or a lower one.
+STAGES = ("core", "read", "extract", "validate", "store", "orchestration", "outputs", "cli")
+
+
+def _graph() -> dict[str, set[str]]:
+    from pipelines.core.documents import package_imports, package_modules
+
+    return {module: package_imports(module) for module in package_modules()}
+
+
+def test_every_module_is_in_a_stage_and_no_stage_imports_a_higher_one():
+    graph = _graph()
+    assert {m.split(".")[0] for m in graph} == set(STAGES) and all("." in m for m in graph)
+    rank = {stage: i for i, stage in enumerate(STAGES)}
+    upward = [f"{m} imports {d}" for m, deps in graph.items() for d in deps
+              if rank[d.split(".")[0]] > rank[m.split(".")[0]]]
+    assert not upward, "; ".join(sorted(upward))
+
+
 def test_no_module_of_the_package_imports_one_that_imports_it_back():
     """No import cycle (a function's own imports counted), so that each module sits below what
     uses it: the parse workers import the parse and nothing above it, say."""
-    from pipelines.documents import package_imports
-
-    graph = {p.stem: package_imports(p.stem) for p in (REPO / "pipelines").glob("*.py")}
+    graph = _graph()
     cycles = []
 
     def walk(module: str, path: list[str]) -> None:
@@ -81,3 +99,12 @@ def test_no_module_of_the_package_imports_one_that_imports_it_back():
     for module in sorted(graph):
         walk(module, [module])
     assert not cycles, f"import cycles: {'; '.join(sorted(set(cycles)))}"
+
+
+def test_the_readme_s_map_is_the_folders():
+    text = (REPO / "README.md").read_text("utf-8")
+    layout = text[text.index("\n## Layout\n"):]
+    layout = layout[: layout.index("\n## ", 1)]
+    mapped = re.findall(r"(?m)^  ([a-z_]+)/ ", layout)
+    assert mapped == list(STAGES)
+    assert sorted(p.name for p in (REPO / "pipelines").iterdir() if (p / "__init__.py").is_file()) == sorted(STAGES)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import validated
 
-from pipelines.extract import parse_bytes
+from pipelines.extract.sheet import parse_bytes
 
 VARIANTS = Path(__file__).parent / "variants"
 CASES = sorted(p.name.removesuffix(".expected.json") for p in VARIANTS.glob("*.expected.json"))

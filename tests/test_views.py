@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, query
 
-from pipelines import catalog
-from pipelines.warehouse import VIEWS, view_files
+from pipelines.core import catalog
+from pipelines.store.warehouse import VIEWS, view_files
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +59,16 @@ def test_the_views_and_migrations_ship_with_the_package(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"pipelines/views/{p.name}" for p in (REPO / "warehouse").glob("*.sql")} <= names
-    assert {f"pipelines/migrations/{p.name}" for p in (REPO / "pipelines" / "migrations").glob("*.sql")} <= names
-    assert {"flows.py", "pipelines/catalog.toml"} <= names
+    migrations = REPO / "pipelines" / "store" / "migrations"
+    assert {f"pipelines/store/migrations/{p.name}" for p in migrations.glob("*.sql")} <= names
+    templates = REPO / "pipelines" / "outputs" / "templates"
+    assert {f"pipelines/outputs/templates/{p.name}" for p in templates.glob("*.j2")} <= names
+    assert {"flows.py", "pipelines/core/catalog.toml"} <= names
 
 
 def test_a_missing_view_fails_the_load(db_path, raw_dir, monkeypatch):
-    from pipelines import run, warehouse
+    from pipelines.orchestration import run
+    from pipelines.store import warehouse
 
     files = warehouse.view_files()
     monkeypatch.setattr(warehouse, "view_files", lambda: [f for f in files if "breakdown" not in f.name])

@@ -1,5 +1,5 @@
 -- state_year_wide: one row per place and year, one column per metric of the catalog
--- (pipelines/catalog.toml), generated from it (see @metric_columns below). Only facts: values that
+-- (pipelines/core/catalog.toml), generated from it (see @metric_columns below). Only facts: values that
 -- passed every check. A metric a sheet does not state is null, never 0. National figures are the
 -- rows with geo = 'US'; a metric name of both scopes in the catalog holds, in the US row, the
 -- national figure.
@@ -21,7 +21,7 @@ pivoted as (
         geo,
         year
         -- @metric_columns: a column per catalog metric, in the catalog's order, written here by
-        -- pipelines/warehouse.py (apply_views) from pipelines/catalog.toml when the views are applied
+        -- pipelines/store/warehouse.py (apply_views) from pipelines/core/catalog.toml when the views are applied
     from fact_values
     group by geo, year
 ),

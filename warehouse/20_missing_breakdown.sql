@@ -1,7 +1,7 @@
 -- missing_breakdown: the missing-children table of each loaded sheet. One row per sheet (source_file)
 -- and state: the total the sheet states (missing_child_cases), its three rows, their sum, and
 -- whether they agree. Read from observations, not facts, so a sheet whose rows do not add up is
--- still shown (accepted = false). `agrees` is the verdict of the checks (pipelines/checks.py, the
+-- still shown (accepted = false). `agrees` is the verdict of the checks (pipelines/validate/checks.py, the
 -- one place the rule lives), read from rejections: false when breakdown_sums or
 -- breakdown_row_within_total rejected the sheet's rows, null when it cannot be told (no total, no
 -- row, or a row that could not be read), else true. A row a sheet leaves out is absent, never 0.

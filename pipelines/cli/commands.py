@@ -1,0 +1,293 @@
+"""The `ncmec` console script: a thin layer over the library and the Prefect flow."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+
+from pipelines.cli import server as cli_server
+from pipelines.cli.options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
+from pipelines.core.limits import DEFAULT as LIMITS
+from pipelines.core.printable import first_line, printable
+
+app = typer.Typer(
+    help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: an option's name is never cut in a narrow terminal (Rich's boxes cut it)
+)
+# No emoji codes: a `:x:` in a file name or a value is text (data is printed as rich Text, never markup).
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
+
+app.add_typer(cli_server.app, name="server")
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        out.print(f"ncmec {version('ncmec-warehouse')}", markup=False)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                   help="Print the version and exit.")] = False) -> None:
+    """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
+
+
+def _fail(command: str, message: str, code: int = 2) -> NoReturn:
+    err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    raw: RawOption = Path("raw"),
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")] = False,
+    wait: Annotated[float, typer.Option("--wait", metavar="SECONDS",
+                                        help="When another run holds the warehouse, wait up to this long.")] = 0.0,
+    task_runner: Annotated[Runner, typer.Option(
+        "--task-runner", help="Where parse batches run: a local process pool, or Dask.")] = Runner.process,
+    dask_address: Annotated[str | None, typer.Option("--dask-address", metavar="ADDRESS", help=(
+        "A running Dask scheduler (tcp://host:8786); without it --task-runner dask starts a local cluster."))] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Parse workers (0: one per core).")] = 0,
+    prune: Annotated[bool, typer.Option("--prune", help=(
+        "Let the run remove every fact when the raw folder gives none (else it refuses)."))] = False,
+    max_text_size: TextSizeOption = LIMITS.text_bytes,
+    max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes,
+) -> None:
+    """Run the flow once: parse every file under --raw, validate, load into --db."""
+    if dask_address and task_runner is not Runner.dask:
+        _fail("run", "--dask-address needs --task-runner dask")
+    if task_runner is Runner.dask and importlib.util.find_spec("prefect_dask") is None:
+        _fail("run", "--task-runner dask needs the dask extra: pip install 'ncmec-warehouse[dask]' (in a clone: "
+                     ".venv/bin/pip install -e '.[dask]')")
+    from pipelines.orchestration.run import RunRefused, preflight
+    from pipelines.outputs import terminal
+    from pipelines.store.lock import LockFileError, WarehouseBusy
+    from pipelines.store.warehouse import WarehouseError
+
+    try:
+        preflight(raw, db, wait, prune)  # before Prefect starts (seconds): a refusal comes at once
+        from flows import warehouse_flow  # imports Prefect: keep it off the other commands' path
+        from pipelines.orchestration.server import configured
+
+        with configured() as using:
+            out.print(using, markup=False, soft_wrap=True)
+            summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
+                                     task_runner=task_runner.value, dask_address=dask_address, prune=prune,
+                                     max_text_size=max_text_size, max_pdf_size=max_pdf_size)
+    except (WarehouseError, WarehouseBusy, LockFileError, RunRefused, OSError, ValueError) as exc:
+        _fail("run", str(exc))
+    except Exception as exc:  # any other failure: one line, non-zero
+        _fail("run", f"{type(exc).__name__}: {first_line(exc)}")
+    terminal.print_summary(out, summary)
+    if strict and summary.stats.rejections:
+        err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    raw: RawOption = Path("raw"),
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    cron: Annotated[str, typer.Option("--cron", help="When to run, as a cron expression.")] = "0 6 * * 1",
+    tz: Annotated[str, typer.Option("--timezone", help="The time zone of --cron (IANA name).")] = "UTC",
+    name: Annotated[str, typer.Option("--name", help="The deployment's name in Prefect.")] = "weekly",
+) -> None:
+    """Serve the flow on a schedule against a running Prefect server, until stopped (Ctrl-C)."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        _fail("serve", "no Prefect server to serve against: start one with `prefect server start`, then "
+              "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (see the README, Scheduled runs)")
+    if not raw.is_dir():
+        _fail("serve", f"the raw folder {raw} does not exist")
+    if not db.parent.is_dir():
+        _fail("serve", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail("serve", f"unknown time zone {tz!r}: use an IANA name such as UTC or America/Chicago")
+    from prefect import serve as serve_deployments
+
+    from flows import deployment
+
+    try:
+        scheduled = deployment(name, cron, tz, str(raw), str(db))
+    except ValueError as exc:  # a bad --cron
+        _fail("serve", str(exc).splitlines()[0])
+    out.print(f"serving ncmec-warehouse/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
+              "Ctrl-C stops", markup=False, soft_wrap=True)
+    serve_deployments(scheduled)
+
+
+def _json_value(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+@app.command()
+def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)],
+          max_text_size: TextSizeOption = LIMITS.text_bytes, max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes) -> None:
+    """Print the observations of one file as JSON lines; touches no database. Values the file
+    states but that cannot be read for certain are named on stderr."""
+    from dataclasses import asdict
+
+    from pipelines.core.limits import Limits
+    from pipelines.extract.intake import parse_path
+
+    if not file.exists():
+        _fail("parse", f"{file} is not a file (it does not exist)")
+    doc = parse_path(file, Limits(text_bytes=max_text_size, pdf_bytes=max_pdf_size))
+    if doc.rejected:
+        _fail("parse", f"{file} rejected ({doc.rejected_check}): {doc.rejected_reason}", 1)
+    for o in doc.observations:
+        row = {"source_file": doc.source_file, **asdict(o)}
+        row["value"] = _json_value(row["value"])
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    # A value the text states but that cannot be read for certain is no observation: say so.
+    for p in doc.problems:
+        sys.stderr.write(f"not read: {p.geo} {p.year} {p.metric} ({p.check}): {p.reason}\n")
+
+
+@app.command()
+def query(
+    sql: Annotated[str | None, typer.Argument(help="Read-only SQL: one statement or several; - reads standard input.",
+                                              show_default=False)] = None,
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    fmt: Annotated[Format | None, typer.Option("--format", help="Output format (default: a table, or by --out's "
+                                                                  "extension).", show_default=False)] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the result to this file (.csv, .json as "
+                                                  "JSON lines, .md, .parquet).", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option("-f", "--file", help="Read the SQL from this file (- for standard "
+                                              "input).", show_default=False)] = None,
+    allow_read: Annotated[list[Path] | None, typer.Option("--allow-read", metavar="DIR", help=(
+        "Let the SQL read files under DIR (repeatable); it never writes one."), show_default=False)] = None,
+) -> None:
+    """Run read-only SQL against the warehouse, in a sandbox: a statement that writes, attaches,
+    reads a file outside --allow-read folders or changes a setting is refused before anything runs."""
+    from pipelines.outputs.query import QueryError, read_sql
+    from pipelines.outputs.query import run as run_query
+
+    try:
+        text = read_sql(sql, file, sys.stdin)
+        run_query(db, text, fmt.value if fmt else None, out_file, allow_read or [], out)
+    except QueryError as exc:
+        _fail("query", str(exc), exc.code)
+
+
+@app.command()
+def export(
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    out_dir: Annotated[Path, typer.Option("--out", help="The export folder (replaced whole).")] = Path("exports"),
+) -> None:
+    """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.outputs import terminal
+    from pipelines.outputs.atomic import OutputError
+    from pipelines.outputs.export import ExportError, check_target
+    from pipelines.outputs.export import export as export_warehouse
+    from pipelines.store.warehouse import WarehouseError
+
+    columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        check_target(db, out_dir)  # before the progress bar: a refusal is then the only line
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("exporting", total=None)
+            done = 0
+
+            def step(label: str) -> None:
+                nonlocal done
+                progress.update(task, description=label, completed=done)
+                done += 1
+
+            summary = export_warehouse(db, out_dir, on_start=lambda n: progress.update(task, total=n), on_step=step)
+    except (ExportError, OutputError, WarehouseError, OSError) as exc:
+        _fail("export", str(exc))
+    terminal.print_export(out, summary)
+
+
+@app.command()
+def report(
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
+    from pipelines.outputs.atomic import OutputError
+    from pipelines.outputs.report import ReportError, write
+    from pipelines.store.warehouse import WarehouseError
+
+    try:
+        with err.status("building the report"):
+            summary = write(db, out_file)
+    except (ReportError, OutputError, WarehouseError, OSError) as exc:
+        _fail("report", str(exc))
+    out.print(printable(f"wrote {summary.out}: {summary.charts} charts, {summary.rejections} rejection(s), "
+                        f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
+
+
+@app.command()
+def status(
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
+) -> None:
+    """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
+    from pipelines.outputs.status import gather, render
+    from pipelines.store.warehouse import WarehouseError
+
+    try:
+        state = gather(db, runs=runs)
+    except WarehouseError as exc:
+        _fail("status", str(exc))
+    render(state, out, limit=limit)
+
+
+@app.command()
+def explain(
+    geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).")],
+    year: Annotated[int, typer.Argument(help="The sheet's year.")],
+    metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").")],
+    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
+) -> None:
+    """Where a number comes from: the fact, every document that states it with its sentence, the
+    checks it passed, rejections of the same key, its history, and the national figure."""
+    from pipelines.core.printable import json_text
+    from pipelines.outputs import explain as explaining
+    from pipelines.outputs import explain_text, terminal
+    from pipelines.store.warehouse import WarehouseError, connect, require_warehouse
+
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        _fail("explain", str(exc))
+    try:
+        require_warehouse(con, db)
+        e = explaining.explain(con, geo, year, metric)
+    except WarehouseError as exc:
+        _fail("explain", str(exc))
+    except explaining.UnknownKey as exc:
+        _fail("explain", str(exc), 1)
+    finally:
+        con.close()
+    if as_json:
+        sys.stdout.write(json_text(explain_text.as_json(e)) + "\n")
+        return
+    terminal.print_explanation(out, explain_text.as_text(e))
+
+
+if __name__ == "__main__":
+    app()

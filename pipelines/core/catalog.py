@@ -1,0 +1,245 @@
+"""The metric catalog and the geo reference: the data every other stage reads.
+
+The catalog lives in `catalog.toml` beside this module; places come from the `us` package
+(states, DC, territories) plus the nation, `US`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import us
+
+from pipelines.core.anchors import Anchored, anchored
+
+QUALIFIERS = ("exact", "approximate", "at_least", "at_most")
+SCOPES = ("state", "national")
+NATION = "US"
+
+# Small number words, since a sheet may spell out a singular figure ("one case").
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+
+# A place name token: a capitalised word ("Wisconsin", "Hawai'i") or initials ("U.S.", "D.C.").
+# Matched case-sensitively so that a lowercase word ("law enforcement") ends the name.
+_PLACE_TOKEN = r"(?-i:(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*[a-z])"
+_PLACE = (
+    rf"(?:the )?(?P<place>{_PLACE_TOKEN}(?:(?:,? | of (?:the )?){_PLACE_TOKEN})*)"
+)
+# The first alternative takes digit groups set apart by a space ("9 120": a thin space that the
+# exporter printed as a space, or two numbers side by side), the last a figure that is not
+# well-formed ("27,1303": a footnote digit stuck to 27,130), so that the extractor can reject
+# them by name rather than read the last group or miss the figure.
+_NUMBER = (
+    r"(?P<num>\d{1,3}(?: \d{3})+(?![\d,])|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    + "|".join(NUMBER_WORDS)
+    + r"|\d[\d,]*\d)(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
+)
+_PERCENT = r"(?P<num>\d+(?:\.\d+)?) ?(?:%|percent\b)"
+
+
+@dataclass(frozen=True)
+class Metric:
+    metric: str
+    scope: str
+    program: str
+    unit: str
+    description: str
+    example: str
+    evidence: str  # "sentence" or "row"
+    patterns: tuple[re.Pattern[str], ...]  # sentence metrics: what states the figure
+    label: re.Pattern[str] | None = None  # table rows: the row's label (pipelines/extract/breakdown.py)
+    caveat: str | None = None  # what a user must know before comparing or adding it up
+    # The words that lead up to the figure, with the figure ("NCMEC reviewed 155"), where they
+    # are distinctive enough to say the sentence is there even when its end is not.
+    leads: tuple[re.Pattern[str], ...] = ()
+    # The patterns and the label again, each with the literal words its matches hold
+    # (pipelines/core/anchors.py), to be searched from where a match can start.
+    anchored: tuple[Anchored, ...] = ()
+    label_anchored: Anchored | None = None
+
+
+QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
+
+
+def fmt(value: float, unit: str = "", qualifier: str = "exact") -> str:
+    """A value as every page and message prints it: 8,468, ≈36,200,000, ≥18,000, 19%."""
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    return QUALIFIER_MARK.get(qualifier, "") + text + ("%" if unit == "percent" else "")
+
+
+def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
+    qual_alt = "|".join(
+        q.replace(" ", r"\s+") for q in sorted(qualifiers, key=len, reverse=True)
+    )
+    body = (
+        pattern.replace("{Q}", rf"(?:(?P<qual>{qual_alt}) )?")
+        .replace("{N}", _NUMBER)
+        .replace("{PCT}", _PERCENT)
+        .replace("{PLACE}", _PLACE)
+    )
+    # Sheets wrap lines anywhere: a space in a pattern stands for a run of white space, and
+    # " ?" for an optional one. (So patterns keep spaces out of character classes.)
+    body = body.replace(" ?", r"\s*").replace(" ", r"\s+")
+    # Every match starts a word; saying so spares the engine trying the leading alternations
+    # at each character (it made patterns that begin with {Q}{N} ten times slower).
+    return re.compile(r"\b" + body, re.IGNORECASE)
+
+
+def _lead(pattern: str) -> str | None:
+    """A pattern's words up to and including its figure, when they hold two words of their own
+    ("NCMEC reviewed {Q}{N}"; not "including {Q}{N}", which several sentences share)."""
+    if "{N}" not in pattern or "{PLACE}" in pattern.split("{N}")[0]:
+        return None
+    head = pattern.split("{N}")[0]
+    words = re.findall(r"(?<![(?:\\])\b[A-Za-z]{3,}\b", re.sub(r"\(\?:[^)]*\)", "", head))
+    return head + "{N}" if len(words) >= 2 else None
+
+
+@cache
+def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
+    raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
+    qualifiers: dict[str, str] = raw["qualifiers"]
+    bad = {q for q in qualifiers.values() if q not in QUALIFIERS}
+    if bad:
+        raise ValueError(f"catalog.toml: unknown qualifier(s) {sorted(bad)}")
+    metrics = []
+    for entry in raw["metric"]:
+        if entry["scope"] not in SCOPES or entry["evidence"] not in ("sentence", "row"):
+            raise ValueError(f"catalog.toml: bad scope or evidence for {entry['metric']}")
+        if (entry["evidence"] == "row") != ("label" in entry) or ("label" in entry) == ("patterns" in entry):
+            raise ValueError(f"catalog.toml: {entry['metric']} needs patterns (a sentence) or a label (a table row)")
+        patterns = tuple(_compile(p, qualifiers) for p in entry.get("patterns", ()))
+        metrics.append(
+            Metric(
+                **{k: v for k, v in entry.items() if k not in ("patterns", "label")},
+                patterns=patterns,
+                anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
+                label=(label := _compile(entry["label"], qualifiers) if "label" in entry else None),
+                label_anchored=anchored(entry["label"], label) if label else None,
+                leads=tuple(_compile(lead, qualifiers) for p in entry.get("patterns", ()) if (lead := _lead(p))),
+            )
+        )
+    keys = [(m.metric, m.scope) for m in metrics]
+    if len(set(keys)) != len(keys):
+        raise ValueError("catalog.toml: a (metric, scope) pair is listed twice")
+    return tuple(metrics), qualifiers
+
+
+def metrics() -> tuple[Metric, ...]:
+    return load_catalog()[0]
+
+
+BREAKDOWN_TOTAL = "missing_child_cases"  # the state figure the missing-children table breaks down
+
+
+def breakdown_rows() -> tuple[str, ...]:
+    """The missing-children table's rows (the metrics with a `label`), in the catalog's order."""
+    return tuple(m.metric for m in metrics() if m.label)
+
+
+@cache
+def caveats() -> tuple[str, ...]:
+    """What every user must know before comparing or adding the figures up (catalog.toml), with
+    the names of both scopes written from the metrics."""
+    raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
+    scopes: dict[str, set[str]] = {}
+    for m in metrics():
+        scopes.setdefault(m.metric, set()).add(m.scope)
+    both = [f"`{name}`" for name, held in scopes.items() if held == set(SCOPES)]
+    listed = ", ".join(both[:-1]) + f" and {both[-1]}" if len(both) > 1 else "".join(both)
+    count = next((w for w, n in NUMBER_WORDS.items() if n == len(both)), str(len(both)))
+    return tuple(c.format(both_scopes=listed, Both_count=count.capitalize()) for c in raw["caveats"])
+
+
+def qualifier_for(phrase: str | None, has_scale: bool) -> str:
+    """The qualifier of a figure: its phrase wins; a bare scaled figure is a rounded one."""
+    if phrase:
+        return load_catalog()[1][re.sub(r"\s+", " ", phrase.lower())]
+    return "approximate" if has_scale else "exact"
+
+
+@cache
+def metric_index() -> dict[tuple[str, str], Metric]:
+    return {(m.metric, m.scope): m for m in metrics()}
+
+
+def scope_of(geo: str) -> str:
+    return "national" if geo == NATION else "state"
+
+
+# ------------------------------------------------------------------------------------ geos
+
+# Names a sheet may use that the `us` package does not spell that way.
+_ALIASES = {
+    "u.s. virgin islands": "VI",
+    "us virgin islands": "VI",
+    "united states virgin islands": "VI",
+    "washington, d.c.": "DC",
+    "washington d.c.": "DC",
+    "washington dc": "DC",
+    "d.c.": "DC",
+    "commonwealth of the northern mariana islands": "MP",
+    "commonwealth of puerto rico": "PR",
+}
+
+
+@dataclass(frozen=True)
+class Geo:
+    geo: str
+    name: str
+    kind: str  # state, district, territory, nation
+    fips: str | None
+
+
+@cache
+def geos() -> tuple[Geo, ...]:
+    rows = [Geo(s.abbr, s.name, "state", s.fips) for s in us.states.STATES]
+    rows.append(Geo(us.states.DC.abbr, us.states.DC.name, "district", us.states.DC.fips))
+    rows += [Geo(s.abbr, s.name, "territory", s.fips) for s in us.states.TERRITORIES]
+    rows.append(Geo(NATION, "United States", "nation", None))
+    return tuple(rows)
+
+
+@cache
+def known_geos() -> frozenset[str]:
+    return frozenset(g.geo for g in geos())
+
+
+@cache
+def _names() -> dict[str, str]:
+    names = {g.name.lower(): g.geo for g in geos() if g.kind != "nation"}
+    names.update(_ALIASES)
+    return names
+
+
+def _clean(name: str) -> str:
+    name = re.sub(r"\s+", " ", name).strip().strip(",").lower()
+    return re.sub(r"^the ", "", name)
+
+
+@lru_cache(maxsize=4096)  # a pure lookup, asked of every sheet with the same few names
+def resolve_place(name: str) -> str | None:
+    """USPS code for a place name as a sheet writes it, or None.
+
+    Exact names only (no fuzzy matching, no two-letter codes: "In" is not Indiana). When the
+    name runs on into following capitalised words, the longest leading part that is a place wins.
+    """
+    words = _clean(name).split(" ")
+    for n in range(len(words), 0, -1):
+        candidate = " ".join(words[:n])
+        for form in (candidate, candidate.rstrip(".")):
+            if form in _names():
+                return _names()[form]
+    return None
+
+
+def geo_name(code: str) -> str:
+    return next((g.name for g in geos() if g.geo == code), code)

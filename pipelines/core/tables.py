@@ -1,0 +1,243 @@
+"""The warehouse's tables, each declared once (DESIGN.md, Tables).
+
+Everything else derives from these declarations: the DDL (with each column's description as a
+`COMMENT ON COLUMN`, so `duckdb_columns()` shows it to SQL users), the pandera models
+(schemas.py adds the named checks), the Arrow schemas of the staged parquet (staging.py), the
+data dictionary of an export (dictionary.py), and the column lists and dtypes of the frames the
+checks build (checks.py). A new column is one line here, and a numbered migration
+(pipelines/store/migrations/) for warehouses that already exist.
+
+Declared in Python rather than as SQL read back through `duckdb_columns()`: the pandera checks
+(`isin`, `ge`, keys) and the reader-facing descriptions sit beside the type, and no stage needs
+a database to learn a table's columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.core import catalog
+
+# DuckDB type -> (Arrow type, pandas dtype when nullable or not)
+_TYPES: dict[str, tuple[pa.DataType, Any, Any]] = {
+    "varchar": (pa.string(), str, str),
+    "integer": (pa.int32(), int, pd.Int64Dtype),
+    "bigint": (pa.int64(), int, pd.Int64Dtype),
+    "double": (pa.float64(), float, float),
+    "boolean": (pa.bool_(), bool, pd.BooleanDtype),
+    "timestamptz": (pa.timestamp("us", tz="UTC"), pd.DatetimeTZDtype("ns", "UTC"), pd.DatetimeTZDtype("ns", "UTC")),
+}
+
+
+def duckdb_type(type_: str) -> str:
+    """A declared type as `duckdb_columns()` names it."""
+    return {"timestamptz": "TIMESTAMP WITH TIME ZONE"}.get(type_, type_.upper())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB's
+    description: str  # for a reader who has only this column: the dictionary and COMMENT ON
+    nullable: bool = False
+    checks: dict[str, Any] = field(default_factory=dict)  # pandera Field arguments (isin, ge, unique)
+
+    @property
+    def sql_name(self) -> str:
+        return f'"{self.name}"' if self.name in ("check",) else self.name
+
+    def dtype(self) -> Any:
+        return _TYPES[self.type][2 if self.nullable else 1]
+
+    def arrow(self) -> pa.Field:
+        return pa.field(self.name, _TYPES[self.type][0], nullable=True)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str  # what one row is
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def ddl(self) -> str:
+        cols = ",\n".join(f"    {c.sql_name} {c.type}{'' if c.nullable else ' not null'}" for c in self.columns)
+        comments = "".join(f"\ncomment on column {self.name}.{c.sql_name} is "
+                           f"'{c.description.replace(chr(39), chr(39) * 2)}';"
+                           for c in self.columns)
+        return f"create table if not exists {self.name} (\n{cols}\n);{comments}"
+
+    def arrow_schema(self, extra: tuple[pa.Field, ...] = ()) -> pa.Schema:
+        return pa.schema([c.arrow() for c in self.columns] + list(extra))
+
+
+def _col(name: str, type_: str, description: str, nullable: bool = False, **checks: Any) -> Column:
+    return Column(name, type_, description, nullable, checks)
+
+
+GEO = "USPS code of the place (`WI`, `DC`, `PR`); `US` for national figures"
+YEAR = "the sheet's year (hive partition: the folder name `year=YYYY`, read back as a column)"
+METRIC = "metric name from the catalog (see Metrics below)"
+QUALIFIER = "`exact`, `approximate` (rounded), `at_least` (\"more than\") or `at_most` (\"nearly\")"
+SOURCE_FILE = "the input sheet, as a path relative to the raw folder"
+LOAD_ID = "the run that last changed the row (see `ncmec status`)"
+EVIDENCE = "the sentence or table row the value comes from, verbatim"
+UNIT = "the metric's unit (see Metrics below)"
+
+DOCUMENTS = Table("documents", "distinct input content", (
+    _col("source_file", "varchar", SOURCE_FILE, unique=True),
+    _col("sha256", "varchar", "SHA-256 of the file's bytes", str_length={"min_value": 64, "max_value": 64}),
+    _col("n_bytes", "bigint", "the file's size in bytes", ge=0),
+    _col("encoding", "varchar", "how the file was decoded (`utf-8`, `cp1252`, `pdf`, ...)", True),
+    _col("geo", "varchar", GEO, True),
+    _col("year", "integer", "the sheet's year, from its sentences", True),
+    _col("status", "varchar", "`loaded`, `duplicate` (of a byte-identical file), `rejected`, or `removed` "
+         "(gone from the raw folder)", isin=["loaded", "duplicate", "rejected", "removed"]),
+    _col("rejected_check", "varchar", "for a rejected file: the check that rejected it", True),
+    _col("reason", "varchar", "for a rejected file: why, in a sentence", True),
+    _col("n_observations", "integer", "how many values the file states", ge=0),
+    _col("text", "varchar", "the decoded text that char_start/char_end point into; null for a duplicate "
+         "(its original's row, same sha256, holds it)", True),
+    _col("parser", "varchar", "fingerprint of the extractor that parsed it", True),
+    _col("load_id", "varchar", LOAD_ID),
+))
+
+OBSERVATIONS = Table("observations", "value extracted from a document", (
+    _col("source_file", "varchar", SOURCE_FILE),
+    _col("geo", "varchar", GEO),
+    _col("year", "integer", "the year the sentence states (the sheet's year, unless a `year_matches_sheet` "
+         "rejection says otherwise); hive partition, read back as a column"),
+    _col("metric", "varchar", METRIC),
+    _col("value", "double", "the figure; \"36.2 million\" is stored as 36200000"),
+    _col("qualifier", "varchar", QUALIFIER, isin=list(catalog.QUALIFIERS)),
+    _col("unit", "varchar", UNIT),
+    _col("evidence", "varchar", EVIDENCE, str_length={"min_value": 1}),
+    _col("char_start", "integer", "offset in the decoded text of the sheet where the evidence starts", ge=0),
+    _col("char_end", "integer", "offset in the decoded text of the sheet where the evidence ends", ge=1),
+    _col("accepted", "boolean", "false when a check rejected the value (see rejections)"),
+    _col("load_id", "varchar", LOAD_ID),
+))
+
+FACTS = Table("facts", "(`geo`, `year`, `metric`)", (
+    _col("geo", "varchar", GEO),
+    _col("year", "integer", YEAR),
+    _col("metric", "varchar", METRIC),
+    _col("value", "double", "the figure; \"36.2 million\" is stored as 36200000", ge=0),
+    _col("qualifier", "varchar", QUALIFIER, isin=list(catalog.QUALIFIERS)),
+    _col("unit", "varchar", UNIT),
+    _col("source_file", "varchar", "the first (by name) of the sheets that give this value; join "
+         "`observations` on (source_file, geo, year, metric) for the evidence"),
+    _col("n_sources", "integer", "how many distinct sheets give this value", ge=1),
+    _col("load_id", "varchar", LOAD_ID),
+))
+
+REJECTIONS = Table("rejections", "failed check", (
+    _col("source_file", "varchar", SOURCE_FILE),
+    _col("geo", "varchar", "the place of the rejected value; null when the whole file is rejected and its place "
+         "is unknown", True),
+    _col("year", "integer", "the year of the rejected value; null when the whole file is rejected and its year "
+         "is unknown", True),
+    _col("metric", "varchar", "the rejected metric; null when the whole file is rejected", True),
+    _col("check", "varchar", "the check that failed (a name; see the README's Checks)"),
+    _col("reason", "varchar", "why, in a sentence", str_length={"min_value": 1}),
+    _col("evidence", "varchar", "the sentence or table row of the rejected value; null for a whole file", True),
+    _col("load_id", "varchar", LOAD_ID),
+))
+
+METRICS = Table("metrics", "metric in the catalog", (
+    _col("metric", "varchar", METRIC),
+    _col("scope", "varchar", "`state` (each sheet, for its own state) or `national` (`geo = 'US'`)",
+         isin=list(catalog.SCOPES)),
+    _col("program", "varchar", "the NCMEC program the figure belongs to"),
+    _col("unit", "varchar", "what the figure counts in"),
+    _col("description", "varchar", "what the figure counts"),
+    _col("example", "varchar", "a sentence or table row of a real sheet that states it"),
+    _col("caveat", "varchar", "what to know before comparing or adding the figure up; null when nothing", True),
+    _col("load_id", "varchar", LOAD_ID),
+))
+
+GEOS = Table("geos", "state, district, territory, nation", (
+    _col("geo", "varchar", "USPS code; `US` for the nation", unique=True, str_length={"min_value": 2, "max_value": 2}),
+    _col("name", "varchar", "the place's name"),
+    _col("kind", "varchar", "`state`, `district`, `territory` or `nation`",
+         isin=["state", "district", "territory", "nation"]),
+    _col("fips", "varchar", "FIPS state code; null for the nation", True),
+    _col("load_id", "varchar", LOAD_ID),
+))
+
+_COUNT = "counted as the run left the warehouse"
+LOAD_RUNS = Table("load_runs", "flow run", (
+    _col("load_id", "varchar", "the run's id: its start time and a random suffix"),
+    _col("started_at", "timestamptz", "when the run started"),
+    _col("finished_at", "timestamptz", "when it completed or failed; null while running", True),
+    _col("status", "varchar", "`running`, `completed` or `failed`"),
+    _col("raw_dir", "varchar", "the raw folder it read", True),
+    _col("files_seen", "integer", f"files in the raw folder, {_COUNT}", True),
+    _col("files_parsed", "integer", "files decoded and extracted this run (the rest were known)", True),
+    _col("files_loaded", "integer", _COUNT, True),
+    _col("files_duplicate", "integer", _COUNT, True),
+    _col("files_rejected", "integer", _COUNT, True),
+    _col("files_removed", "integer", _COUNT, True),
+    _col("observations", "integer", _COUNT, True),
+    _col("facts", "integer", _COUNT, True),
+    _col("rejections", "integer", _COUNT, True),
+    _col("facts_added", "integer", "facts this run added (see fact_changes)", True),
+    _col("facts_changed", "integer", "facts this run changed (see fact_changes)", True),
+    _col("facts_removed", "integer", "facts this run removed (see fact_changes)", True),
+    _col("decode_seconds", "double", "summed over parse workers", True),
+    _col("extract_seconds", "double", "summed over parse workers", True),
+    _col("validate_seconds", "double", "the checks, in the main process", True),
+    _col("load_seconds", "double", "the load transaction", True),
+    _col("error", "varchar", "why a failed run failed", True),
+    _col("flow_run_id", "varchar", "the Prefect flow run of the run; null for runs made without Prefect", True),
+    _col("flow_run_url", "varchar", "the flow run's page in the Prefect UI; null unless a Prefect server was "
+         "configured (PREFECT_API_URL) for the run", True),
+))
+
+FACT_CHANGES = Table("fact_changes", "fact added, changed or removed by a run", (
+    _col("geo", "varchar", GEO),
+    _col("year", "integer", YEAR),
+    _col("metric", "varchar", METRIC),
+    _col("change", "varchar", "`added`, `changed` or `removed`", isin=["added", "changed", "removed"]),
+    _col("old_value", "double", "the value before the run; null when added", True),
+    _col("new_value", "double", "the value after the run; null when removed", True),
+    _col("old_qualifier", "varchar", "the qualifier before the run", True),
+    _col("new_qualifier", "varchar", "the qualifier after the run", True),
+    _col("load_id", "varchar", "the run that made the change"),
+))
+
+TABLES = {t.name: t for t in (DOCUMENTS, OBSERVATIONS, FACTS, REJECTIONS, METRICS, GEOS, LOAD_RUNS, FACT_CHANGES)}
+
+
+def ddl() -> str:
+    """Every table, for a new warehouse (no primary keys: the pandera models enforce keys before
+    a load, and DuckDB rejects a delete-then-insert of the same key inside one transaction)."""
+    return "\n\n".join(t.ddl() for t in TABLES.values())
+
+
+@cache
+def model(name: str) -> type:
+    """The table's pandera DataFrameModel: strict, coercing, with its columns' checks."""
+    import pandera.pandas as pandera
+    from pandera.typing.pandas import Series
+
+    table = TABLES[name]
+    attrs: dict[str, Any] = {
+        # pandera reads the dtype from Series[...]; here it is a run-time value, not a static type.
+        "__annotations__": {c.name: Series[c.dtype()] for c in table.columns},  # type: ignore[misc]
+        "Config": type("Config", (), {"strict": True, "coerce": True}),
+    }
+    for c in table.columns:
+        attrs[c.name] = pandera.Field(nullable=c.nullable, **c.checks)
+    return type(name.title().replace("_", ""), (pandera.DataFrameModel,), attrs)

@@ -1,0 +1,290 @@
+"""Stage 2c: the missing-children table, read as a table.
+
+The sheet announces it ("NCMEC handled 204 cases of missing children from Wisconsin as
+follows:") and lists up to three rows, a label and a number each. Exporters print it in many
+ways: a row per line ("Label<TAB>137", "| Label | 137 |", "Label      137"), a cell per line
+(label, number, label, number), column by column (every label, then every number), wrapped
+labels with the number beside their first or last line, the number column first, a header row
+("Type of case  Cases") repeated after a page break, a "Total" row, and page furniture between.
+
+Labels and numbers are paired only by that structure: within the table's text, each run of k
+labels must be followed by exactly k numbers (or, with the number column first, each run of k
+numbers by k labels), paired in order. That covers rows, cells and columns alike. Only a few
+structural readings are tried when that fails, each of which must then pair every row exactly:
+a footnote marker printed apart from its label, and a page number printed before a repeated
+header. Anything else (a number missing, one too many) makes the table unreadable: every row
+is rejected with `breakdown_unreadable` and a reason, and no value is guessed. A number is
+never just "the next number after the label". A row stated as 0 is 0; a row the table does not
+list is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
+from typing import NamedTuple
+
+from pipelines.core import anchors, catalog
+
+TOTAL = catalog.BREAKDOWN_TOTAL  # the state figure the table breaks down
+ROWS = catalog.breakdown_rows()  # its rows, in the catalog's order
+
+_TOKEN = re.compile(r"[^\s|:]+")  # words and numbers; white space, pipes and colons only separate
+_NUMBER = re.compile(r"\d[\d,.]*")
+_WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
+_NEWLINE = re.compile("\n")
+_RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
+_TOTAL_ROW = re.compile(r"Total", re.IGNORECASE)  # a row that repeats the total, read and left
+_WINDOW = 1500  # characters after the first label: the table is far shorter
+_MAX_HEADING_WORDS = 15  # the next heading, which some tools print before the table's numbers
+_MAX_HEADER_WORDS = 8  # a header row: "Type of case  Cases"
+_LEAD_CHARS = 300  # how far before its first label a table's header or first number may be
+_AFTER_LAST_LABEL = 400  # its numbers, a heading, and numbers set after the heading
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    value: float
+    numeral: str  # as printed
+    start: int  # the row's span in the text read: from its label to its number
+    end: int
+
+
+@dataclass
+class Breakdown:
+    rows: list[Row] = field(default_factory=list)
+    markers: set[int] = field(default_factory=set)  # footnote markers found beside row labels
+    unreadable: list[str] = field(default_factory=list)  # metrics of rows that could not be read
+    reason: str = ""
+    start: int = 0  # the table's span in the text read, for the rejection's evidence
+    end: int = 0
+
+
+class _Token:
+    """A word or a number of the table's text, and its line."""
+
+    __slots__ = ("start", "end", "text", "line", "number", "is_number")
+
+    def __init__(self, start: int, end: int, text: str, line: int):
+        self.start, self.end, self.text, self.line = start, end, text, line
+        self.number = text.strip(".,;()")
+        self.is_number = bool(_NUMBER.fullmatch(self.number))
+
+
+class _Label(NamedTuple):
+    metric: str | None  # None: a "Total" row
+    printed: str
+    first: _Token
+    last: _Token
+
+
+_Item = _Label | _Token
+
+
+def _tokens(text: str, start: int, end: int | None = None) -> list[_Token]:
+    end = min(len(text), start + _WINDOW) if end is None else end
+    breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
+    return [_Token(m.start(), m.end(), m.group(), bisect_left(breaks, m.start()))
+            for m in _TOKEN.finditer(text, start, end) if not _RULE.fullmatch(m.group())]
+
+
+def _labels(words: list[_Token]) -> dict[int, tuple[int, str | None]]:
+    """first word -> (last word, metric) of each row label among the words ("Total": None)."""
+    stream, offsets = "", []
+    for w in words:
+        offsets.append(len(stream))
+        stream += w.text + " "
+    at = {o: i for i, o in enumerate(offsets)}
+    found: list[tuple[int, int, str | None]] = []
+    for metric in catalog.metrics():
+        if metric.label is not None:
+            found += [(at[m.start()], bisect_left(offsets, m.end()) - 1, metric.metric)
+                      for m in metric.label.finditer(stream) if m.start() in at]
+    found += [(i, i, None) for i, w in enumerate(words) if _TOTAL_ROW.fullmatch(w.number)]
+    out: dict[int, tuple[int, str | None]] = {}
+    end = -1
+    for first, last, name in sorted(found):
+        if first > end:
+            out[first], end = (last, name), last
+    return out
+
+
+def _printed(text: str, first: _Token, last: _Token) -> str:
+    return " ".join(text[first.start : last.end].split())
+
+
+def read(text: str, after: int = 0, markers: frozenset[int] = frozenset()) -> Breakdown | None:
+    """The table in `text`: it starts at the first row label at or after `after` (else
+    anywhere), or, when that does not read, at `after` itself, so that a header row and a
+    number column set before the first label are in it. None when the text has no row label.
+
+    `markers` are footnote markers the sheet defines but whose mark was found nowhere: one
+    printed apart from its label ("Other Missing Children Cases 2", then "62") is taken for the
+    marker only when the table reads exactly without it."""
+    first = _first_label(text, after)
+    if first is None:
+        return None
+    header = _header(text, after, first)
+    failed = None
+    for start in (first, after) if header is not None else (first,):
+        table = _read_from(text, start, header or (), markers)
+        if not table.unreadable:
+            return table
+        failed = failed or table
+    return failed
+
+
+def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozenset[int]) -> Breakdown:
+    # The table's text ends soon after its last label: past its numbers and the next heading.
+    window = text[start : start + _WINDOW]
+    last = max((m.end() for m in _any_label().finditer(window)), default=0)
+    tokens = _tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
+    items, stop, page_numbers = _items(text, tokens, header)
+    end = tokens[stop - 1].end if stop else start
+    rest = tokens[stop:]
+    rows, error = _pair(items, rest)
+    if not error:
+        return Breakdown(rows=rows, start=start, end=end)
+    marks = _marks(items, markers)
+    for dropped in filter(None, (marks, page_numbers, marks and page_numbers and marks + page_numbers)):
+        rows, retry = _pair([item for item in items if not any(item is d for d in dropped)], rest)
+        if not retry:
+            used = {int(m.number) for m in marks if any(m is d for d in dropped)}
+            return Breakdown(rows=rows, markers=used, start=start, end=end)
+    found = [item.metric for item in items if isinstance(item, _Label) and item.metric]
+    return Breakdown(unreadable=found, reason=error, start=start, end=end)
+
+
+@cache
+def _any_label() -> re.Pattern[str]:
+    """Every row label in one pattern: one pass over the text instead of one a label."""
+    return re.compile("|".join(f"(?:{m.label.pattern})" for m in catalog.metrics() if m.label), re.IGNORECASE)
+
+
+def _first_label(text: str, after: int) -> int | None:
+    # No label's match starts before its anchors allow (pipelines/core/anchors.py): nor any match of them all.
+    folded = anchors.fold(text)
+    los = [lo for m in catalog.metrics()
+           if m.label_anchored and (lo := m.label_anchored.start(text, folded)) is not None]
+    if not los:
+        return None
+    starts = [m.start() for m in _any_label().finditer(text, min(los))]
+    if not starts:
+        return None
+    return next((s for s in starts if s >= after), starts[0])
+
+
+def _header(text: str, after: int, first: int) -> tuple[str, ...] | None:
+    """The words between the sentence announcing the table and its first label, when few enough
+    to be its header row ("Type of case  Cases"); None when the table is not right after it."""
+    if not after or not 0 <= first - after <= _LEAD_CHARS:
+        return None
+    words = tuple(t.number.lower() for t in _tokens(text[:first], after) if not t.is_number)
+    return words if len(words) <= _MAX_HEADER_WORDS else None
+
+
+def _items(text: str, tokens: list[_Token], header: tuple[str, ...]) -> tuple[list[_Item], int, list[_Token]]:
+    """The table's labels and numbers in text order, up to the first word that is no part of a
+    label (or of the header row, repeated after a page break); the index of that word; and the
+    numbers just before a repeated header, which may be the page's number."""
+    words = [t for t in tokens if not t.is_number]
+    labels = _labels(words)
+    items: list[_Item] = []
+    page_numbers: list[_Token] = []
+    w, label_end, i = 0, -1, 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.is_number:
+            items.append(token)
+        elif w in labels:
+            label_end, metric = labels[w]
+            items.append(_Label(metric, _printed(text, token, words[label_end]), token, words[label_end]))
+        elif w <= label_end:
+            pass  # the rest of a label's words; a number among them belongs to its row
+        elif header and tuple(t.number.lower() for t in tokens[i : i + len(header)]) == header:
+            if items and isinstance(items[-1], _Token):
+                page_numbers.append(items[-1])
+            w += len(header)
+            i += len(header)
+            continue
+        else:
+            return items, i, page_numbers
+        w += not token.is_number
+        i += 1
+    return items, len(tokens), page_numbers
+
+
+def _marks(items: list[_Item], markers: frozenset[int]) -> list[_Token]:
+    """Numbers right after a label, on its last line, that are footnote markers."""
+    return [number for label, number in pairwise(items)
+            if isinstance(label, _Label) and isinstance(number, _Token) and number.line == label.last.line
+            and number.number.isdigit() and int(number.number) in markers]
+
+
+def _pair(items: list[_Item], rest: list[_Token]) -> tuple[list[Row], str]:
+    """Labels first: each run of labels followed by as many numbers (which may come after the
+    next heading when the labels end the table); else, with the number column first, each run
+    of numbers followed by as many labels."""
+    rows, error = _runs(items, rest, labels_first=True)
+    if error and items and isinstance(items[0], _Token):
+        rows, second = _runs(items, rest, labels_first=False)
+        if not second:
+            return rows, ""
+    return rows, error
+
+
+def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[list[Row], str]:
+    rows: list[Row] = []
+    i = 0
+    while i < len(items):
+        lead: list[_Item] = []
+        follow: list[_Item] = []
+        while i < len(items) and isinstance(items[i], _Label) == labels_first:
+            lead.append(items[i])
+            i += 1
+        while i < len(items) and isinstance(items[i], _Label) != labels_first:
+            follow.append(items[i])
+            i += 1
+        # lead and follow each hold one kind of item: split them by kind (and so by type).
+        labels = [x for x in lead + follow if isinstance(x, _Label)]
+        numbers = [x for x in lead + follow if isinstance(x, _Token)]
+        if not labels_first and not labels:
+            return [], "numbers are not followed by row labels"
+        if labels_first and not labels:
+            return [], f"the number {numbers[0].number} comes before any row label"
+        if labels_first and not numbers and i == len(items):
+            numbers = _after_heading(rest, len(labels))
+        if len(numbers) != len(labels):
+            names = ", ".join(f"'{label.printed}'" for label in labels)
+            many = len(labels) > 1
+            return [], (f"{len(labels)} row label{'s' if many else ''} ({names}) {'are' if many else 'is'} "
+                        f"{'followed' if labels_first else 'preceded'} by {len(numbers)} "
+                        f"number{'' if len(numbers) == 1 else 's'}, so no number can be paired with its row")
+        for label, number in zip(labels, numbers, strict=True):
+            if not _WELL_FORMED.fullmatch(number.number):
+                return [], f"the number '{number.number}' of the row '{label.printed}' is not a well-formed figure"
+            if label.metric is None:
+                continue  # a "Total" row: the sentence states the total
+            start = min(label.first.start, number.start)
+            end = max(label.last.end, number.start + len(number.number))
+            rows.append(Row(label.metric, float(number.number.replace(",", "")), number.number, start, end))
+    return rows, ""
+
+
+def _after_heading(rest: list[_Token], wanted: int) -> list[_Token]:
+    """The numbers a tool printed after the next heading: one short run of words, then exactly
+    `wanted` numbers, each alone on its line, then text again."""
+    k = 0
+    while k < len(rest) and not rest[k].is_number and k < _MAX_HEADING_WORDS:
+        k += 1
+    numbers = []
+    while k < len(rest) and rest[k].is_number:
+        numbers.append(rest[k])
+        k += 1
+    word_lines = {t.line for t in rest if not t.is_number}
+    alone = len({n.line for n in numbers}) == len(numbers) and not any(n.line in word_lines for n in numbers)
+    return numbers if numbers and alone and len(numbers) == wanted else []

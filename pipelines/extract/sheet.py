@@ -1,0 +1,299 @@
+"""Stage 2: a decoded sheet to observations, each with the verbatim text it came from.
+
+The text is normalised first (pipelines/read/normalise.py: markup, mojibake, page furniture and
+footnote markers out, with a map back). The place and year of the sheet come from its title and
+its "In YYYY," sentences; each sentence metric is found by the catalog's patterns, and the
+missing-children table is read as a table (pipelines/extract/breakdown.py). An observation's `geo` and
+`year` are those its own sentence states (or the sheet's, where the sentence says none), so that
+the checks can catch a sentence that speaks of another place or year.
+
+A value the text no longer carries for certain is not guessed: it becomes a `Problem`, a
+rejection with the check that names why (`breakdown_unreadable`, `value_unreadable`,
+`footnote_ambiguous`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+from pipelines.core import anchors, catalog
+from pipelines.core.documents import Observation, ParsedDocument, Problem
+from pipelines.core.limits import DEFAULT, Limits
+from pipelines.core.rejection import Rejected
+from pipelines.extract import breakdown
+from pipelines.extract.sentences import sentence_spans
+from pipelines.read.decode import Decoded, decode, sha256
+from pipelines.read.normalise import Normalised, normalise
+
+_TITLE = anchors.compile(
+    r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)"
+    r"\s+(?:Data|Fact Sheet|Statistics)\b"
+)
+_LISTED = anchors.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics")
+_SEPARATORS = "\u00b7|\u2022:-\u2013\u2014 "
+_MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
+# "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
+# sentence's year.
+_YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
+_WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
+
+
+def _value(num: str, scale: str | None) -> float:
+    number = catalog.NUMBER_WORDS.get(num.lower())
+    amount = Decimal(number) if number is not None else Decimal(num.replace(",", ""))
+    if scale:
+        amount *= catalog.SCALES[scale.lower()]
+    return float(amount)
+
+
+def _sheet_place(flat: str, folded: str | None) -> str | None:
+    """The place the title (or "Listed below are ... statistics") names. A running header may
+    repeat the title with a separator ("... Children · Wisconsin Data"), and a layout tool may
+    interleave a two-column title: the first that names a known place wins; else the first, for
+    the rejection to quote."""
+    names = [m.group("place").strip().lstrip(_SEPARATORS).strip()
+             for p in (_TITLE, _LISTED) for m in p.finditer(flat, folded)]
+    return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
+
+
+def _sentence_year(sentence: str) -> int | None:
+    m = _YEAR.search(sentence)
+    return int(m.group(1)) if m else None
+
+
+def _sheet_year(flat: str, spans: list[tuple[int, int]]) -> int | None:
+    """The year most of the sheet's sentences give ("In 2023, ..."); the latest on a tie."""
+    years = Counter(y for a, b in spans if (y := _sentence_year(flat[a:b])) is not None)
+    if not years:
+        return None
+    top = max(years.values())
+    return max(y for y, n in years.items() if n == top)
+
+
+class _Sentences:
+    """The sentences' spans (sorted, apart), searched by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.starts, self.ends = [a for a, _ in spans], [b for _, b in spans]
+
+    def covering(self, start: int, end: int) -> tuple[int, int]:
+        """The sentences covering [start, end): from the one holding start to the one holding end
+        (or start and end themselves, where no sentence holds them)."""
+        i = bisect_right(self.starts, start) - 1
+        j = bisect_left(self.ends, end)
+        first = self.starts[i] if i >= 0 and start < self.ends[i] else start
+        last = self.ends[j] if j < len(self.ends) and self.starts[j] < end else end
+        return first, last
+
+
+# A sheet states each of its figures once. Text that states most of them twice or more is a
+# sheet copied over and over, or several sheets in one file: which copy to read is a guess.
+_MIN_REPEATED = 3
+
+
+def _once(repeated: list[str], found: int) -> None:
+    """Reject text in which most of the figures found (metrics) are stated more than once."""
+    if len(repeated) >= _MIN_REPEATED and 2 * len(repeated) > found:
+        raise Rejected("repeated_text", f"states {len(repeated)} of its {found} figures more than once ({repeated[0]}, "
+                                        f"{repeated[1]}, ...): a sheet copied over and over, or several sheets in one "
+                                        "file, and which copy to read would be a guess")
+
+
+class _Reader:
+    """Reads one normalised sheet: its observations, and its problems."""
+
+    def __init__(self, text: str, norm: Normalised, spans: list[tuple[int, int]], geo: str, year: int):
+        self.text, self.norm, self.spans, self.geo, self.year = text, norm, _Sentences(spans), geo, year
+        self.observations: list[Observation] = []
+        # For each observation, its figure as printed and where it starts in the decoded text.
+        self.numerals: list[tuple[str, int]] = []
+        self.problems: list[Problem] = []
+
+    def _evidence(self, start: int, end: int) -> tuple[str, int, int]:
+        o_start, o_end = self.norm.span(start, end)
+        return self.text[o_start:o_end], o_start, o_end
+
+    def problem(self, geo: str, year: int, metric: str, check: str, reason: str, span: tuple[int, int]) -> None:
+        self.problems.append(Problem(geo, year, metric, check, reason, self._evidence(*span)[0]))
+
+    def sentences(self) -> tuple[int, int] | None:
+        """Every sentence metric; returns the span of the sentence announcing the table."""
+        table, repeated = None, []
+        flat = self.norm.flat.text
+        for metric in catalog.metrics():
+            # The first match, and a second if there is one (a sheet states each figure once).
+            found = next((ms for p in metric.anchored if (ms := p.finditer(flat, self.norm.folded, most=2))), [])
+            if not found:
+                self._lead_only(metric)
+                continue
+            m = found[0]
+            if len(found) > 1:
+                repeated.append(metric.metric)
+            start, end = self.spans.covering(m.start(), m.end())
+            place = m.groupdict().get("place")
+            if metric.scope == "national":
+                geo = catalog.NATION
+            else:
+                # A name that is no known place is kept as written, for the geo check to name.
+                geo = (catalog.resolve_place(place) or place) if place else self.geo
+            year = _sentence_year(flat[start:end]) or self.year
+            if metric.scope == "state" and metric.metric == breakdown.TOTAL:
+                table = (start, end)
+            numeral, scale = m.group("num"), m.groupdict().get("scale")
+            if not _WELL_FORMED.fullmatch(numeral):
+                why = (f"with a space between its digit groups ('{numeral}'): one figure set with thin spaces, "
+                       "or two numbers side by side" if " " in numeral else
+                       f"as '{numeral}', which is not a well-formed number (a footnote marker stuck to it?)")
+                self.problem(geo, year, metric.metric, "value_unreadable",
+                             f"The figure is printed {why}, so its value is not certain.", (start, end))
+                continue
+            self.add(Observation(geo, year, metric.metric, _value(numeral, scale),
+                                 catalog.qualifier_for(m.groupdict().get("qual"), bool(scale)), metric.unit,
+                                 *self._evidence(start, end)), numeral, self.norm.span(*m.span("num"))[0])
+        _once(repeated, len(self.observations) + len(self.problems))
+        return table
+
+    def _lead_only(self, metric: catalog.Metric) -> None:
+        """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
+        not go on as the catalog's does: the exporter moved its words, or the sheet words it
+        otherwise. Named, so that the figure is not silently missing."""
+        flat = self.norm.flat.text
+        m = next((m for p in metric.leads if (m := p.search(flat))), None)
+        if m is None:
+            return
+        start, end = self.spans.covering(m.start(), m.end())
+        geo = catalog.NATION if metric.scope == "national" else self.geo
+        self.problem(geo, _sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
+                     f"The sheet states '{' '.join(m.group().split())}', but the words after the figure are not "
+                     f"those of the {metric.metric} sentence (moved by the exporter, or worded otherwise), so "
+                     "what it counts is not certain.", (start, end))
+
+    def add(self, observation: Observation, numeral: str, at: int) -> None:
+        self.observations.append(observation)
+        self.numerals.append((numeral, at))
+
+    def table(self, announced: tuple[int, int] | None) -> None:
+        """The missing-children rows, paired by the table's structure."""
+        plain = self.norm.plain
+        after = self.norm.plain_span(*announced)[1] if announced else 0
+        table = breakdown.read(plain.text, after, frozenset(self.norm.footnotes.unplaced))
+        if table is None:
+            return  # no row label anywhere: the sheet lists no row (absent, never 0)
+        self._stray_rows(table)
+        if table.unreadable:
+            o_start, o_end = plain.span(table.start, table.end)
+            for metric in table.unreadable:
+                self.problems.append(Problem(self.geo, self.year, metric, "breakdown_unreadable",
+                                             f"The missing-children table cannot be read for certain: {table.reason}.",
+                                             self.text[o_start:o_end].strip()))
+            return
+        self.norm.footnotes.referenced |= table.markers
+        for row in table.rows:
+            o_start, o_end = plain.span(row.start, row.end)
+            unit = catalog.metric_index()[row.metric, "state"].unit
+            self.add(Observation(self.geo, self.year, row.metric, row.value, "exact", unit,
+                                 self.text[o_start:o_end], o_start, o_end), row.numeral,
+                     plain.span(row.end - len(row.numeral), row.end)[0])
+
+    def _stray_rows(self, table: breakdown.Breakdown) -> None:
+        """A row label printed apart from the table (a tool set the table's second column after
+        the next paragraph, say): the row is there, and no number can be paired with it."""
+        plain = self.norm.plain
+        seen = {r.metric for r in table.rows} | set(table.unreadable)
+        for metric in catalog.metrics():
+            if metric.label is None or metric.metric in seen:
+                continue
+            m = next((m for m in metric.label.finditer(plain.text) if not table.start <= m.start() < table.end), None)
+            if m:
+                o_start, o_end = plain.span(*m.span())
+                self.problems.append(Problem(
+                    self.geo, self.year, metric.metric, "breakdown_unreadable",
+                    f"The missing-children row '{' '.join(m.group().split())}' is printed apart from the table, "
+                    "with no number that can be paired with it.", self.text[o_start:o_end]))
+
+    def footnote_digits(self) -> None:
+        """A note whose marker was found nowhere may have its digit stuck to a figure ("771"
+        for "77" and note 1): every figure that could hide it is rejected, not read."""
+        for marker in sorted(self.norm.footnotes.unplaced):
+            keep = []
+            for obs, (numeral, at) in zip(self.observations, self.numerals, strict=True):
+                digits = str(marker)
+                # The marker stuck to a figure ("771"), or the marker itself moved to where a
+                # figure was expected (pypdf's layout mode sets a raised "3" on a line of its own).
+                stuck = numeral.isdigit() and len(numeral) > len(digits) and numeral.endswith(digits)
+                alone = numeral == digits and self.text[at - 1 : at] in ("\n", "")
+                if stuck or alone:
+                    what = (f"the figure {numeral} ends in {marker}: it may be {numeral[:-len(digits)]} with the "
+                            "marker stuck to it" if stuck else f"the figure {numeral} starts a line, where the "
+                            "exporter may have moved the marker")
+                    self.problems.append(Problem(
+                        obs.geo, obs.year, obs.metric, "footnote_ambiguous",
+                        f"The sheet has a note {marker} whose marker is nowhere in the text, and {what}, "
+                        "so it is not read.", obs.evidence))
+                else:
+                    keep.append((obs, (numeral, at)))
+            self.observations = [o for o, _ in keep]
+            self.numerals = [n for _, n in keep]
+
+
+def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
+    norm = normalise(decoded.text)
+    flat = norm.flat.text
+    doc.encoding, doc.text = decoded.encoding, decoded.text
+    place = _sheet_place(flat, norm.folded)
+    if place is None:
+        if not _MARKER.search(flat):
+            raise Rejected("not_a_fact_sheet",
+                           "does not mention NCMEC and has no fact-sheet title, so it is not an NCMEC fact sheet")
+        raise Rejected("not_a_fact_sheet",
+                       "mentions NCMEC but has no title naming its place (\"... Exploited Children <Place> Data\")")
+    geo = catalog.resolve_place(place)
+    if geo is None or geo == catalog.NATION:
+        raise Rejected("unknown_state", f"names '{place}' as its place, which is not a US state, DC or territory")
+    spans = sentence_spans(flat)
+    year = _sheet_year(flat, spans)
+    if year is None:
+        raise Rejected("no_year", "states no year (no sentence begins \"In YYYY,\"), so its figures cannot be dated")
+    reader = _Reader(decoded.text, norm, spans, geo, year)
+    reader.table(reader.sentences())
+    reader.footnote_digits()
+    if not reader.observations and not reader.problems:
+        raise Rejected("not_a_fact_sheet", f"has a {catalog.geo_name(geo)} title but none of the catalog's figures")
+    doc.geo, doc.year = geo, year
+    doc.observations, doc.problems = reader.observations, reader.problems
+    return doc
+
+
+def parse_bytes(data: bytes, source_file: str, timings: dict[str, float] | None = None,
+                digest: str | None = None, limits: Limits = DEFAULT) -> ParsedDocument:
+    """Decode and extract one input; a bad input comes back rejected, never raises.
+
+    `timings`, when given, accumulates the seconds spent in "decode" and "extract"; `digest` is
+    the bytes' sha256 when the caller has it already (a run's inventory); `limits` bound a PDF.
+    """
+    doc = ParsedDocument(source_file=source_file, sha256=digest or sha256(data), n_bytes=len(data))
+    clock = time.perf_counter()
+    try:
+        decoded = decode(data, limits)
+        if timings is not None:
+            now = time.perf_counter()
+            timings["decode"] = timings.get("decode", 0.0) + now - clock
+            clock = now
+        return parse_text(decoded, doc)
+    except Rejected as exc:
+        doc.rejected_check, doc.rejected_reason = exc.check, f"The file {exc.reason}."
+        doc.observations, doc.problems = [], []
+        return doc
+    finally:
+        if timings is not None:
+            key = "extract" if doc.text is not None else "decode"
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - clock
+
+
+def parse_file(path: Path, source_file: str | None = None, limits: Limits = DEFAULT) -> ParsedDocument:
+    return parse_bytes(path.read_bytes(), source_file or path.name, limits=limits)

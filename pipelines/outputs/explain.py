@@ -1,0 +1,220 @@
+"""`ncmec explain GEO YEAR METRIC`: where a number comes from, in one place.
+
+For one key (place, year, metric): the fact and what the catalog says of the metric; every
+document that states it, with its evidence and the number in it; the checks it passed; any
+rejection of the same key; its history; and, for a state figure, the national figure and the
+state's share. A key with no fact says why: never stated, rejected, or a conflict. The CLI prints
+an `Explanation` as text or JSON (explain_text.py); `ncmec report` shows the same text for every key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from pipelines.core import catalog, registry
+from pipelines.core.printable import shortened
+from pipelines.store import warehouse
+
+_NATION_NAMES = {"us", "usa", "u.s.", "united states", "national", "nation", "the nation"}
+_CONFLICT = "no value has a majority"
+
+
+class UnknownKey(Exception):
+    """A place, metric or year the warehouse does not know; the message is one line with the
+    nearest valid names."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document that states the key's value."""
+
+    source_file: str
+    sha256: str
+    load_id: str
+    value: float
+    qualifier: str
+    accepted: bool
+    evidence: str
+    char_start: int
+    char_end: int
+    number: tuple[int, int] | None  # where the figure is in the evidence, to highlight
+
+
+@dataclass
+class Explanation:
+    geo: str
+    place: str
+    year: int
+    metric: str
+    scope: str
+    unit: str
+    program: str
+    description: str
+    caveat: str | None
+    fact: dict[str, Any] | None  # value, qualifier, unit, n_sources, source_file, load_id
+    sources: list[Source] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # passed (empty when there is no fact)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    national: dict[str, Any] | None = None  # the national fact of the metric and year, and the share
+    why_no_fact: str | None = None
+    more_sources: int = 0  # documents that state it beyond those listed (the report lists a few)
+
+
+def resolve_geo(text: str) -> str:
+    """A USPS code from a code or a name, in any case ("wi", "Wisconsin", "us", "national")."""
+    name = text.strip()
+    if name.upper() in catalog.known_geos():
+        return name.upper()
+    if name.lower() in _NATION_NAMES:
+        return catalog.NATION
+    geo = catalog.resolve_place(name)
+    if geo:
+        return geo
+    names = [g.name for g in catalog.geos()] + [g.geo for g in catalog.geos()]
+    near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else " (a USPS code such as WI, or a name such as Wisconsin)"
+    raise UnknownKey(f"unknown place {shortened(repr(text))}{hint}")
+
+
+def resolve_metric(text: str, geo: str) -> catalog.Metric:
+    scope = catalog.scope_of(geo)
+    metric = catalog.metric_index().get((text, scope))
+    if metric:
+        return metric
+    names = sorted({m.metric for m in catalog.metrics()})
+    shown = shortened(repr(text))
+    if text in names:  # a metric of the other scope
+        other = next(m.scope for m in catalog.metrics() if m.metric == text)
+        raise UnknownKey(f"{text} is a {other} metric; for {geo} use one of the {scope} metrics "
+                         f"({', '.join(m.metric for m in catalog.metrics() if m.scope == scope)})")
+    near = difflib.get_close_matches(text, names, n=3, cutoff=0.4)
+    raise UnknownKey(f"unknown metric {shown}" + (f"; did you mean {', '.join(near)}?" if near else
+                                                    "; `ncmec query \"select metric from metrics\"` lists them"))
+
+
+def _check_year(con: duckdb.DuckDBPyConnection, geo: str, year: int) -> None:
+    years = [y for (y,) in con.execute(
+        "select distinct year from documents where status = 'loaded' and (geo = ? or ? = 'US') order by year",
+        [geo, geo]).fetchall()]
+    if year not in years:
+        shown = ", ".join(map(str, years)) or "none"
+        raise UnknownKey(f"no sheet of {geo} {year} is loaded (years loaded for {geo}: {shown})")
+
+
+def number_in(evidence: str, value: float, qualifier: str) -> tuple[int, int] | None:
+    """Where the figure stands in its evidence ("8,468", "36.2 million", "19%")."""
+    candidates = [f"{value:,.0f}", f"{value:.0f}", f"{value:g}"]
+    for scale, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if value >= scale:
+            candidates.insert(0, f"{value / scale:g} {word}")
+    for text in candidates:
+        m = re.search(r"(?<![\d,.])" + re.escape(text).replace(r"\ ", r"\s+") + r"(?![\d,])", evidence)
+        if m:
+            return m.span()
+    return None
+
+
+Key = tuple[str, int, str]  # (geo, year, metric)
+
+# Every query reads all keys, or one: `$all` or the key's columns ($geo, $year, $metric).
+_ONE_OR_ALL = "($all or (geo = $geo and year = $year and metric = $metric))"
+_FACTS_SQL = f"""select geo, year, metric, value, qualifier, unit, n_sources, source_file, load_id
+                 from facts where {_ONE_OR_ALL} or (geo = 'US' and ($all or (year = $year and metric = $metric)))"""
+_SOURCES_SQL = f"""select o.geo, o.year, o.metric, o.source_file, d.sha256, o.load_id, o.value, o.qualifier,
+                          o.accepted, o.evidence, o.char_start, o.char_end,
+                          count(*) over w as n_sources
+                   from (select * from observations where {_ONE_OR_ALL}) o join documents d using (source_file)
+                   window w as (partition by o.geo, o.year, o.metric)
+                   qualify row_number() over (w order by o.source_file, o.char_start) <= $per_key
+                   order by o.geo, o.year, o.metric, o.source_file, o.char_start"""
+_REJECTIONS_SQL = f"""select geo, year, metric, source_file, "check", reason, evidence from rejections
+                      where {_ONE_OR_ALL} and metric is not null order by source_file, 5"""
+_HISTORY_SQL = f"""select f.geo, f.year, f.metric, f.change, f.old_value, f.new_value, f.old_qualifier,
+                          f.new_qualifier, f.load_id, r.started_at
+                   from (select * from fact_changes where {_ONE_OR_ALL}) f left join load_runs r using (load_id)
+                   order by r.started_at, f.load_id"""
+
+
+def explain(con: duckdb.DuckDBPyConnection, geo_text: str, year: int, metric_text: str) -> Explanation:
+    """The explanation of one key, read from the warehouse; UnknownKey for a key it cannot have."""
+    geo = resolve_geo(geo_text)
+    metric = resolve_metric(metric_text, geo)
+    try:
+        _check_year(con, geo, year)
+        key = (geo, year, metric.metric)
+        return explanations(con, key)[key]
+    except duckdb.Error as exc:  # a warehouse of another release, or damaged
+        first = shortened(str(exc).splitlines()[0], 200)
+        raise warehouse.WarehouseError(f"cannot read the warehouse: {first}") from None
+
+
+def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
+                 per_key: int | None = None) -> dict[Key, Explanation]:
+    """The explanation of `key`, or of every key the warehouse has a fact, a value or a rejection
+    of (for the report), with at most `per_key` documents each (all when None)."""
+    params: dict[str, Any] = {"all": key is None, "geo": key[0] if key else "", "year": key[1] if key else 0,
+              "metric": key[2] if key else ""}
+    facts = {_key(r): r for r in warehouse.rows(con, _FACTS_SQL, params)}
+    out: dict[Key, Explanation] = {}
+
+    def of(k: Key) -> Explanation | None:
+        if k not in out:
+            metric = catalog.metric_index().get((k[2], catalog.scope_of(k[0])))
+            if metric is None or k[0] not in catalog.known_geos():  # rejected as not in the catalog: no key
+                return None
+            out[k] = Explanation(geo=k[0], place=catalog.geo_name(k[0]), year=k[1], metric=metric.metric,
+                                 scope=metric.scope, unit=metric.unit, program=metric.program,
+                                 description=metric.description, caveat=metric.caveat, fact=facts.get(k))
+        return out[k]
+
+    for k in [key] if key else facts:
+        of(k)
+    for s in warehouse.rows(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
+        if e := of(_key(s)):
+            e.more_sources = max(0, s.pop("n_sources") - len(e.sources) - 1)
+            e.sources.append(Source(**_unkeyed(s), number=number_in(s["evidence"], s["value"], s["qualifier"])))
+    for r in warehouse.rows(con, _REJECTIONS_SQL, params):
+        if e := of(_key(r)):
+            e.rejections.append(_unkeyed(r))
+    for h in warehouse.rows(con, _HISTORY_SQL, params):
+        if e := of(_key(h)):
+            e.history.append(_unkeyed(h))
+    for e in out.values():
+        if e.fact:
+            e.fact = _unkeyed(e.fact)
+            e.checks = registry.passed(e.metric, e.scope, e.unit)
+            e.national = _national(e, facts.get((catalog.NATION, e.year, e.metric)))
+        else:
+            e.why_no_fact = _why_no_fact(e)
+    return out
+
+
+def _key(row: dict[str, Any]) -> Key:
+    return row["geo"], row["year"], row["metric"]
+
+
+def _unkeyed(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("geo", "year", "metric")}
+
+
+def _national(e: Explanation, national: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The national fact of a state fact's metric and year, and the state's share of it."""
+    if e.scope != "state" or national is None or e.fact is None:
+        return None
+    share = e.fact["value"] / national["value"] if national["value"] else None
+    return {"value": national["value"], "qualifier": national["qualifier"], "source_file": national["source_file"],
+            "share": share}
+
+
+def _why_no_fact(e: Explanation) -> str:
+    if any(_CONFLICT in r["reason"] for r in e.rejections):
+        return "a conflict: the sheets that state it disagree and no value has a majority (see the rejections)"
+    if e.rejections:
+        return "rejected: every value stated for it failed a check (see the rejections)"
+    return f"never stated: no loaded sheet of {e.year} states {e.metric} for {e.place}"
