@@ -72,11 +72,11 @@ class Anchored:
     def anchor(self) -> str | None:
         return self.anchors[0].word if self.anchors else None
 
-    def start(self, text: str, folded: str | None) -> int | None:
-        """No match starts before this position; None: the text has no match at all."""
+    def start(self, text: str, folded: str | None, pos: int = 0) -> int | None:
+        """No match starts before this position (at least `pos`); None: the text has no match there."""
         if folded is None:
-            return 0
-        lo = 0
+            return pos
+        lo = pos
         for anchor in self.anchors:
             at = anchor.start(text, folded, lo)
             if at is None:
@@ -88,9 +88,9 @@ class Anchored:
         found = self.finditer(text, folded, most=1)
         return found[0] if found else None
 
-    def finditer(self, text: str, folded: str | None, most: int | None = None) -> list[re.Match[str]]:
-        """Every match, as `pattern.finditer` gives them (with `most`, the first `most` only)."""
-        lo = self.start(text, folded)
+    def finditer(self, text: str, folded: str | None, most: int | None = None, pos: int = 0) -> list[re.Match[str]]:
+        """Every match from `pos` on, as `pattern.finditer` gives them (with `most`, the first `most` only)."""
+        lo = self.start(text, folded, pos)
         if lo is None:
             return []
         if self.lead is None or folded is None:

@@ -126,13 +126,14 @@ class _Reader:
         table, repeated = None, []
         flat = self.norm.flat.text
         for metric in catalog.metrics():
-            # The first match, and a second if there is one (a sheet states each figure once).
-            found = next((ms for p in metric.anchored if (ms := p.finditer(flat, self.norm.folded, most=2))), [])
-            if not found:
+            hit = next(((p, m) for p in metric.anchored if (m := p.search(flat, self.norm.folded))), None)
+            if hit is None:
                 self._lead_only(metric)
                 continue
-            m = found[0]
-            if len(found) > 1:
+            pattern, m = hit
+            # A sheet states each figure once: a second match means the text repeats it. Its
+            # anchors, looked for after the first match, say at once where there is none.
+            if pattern.finditer(flat, self.norm.folded, most=1, pos=m.end()):
                 repeated.append(metric.metric)
             start, end = self.spans.covering(m.start(), m.end())
             place = m.groupdict().get("place")
