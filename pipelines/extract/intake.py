@@ -160,17 +160,20 @@ def unread(name: str, exc: Rejected) -> ParsedDocument:
                           rejected_check=exc.check, rejected_reason=f"The file {exc.reason}.")
 
 
-def inventory(raw_dir: Path, files: list[str], limits: Limits = DEFAULT) -> list[ParsedDocument]:
-    """Each file's name, sha256 and size (unparsed), or its rejection when it is not read."""
-    found = []
+def _read_each(raw_dir: Path, files: list[str], limits: Limits) -> Iterator[tuple[str, bytes | ParsedDocument]]:
+    """Each file's bytes, or the rejected document of a file that is not read, one at a time."""
     for name in files:
         try:
-            data = read_input(raw_dir, name, limits)
+            yield name, read_input(raw_dir, name, limits)
         except Rejected as exc:
-            found.append(unread(name, exc))
-            continue
-        found.append(ParsedDocument(source_file=name, sha256=sha256(data), n_bytes=len(data)))
-    return found
+            yield name, unread(name, exc)
+
+
+def inventory(raw_dir: Path, files: list[str], limits: Limits = DEFAULT) -> list[ParsedDocument]:
+    """Each file's name, sha256 and size (unparsed), or its rejection when it is not read."""
+    return [data if isinstance(data, ParsedDocument) else
+            ParsedDocument(source_file=name, sha256=sha256(data), n_bytes=len(data))
+            for name, data in _read_each(raw_dir, files, limits)]
 
 
 def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None = None,
@@ -181,11 +184,9 @@ def parse_files(raw_dir: Path, files: list[str], digests: dict[str, str] | None 
     twice: the inventory must hash every file before the run knows which to parse, and holding
     the bytes of 50,000 files between the two would cost more than reading them again.)"""
     parsed, timings = Batch(), {"decode": 0.0, "extract": 0.0}
-    for name in files:
-        try:
-            data = read_input(raw_dir, name, limits)
-        except Rejected as exc:
-            parsed.add(unread(name, exc))
+    for name, data in _read_each(raw_dir, files, limits):
+        if isinstance(data, ParsedDocument):
+            parsed.add(data)
             continue
         parsed.add(parse_bytes(data, name, timings, (digests or {}).get(name), limits))
         faults.pause_point("parse")
