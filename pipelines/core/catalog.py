@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Any
 
 import us
 
@@ -103,15 +104,26 @@ def _lead(pattern: str) -> str | None:
     return head + "{N}" if len(words) >= 2 else None
 
 
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")  # a metric name is a column of the wide view too
+
+
+@cache
+def _raw() -> dict[str, Any]:
+    """catalog.toml, read and parsed once."""
+    return tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
+
+
 @cache
 def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
-    raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
+    raw = _raw()
     qualifiers: dict[str, str] = raw["qualifiers"]
     bad = {q for q in qualifiers.values() if q not in QUALIFIERS}
     if bad:
         raise ValueError(f"catalog.toml: unknown qualifier(s) {sorted(bad)}")
     metrics = []
     for entry in raw["metric"]:
+        if not _IDENTIFIER.fullmatch(entry["metric"]):
+            raise ValueError(f"catalog.toml: the metric name {entry['metric']!r} is not a lowercase identifier")
         if entry["scope"] not in SCOPES or entry["evidence"] not in ("sentence", "row"):
             raise ValueError(f"catalog.toml: bad scope or evidence for {entry['metric']}")
         if (entry["evidence"] == "row") != ("label" in entry) or ("label" in entry) == ("patterns" in entry):
@@ -137,6 +149,11 @@ def metrics() -> tuple[Metric, ...]:
     return load_catalog()[0]
 
 
+def metric_names() -> list[str]:
+    """Every metric name once (a name of both scopes too), in the catalog's order."""
+    return list(dict.fromkeys(m.metric for m in metrics()))
+
+
 BREAKDOWN_TOTAL = "missing_child_cases"  # the state figure the missing-children table breaks down
 
 
@@ -149,14 +166,13 @@ def breakdown_rows() -> tuple[str, ...]:
 def caveats() -> tuple[str, ...]:
     """What every user must know before comparing or adding the figures up (catalog.toml), with
     the names of both scopes written from the metrics."""
-    raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
     scopes: dict[str, set[str]] = {}
     for m in metrics():
         scopes.setdefault(m.metric, set()).add(m.scope)
     both = [f"`{name}`" for name, held in scopes.items() if held == set(SCOPES)]
     listed = ", ".join(both[:-1]) + f" and {both[-1]}" if len(both) > 1 else "".join(both)
     count = next((w for w, n in NUMBER_WORDS.items() if n == len(both)), str(len(both)))
-    return tuple(c.format(both_scopes=listed, Both_count=count.capitalize()) for c in raw["caveats"])
+    return tuple(c.format(both_scopes=listed, Both_count=count.capitalize()) for c in _raw()["caveats"])
 
 
 def qualifier_for(phrase: str | None, has_scale: bool) -> str:

@@ -222,9 +222,7 @@ def view_sql(text: str) -> str:
     column per catalog metric name, in the catalog's order (a name of both scopes once)."""
     from pipelines.core import catalog
 
-    names = list(dict.fromkeys(m.metric for m in catalog.metrics()))
-    if bad := [name for name in names if not re.fullmatch(r"[a-z][a-z0-9_]*", name)]:
-        raise WarehouseError(f"catalog metric names must be lowercase identifiers to be columns: {bad}")
+    names = catalog.metric_names()  # lowercase identifiers (the catalog refuses any other name)
     return _METRIC_COLUMNS.sub(lambda m: ",\n".join(
         [m.group(1) + m.group(2)]
         + [f"{m.group(1)}max(value) filter (where metric = '{name}') as {name}" for name in names]), text)
