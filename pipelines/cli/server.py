@@ -1,4 +1,5 @@
-"""`ncmec server start|stop|status`: the commands over pipelines/orchestration/server.py, mounted by cli.py."""
+"""`ncmec server start|stop|status`: the commands over pipelines/orchestration/server.py, mounted by
+cli/commands.py."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 A fact sheet is a few pages: about 6 KB of text, a PDF of a few hundred KB. The limits are far
 above that and far below what would hurt a run: a file over its size limit is rejected
 (`too_large`) by its size on disk, before more than its first four bytes (PDF or text?) are
-read; a PDF is bounded by its pages,
-by what any one of its streams may decompress to, and by the text its pages give.
+read; a PDF is bounded by its pages, by what any one of its streams may decompress to, and by
+the text its pages give.
 """
 
 from __future__ import annotations

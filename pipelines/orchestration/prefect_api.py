@@ -1,5 +1,5 @@
-"""Whether a Prefect API answers: asked by the project's server (pipelines/orchestration/server.py) and by a
-run's temporary one (pipelines/orchestration/ephemeral.py), which both sit above it."""
+"""Whether a Prefect API answers: asked by the project's server (server.py) and by a run's
+temporary one (ephemeral.py), which both sit above it."""
 
 from __future__ import annotations
 
