@@ -16,25 +16,24 @@ import argparse
 import inspect
 import os
 import sys
-from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, get_run_context
-from prefect.settings import PREFECT_API_URL, temporary_settings
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
+from prefect.futures import PrefectFuture, as_completed
+from prefect.settings import PREFECT_API_URL
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
 from pipelines.core.limits import Limits
 from pipelines.core.printable import printable
-from pipelines.extract import intake
 from pipelines.orchestration import lifetime, run, server
+from pipelines.store.lock import RunLock, run_lock
 
 # Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
 # 100 MiB a process) are imported where they are used, not here.
@@ -44,15 +43,13 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.tasks import RetryConditionCallable
 
-    from pipelines.core.documents import Batch
-    from pipelines.store.load import LoadStats
-    from pipelines.store.lock import RunLock
     from pipelines.validate.staging import Staging
 
 DEFAULT_RAW = "raw"
 DEFAULT_DB = "warehouse/ncmec.duckdb"
 TASK_RUNNERS = ("process", "dask")
 DEFAULT_CRON = "0 6 * * 1"  # Mondays at 06:00
+CORES = os.cpu_count() or 1
 # Waits before the retries of a step that may succeed later: 2, 4, 8 seconds.
 RETRIES = 3
 RETRY_DELAYS = exponential_backoff(backoff_factor=2)
@@ -90,11 +87,6 @@ RETRYING = _Retrying(cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds
                      retry_condition_fn=transient)
 
 
-@task(name="parse-batch", cache_policy=NO_CACHE)
-def parse_batch(raw: str, files: dict[str, str], limits: Limits) -> intake.ParsedBatch:
-    return intake.parse_files(Path(raw), list(files), files, limits)
-
-
 @task(name="open-run", **RETRYING)
 def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str, flow_run_url: str | None) -> None:
     run.open_run(db, raw, load_id, flow_run_id, flow_run_url)
@@ -105,21 +97,30 @@ def make_plan(raw: Path, db: Path, load_id: str, held: RunLock, limits: Limits) 
     return run.plan(raw, db, load_id, held, limits)
 
 
-@task(name="check-batch", cache_policy=NO_CACHE)
-def check_batch(stage: Staging, documents: Batch, load_id: str) -> None:
-    run.check_into(stage, documents, load_id)
+@task(name="record-unchanged", **RETRYING)
+def record_unchanged(p: run.Plan) -> run.RunSummary:
+    return run.unchanged(p)
+
+
+@task(name="stage-batch", cache_policy=NO_CACHE)
+def stage_batch(raw: str, files: dict[str, str], limits: Limits, folder: str, part: int, load_id: str) -> run.Staged:
+    """Parse, check and stage one batch of files: on a worker when there are several."""
+    return run.stage_files(Path(raw), files, limits, Path(folder), part, load_id)
+
+
+@task(name="stage-known", cache_policy=NO_CACHE)
+def stage_known(stage: Staging, p: run.Plan, after: int) -> run.Staged:
+    return run.stage_known(stage, p, after)
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
-def resolve_run(stage: Staging, copies: dict[str, str], load_id: str) -> None:
-    run.resolve_staged(stage, copies, load_id)
+def resolve_run(stage: Staging, copies: dict[str, str], load_id: str) -> run.Staged:
+    return run.resolve_staged(stage, copies, load_id)
 
 
 @task(name="load", **RETRYING)
-def load_warehouse(db: Path, stage_dir: Path, load_id: str, files_parsed: int, timings: dict[str, float]) -> LoadStats:
-    from pipelines.store import load
-
-    return load.load(db, stage_dir, load_id, files_parsed, timings)
+def load_warehouse(p: run.Plan, stage: Staging, staged: list[run.Staged], prune: bool) -> run.RunSummary:
+    return run.load_staged(p, stage, staged, prune)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -136,75 +137,6 @@ def publish(summary: run.RunSummary) -> None:
                           description=f"load {stats.load_id}: files by status, rejections by check")
 
 
-def _runner(kind: str, workers: int, dask_address: str | None) -> TaskRunner:
-    if kind == "dask":
-        # distributed logs ~70 INFO lines per run; set before it is imported (workers inherit it).
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
-        from prefect_dask import DaskTaskRunner
-
-        if dask_address:
-            return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
-    # Workers end with the run, however it ends (a SIGKILLed run's would wait for work forever).
-    return ProcessPoolTaskRunner(max_workers=workers, initializer=lifetime.watch_parent, initargs=(os.getpid(),))
-
-
-def _on_workers(raw: str, limits: Limits, batch_size: int, workers: int, task_runner: str,
-                dask_address: str | None) -> run.Parse:
-    """Parse batches as `parse-batch` tasks on a process pool (every core) when there is more
-    than one batch, or on Dask when asked, yielded as they are done with a few in flight, so
-    memory does not grow with the run."""
-
-    def parse(files: dict[str, str]) -> Iterator[intake.ParsedBatch]:
-        size = batch_size or run.batch_size(len(files), workers)
-        chunks = [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), size)]
-        if task_runner != "dask" and (workers <= 1 or len(chunks) <= 1):
-            for i, chunk in enumerate(chunks):
-                yield _progress(parse_batch(raw, chunk, limits), i, chunks)
-            return
-        # Workers must record their task runs on this flow's server, not start one of their own
-        # (~10 s each): a local pool reads it from the environment it inherits, Dask workers
-        # started elsewhere from the settings each task carries.
-        api_url = os.environ.get("PREFECT_API_URL") or str(get_run_context().client.api_url)
-        with _environment("PREFECT_API_URL", api_url), \
-                temporary_settings(updates={PREFECT_API_URL: api_url}), \
-                _runner(task_runner, min(workers, max(len(chunks), 1)), dask_address) as runner:
-            in_flight: deque = deque()
-            for i, chunk in enumerate(chunks):
-                in_flight.append(runner.submit(parse_batch, {"raw": raw, "files": chunk, "limits": limits}))
-                if len(in_flight) > workers:
-                    yield _progress(in_flight.popleft().result(), i - len(in_flight), chunks)
-            while in_flight:
-                yield _progress(in_flight.popleft().result(), len(chunks) - len(in_flight) - 1, chunks)
-
-    return parse
-
-
-@contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    """An environment variable set for what runs inside (a local pool's workers inherit it), as
-    it was afterwards."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
-
-
-def _progress(batch: intake.ParsedBatch, index: int, chunks: list[dict[str, str]]) -> intake.ParsedBatch:
-    """A log line per parsed batch of a long run (in the terminal and in Prefect's UI)."""
-    if len(chunks) > 1:
-        done, total = sum(len(c) for c in chunks[: index + 1]), sum(len(c) for c in chunks)
-        get_run_logger().info("parsed %s of %s new files (batch %d of %d)", f"{done:,}", f"{total:,}",
-                              index + 1, len(chunks))
-    return batch
-
-
 @flow(name="ncmec-warehouse")
 def warehouse_flow(
     raw: str = DEFAULT_RAW, db: str = DEFAULT_DB, wait: float = 0.0, batch_size: int = 0,
@@ -214,9 +146,9 @@ def warehouse_flow(
     """Parse every file under `raw`, validate, and load into `db`: one writer at a time.
 
     Content the warehouse already holds is not parsed again; when nothing changed at all, the
-    run only records itself. `workers` parse processes (0: one per core), on a local process
-    pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
-    `batch_size` files a task (0: as many as suits the run, pipelines/orchestration/run.py: batch_size).
+    run only records itself. `workers` processes (0: one per core), on a local process pool or
+    on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), parse,
+    check and stage `batch_size` files a task (0: as many as suits the run, run.batch_size).
     The run publishes its validation summary as artifacts. A run that would remove every fact
     the warehouse holds (an empty or wrong raw folder) fails unless `prune`. A file over its
     size limit (bytes: `max_text_size`, `max_pdf_size`) is rejected unread.
@@ -227,26 +159,79 @@ def warehouse_flow(
 
     raw_dir, db_path, load_id = Path(raw), Path(db), load.new_load_id()
     limits = Limits(text_bytes=max_text_size, pdf_bytes=max_pdf_size)
-    parse = _on_workers(raw, limits, batch_size, workers or os.cpu_count() or 1, task_runner, dask_address)
     context = get_run_context()
     assert isinstance(context, FlowRunContext) and context.flow_run is not None  # in a flow, its own context
     flow_run_id = str(context.flow_run.id)
-    flow_run_url = url_for("flow-run", obj_id=flow_run_id)  # None on Prefect's temporary server
-    begin = lambda d, r, i: open_run(d, r, i, flow_run_id, flow_run_url)  # noqa: E731
-    with run.session(db_path, raw_dir, load_id, wait, begin=begin) as held:
-        p = make_plan(raw_dir, db_path, load_id, held, limits)
-        if p.unchanged:
-            get_run_logger().info("inputs unchanged since the last run: nothing to parse or load")
-        # quote(): Prefect would otherwise walk every document and the stage looking for futures.
-        # A task unwraps quote(x) into x when called, but Task.__call__'s types want x itself.
-        steps = run.Steps(parse=parse,
-                          check=lambda s, d, i: check_batch(quote(s), quote(d), i),  # type: ignore[call-overload]
-                          resolve=lambda s, c, i: resolve_run(quote(s), quote(c), i),  # type: ignore[call-overload]
-                          load=load_warehouse)
-        summary = run.execute(p, steps, prune)
+    with run_lock(db_path, wait=wait) as held:
+        open_run(db_path, raw_dir, load_id, flow_run_id, url_for("flow-run", obj_id=flow_run_id))
+        with run.recorded(db_path, load_id):
+            p = make_plan(raw_dir, db_path, load_id, held, limits)
+            if p.unchanged:
+                get_run_logger().info("inputs unchanged since the last run: nothing to parse or load")
+                summary = record_unchanged(quote(p))  # type: ignore[call-overload]  # quote(): see _stage_and_load
+            else:
+                summary = _stage_and_load(p, limits, prune, batch_size, workers or CORES, task_runner, dask_address)
     _log(summary)
-    publish(quote(summary))  # type: ignore[call-overload]  # quote(): as above
+    publish(quote(summary))  # type: ignore[call-overload]
     return summary
+
+
+def _stage_and_load(p: run.Plan, limits: Limits, prune: bool, batch_size: int, workers: int, task_runner: str,
+                    dask_address: str | None) -> run.RunSummary:
+    """The new files parsed, checked and staged a batch a task on the workers, meanwhile here the
+    files already known; then the checks across documents, and the load."""
+    from pipelines.validate.staging import staging_for
+
+    # quote(): Prefect would otherwise walk every document and the stage looking for futures. A
+    # task unwraps quote(x) into x when called, but Task.__call__'s types want x itself.
+    with staging_for(p.db, p.load_id) as stage:
+        parts = run.chunks(p.fresh, batch_size or run.batch_size(len(p.fresh), workers))
+        with _runner(task_runner, workers, len(parts), dask_address) as runner:
+            batches: list[PrefectFuture[run.Staged]] = [
+                runner.submit(stage_batch, {"raw": str(p.raw), "files": files, "limits": limits,
+                                            "folder": str(stage.folder), "part": part, "load_id": p.load_id})
+                for part, files in enumerate(parts, 1)]
+            staged = [stage_known(quote(stage), quote(p), len(parts))]  # type: ignore[call-overload]
+            staged += _as_done(batches, len(p.fresh))
+        staged.append(resolve_run(quote(stage), p.copies, p.load_id))  # type: ignore[call-overload]
+        return load_warehouse(quote(p), quote(stage), staged, prune)  # type: ignore[call-overload]
+
+
+def _runner(kind: str, workers: int, batches: int, dask_address: str | None) -> TaskRunner:
+    """Where batches are parsed: a process pool (every core) when there is more than one, Dask
+    when asked, else a thread of this process (a worker imports Prefect before it parses)."""
+    if kind != "dask" and (workers <= 1 or batches <= 1):
+        return ThreadPoolTaskRunner(max_workers=1)
+    if not PREFECT_API_URL.value():
+        # Prefect's own temporary server (the flow called from Python with none configured) is
+        # this process's alone: a worker would record its task runs on one it starts itself.
+        get_run_logger().warning("no Prefect server is configured: each parse worker starts a temporary one of "
+                                 "its own; set PREFECT_API_URL, or run the flow as `ncmec run` does")
+    if kind == "dask":
+        # distributed logs ~70 INFO lines per run; set before it is imported (workers inherit it).
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": min(workers, max(batches, 1)), "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    # Workers end with the run, however it ends (a SIGKILLed run's would wait for work forever).
+    return ProcessPoolTaskRunner(max_workers=min(workers, batches), initializer=lifetime.watch_parent,
+                                 initargs=(os.getpid(),))
+
+
+def _as_done(batches: list[PrefectFuture[run.Staged]], files: int) -> list[run.Staged]:
+    """The staged batches as they are done, with a log line for each of a long run (in the
+    terminal and in Prefect's UI)."""
+    done: list[run.Staged] = []
+    future: PrefectFuture[run.Staged]
+    for future in as_completed(batches):
+        done.append(future.result())
+        if len(batches) > 1:
+            get_run_logger().info("parsed %s of %s new files (batch %d of %d)", f"{sum(s.files for s in done):,}",
+                                  f"{files:,}", len(done), len(batches))
+    return done
 
 
 def _log(summary: run.RunSummary) -> None:

@@ -15,8 +15,9 @@ ARCHIVES = (
     "*crawl*, N byte-identical copies of the 616 sheets, as a daily crawl keeps each download.")
 SIZES_NOTE = (
     "Peak memory is the largest summed RSS of the command's process tree (the run and its parse workers), "
-    "sampled every 50 ms. Stage seconds are the run's own (load_runs): decode and extract are CPU seconds summed "
-    "over the parse workers, validate and load wall seconds in the main process.")
+    "sampled every 50 ms. Stage seconds are the run's own (load_runs): decode, extract and the batch checks "
+    "of validate are seconds summed over the parse workers; the checks across documents (in validate) and the "
+    "load are wall seconds in the main process.")
 
 
 def _header(meta: dict[str, Any]) -> list[str]:

@@ -118,7 +118,8 @@ def validated(parsed, load_id: str = "test", incumbents=None):
     primary = checks.primaries(((d.source_file, d.sha256) for d in parsed), incumbents or {})
     copies = {name: first for name, first in primary.items() if name != first}
     with staging_for(None, load_id) as stage:
-        run.validate(stage, [[d for d in parsed if primary[d.source_file] == d.source_file]], copies, load_id)
+        stage.append(checks.check_batch([d for d in parsed if primary[d.source_file] == d.source_file], load_id), 1)
+        run.resolve_staged(stage, copies, load_id)
         return checks.Frames(**{
             table: stage.con.sql(f"select * {'exclude (obs_id)' if table == 'observations' else ''} "
                                  f"from {table} order by {order}").df()

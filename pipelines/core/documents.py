@@ -132,10 +132,8 @@ PROBLEM_FIELDS = ("source_file", *Problem.__dataclass_fields__)
 
 @dataclass
 class Batch:
-    """Parsed documents as columns, a list per field: what a parse worker sends back and what
-    the checks read. Pickling a list per field costs a tenth of pickling an object per document
-    and per observation (a 1,000-sheet batch holds 20,000 observations), and the checks make
-    their frames from the lists as they are. A rejected document has no observations."""
+    """Parsed documents as columns, a list per field: what the checks read, making their frames
+    from the lists as they are. A rejected document has no observations."""
 
     documents: dict[str, list] = field(default_factory=lambda: {f: [] for f in DOCUMENT_FIELDS})
     observations: dict[str, list] = field(default_factory=lambda: {f: [] for f in OBSERVATION_FIELDS})
@@ -157,12 +155,6 @@ class Batch:
                 table["source_file"].extend([doc.source_file] * len(rows))
                 for name in list(table)[1:]:
                     table[name].extend([getattr(r, name) for r in rows])
-
-    def extend(self, other: Batch) -> None:
-        for mine, theirs in ((self.documents, other.documents), (self.observations, other.observations),
-                             (self.problems, other.problems)):
-            for name, values in mine.items():
-                values.extend(theirs[name])
 
     def __len__(self) -> int:
         return len(self.documents["source_file"])

@@ -197,7 +197,7 @@ LOAD_RUNS = Table("load_runs", "flow run", (
     _col("facts_removed", "integer", "facts this run removed (see fact_changes)", True),
     _col("decode_seconds", "double", "summed over parse workers", True),
     _col("extract_seconds", "double", "summed over parse workers", True),
-    _col("validate_seconds", "double", "the checks, in the main process", True),
+    _col("validate_seconds", "double", "the checks: summed over parse workers, and those across documents", True),
     _col("load_seconds", "double", "the load transaction", True),
     _col("error", "varchar", "why a failed run failed", True),
     _col("flow_run_id", "varchar", "the Prefect flow run of the run; null for runs made without Prefect", True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -128,22 +128,6 @@ def storable(name: str) -> str:
 def batches(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def regroup(groups: Iterable[Batch | list[ParsedDocument]], size: int) -> Iterator[Batch]:
-    """The documents of `groups`, in batches of at least `size` (but the last), as they arrive."""
-    pending = Batch()
-    for group in groups:
-        batch = group if isinstance(group, Batch) else Batch.of(group)
-        if not len(pending) and len(batch) >= size:
-            yield batch
-            continue
-        pending.extend(batch)
-        if len(pending) >= size:
-            yield pending
-            pending = Batch()
-    if len(pending):
-        yield pending
 
 
 @dataclass

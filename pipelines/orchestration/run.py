@@ -1,36 +1,38 @@
-"""One run, as plain functions: what the Prefect flow (flows.py) wraps, and what tests call.
+"""One run, as plain functions: what the Prefect flow (flows.py) calls step by step as tasks,
+and what tests call.
 
-    summary = run(raw, db)                          # everything, in this process
-    with session(db, raw, load_id) as held:         # or step by step, as the flow does:
-        p = plan(raw, db, load_id, held)            # inventory, duplicates, what to reuse
-        summary = execute(p, Steps(parse=...))      # parse, check, stage, resolve, load
+    summary = run(raw, db)                       # everything, in this process; or step by step:
+    with session(db, raw, load_id) as held:      # the writer lock; the run recorded
+        p = plan(raw, db, load_id, held)         # inventory, duplicates, what to reuse
+        summary = execute(p)                     # the steps below, in this process
 
-A session holds the warehouse's writer lock (pipelines/store/lock.py) from before the inventory
-until the load commits, records the run as `running` and, when anything fails, as `failed`.
-`execute` streams: parsed batches are checked and staged as they come (pipelines/validate/staging.py),
-so memory stays flat however many files there are; the checks across documents and the load
-then read the staged parquet in DuckDB.
+`execute` stages each batch of new files (`stage_files`: parsed, checked and written to the
+run's staging folder where it is parsed, a worker or this process, so that no process holds more
+than a batch however many files there are), then the files already known (`stage_known`), then
+runs the checks across documents (`resolve_staged`) and the load (`load_staged`), which read the
+staged parquet in DuckDB. A session holds the warehouse's writer lock (pipelines/store/lock.py)
+from before the inventory until the load commits, records the run as `running` and, when
+anything fails, as `failed`.
 """
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.core.documents import Batch, ParsedDocument
+from pipelines.core.documents import ParsedDocument
 from pipelines.core.limits import DEFAULT, Limits
 from pipelines.core.printable import printable
 from pipelines.extract import intake
 from pipelines.store.lock import RunLock, run_lock
 
-# Parse workers import this module (through flows.py) and only parse: the checks, staging and
-# the load (pandas, pandera, DuckDB: about 85 MiB a process) are imported where they are used.
+# Parse workers import this module (through flows.py) before their first batch: the checks,
+# staging and the load (pandas, pandera, DuckDB) are imported where they are used.
 if TYPE_CHECKING:
     from pipelines.store.load import LoadStats
     from pipelines.validate.staging import Staging
@@ -40,14 +42,18 @@ BATCH_SIZE = 500  # files per batch parsed in this process (`run`), or read back
 # a worker is an interpreter that imports Prefect (a second or two) before it parses anything.
 IN_PROCESS_FILES = 1000
 # About this many batches a worker, so that the workers finish together; each more is a task run
-# (Prefect's overhead, a pickled result). The largest batch bounds what a batch in flight holds.
+# (Prefect's overhead). The largest batch bounds what a worker holds.
 BATCHES_PER_WORKER = 4
 MIN_BATCH, MAX_BATCH = 100, 1000
-# Documents per check batch: pandera's cost per validation is fixed (tens of ms), so checks run
-# over a few parse batches at once; still one bounded batch, not the run.
-CHECK_BATCH_SIZE = 1000
 
-Parse = Callable[[dict[str, str]], Iterable[intake.ParsedBatch]]  # files (name -> sha256) to parsed batches
+
+@dataclass(frozen=True)
+class Staged:
+    """What a step staged: how many files, and the seconds its stages took (decode, extract,
+    validate), which the run adds up for `load_runs`."""
+
+    files: int
+    timings: dict[str, float]
 
 
 @dataclass
@@ -144,101 +150,87 @@ def batch_size(n_files: int, workers: int) -> int:
     return min(max(-(-n_files // (workers * BATCHES_PER_WORKER)), MIN_BATCH), MAX_BATCH)
 
 
-def parse_here(raw: Path, batch_size: int = BATCH_SIZE, limits: Limits = DEFAULT) -> Parse:
-    """Parse in this process, batch by batch (the flow parses on a pool of workers instead)."""
-    return lambda files: (intake.parse_files(raw, chunk, files, limits)
-                          for chunk in intake.batches(list(files), batch_size))
+def chunks(files: dict[str, str], size: int) -> list[dict[str, str]]:
+    """The files to parse (name -> sha256), `size` to a batch."""
+    return [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), size)]
 
 
-def check_into(stage: Staging, documents: Batch, load_id: str) -> None:
-    """The checks of one batch, staged."""
+def stage_files(raw: Path, files: dict[str, str], limits: Limits, folder: Path, part: int, load_id: str) -> Staged:
+    """Parse a batch of files, check it and stage it as `part` of the run staged in `folder`:
+    the work of a parse worker (or of this process, for a small run). A file that is not read is
+    a rejected document, not an error."""
+    from pipelines.validate import checks, staging
+
+    parsed = intake.parse_files(Path(raw), list(files), files, limits)
+    clock = time.perf_counter()
+    staging.write_part(folder, part, checks.check_batch(parsed.documents, load_id))
+    return Staged(len(files), {**parsed.timings, "validate": time.perf_counter() - clock})
+
+
+def stage_known(stage: Staging, p: Plan, after: int) -> Staged:
+    """The files the inventory could not read, and the content the warehouse holds (read back,
+    not parsed again), checked and staged as the parts after `after`."""
+    from pipelines.store import warehouse
     from pipelines.validate import checks
 
-    stage.append(checks.check_batch(documents, load_id))
+    clock = time.perf_counter()
+    groups = [p.unreadable] if p.unreadable else []
+    groups += [warehouse.stored_documents(p.db, chunk) for chunk in intake.batches(p.known, BATCH_SIZE)]
+    for part, documents in enumerate(groups, after + 1):
+        stage.append(checks.check_batch(documents, p.load_id), part)
+    return Staged(len(p.unreadable) + len(p.known), {"validate": time.perf_counter() - clock})
 
 
-def resolve_staged(stage: Staging, copies: dict[str, str], load_id: str) -> None:
+def resolve_staged(stage: Staging, copies: dict[str, str], load_id: str) -> Staged:
     """The copies' documents, and the checks across everything staged (the facts)."""
     from pipelines.validate import resolve
 
+    clock = time.perf_counter()
     stage.add_duplicates(copies, load_id)
     resolve.resolve(stage, load_id)
+    return Staged(len(copies), {"validate": time.perf_counter() - clock})
 
 
-def load_staged(db: Path, folder: Path, load_id: str, parsed: int, timings: dict[str, float]) -> LoadStats:
-    """The staged run into the warehouse (pipelines/store/load.py)."""
-    from pipelines.store import load
-
-    return load.load(db, folder, load_id, parsed, timings)
-
-
-@dataclass
-class Steps:
-    """The steps `execute` runs. The flow gives Prefect tasks in their place, which call the
-    same functions; `parse` is where parsing runs (here, or on workers)."""
-
-    parse: Parse
-    check: Callable[[Staging, Batch, str], None] = check_into
-    resolve: Callable[[Staging, dict[str, str], str], None] = resolve_staged
-    load: Callable[[Path, Path, str, int, dict[str, float]], LoadStats] = load_staged
-
-
-def documents(p: Plan, parse: Parse, timings: dict[str, float]) -> Iterator[Batch | list[ParsedDocument]]:
-    """The run's documents, a batch at a time: the unreadable files, the parsed ones, and the
-    reused ones (read back from the warehouse)."""
-    from pipelines.store import warehouse
-
-    yield p.unreadable
-    for batch in parse(p.fresh):
-        timings["decode"] += batch.timings["decode"]
-        timings["extract"] += batch.timings["extract"]
-        yield batch.documents
-        # A worker's result ends in a reference cycle (Prefect's futures, and the frames of an
-        # exception caught while waiting on them), which only the cyclic collector frees, and
-        # its full passes come rarer as the heap grows: each batch (pickled and parsed, ~10 MB)
-        # stayed, and the main process grew with the run (1 GiB at 50,000 sheets). ~20 ms a batch.
-        gc.collect()
-    for chunk in intake.batches(p.known, BATCH_SIZE):
-        clock = time.perf_counter()
-        yield warehouse.stored_documents(p.db, chunk)
-        timings["validate"] += time.perf_counter() - clock
-
-
-def validate(stage: Staging, groups: Iterable[Batch | list[ParsedDocument]], copies: dict[str, str], load_id: str,
-             steps: Steps | None = None, timings: dict[str, float] | None = None) -> None:
-    """Check every batch into the staging folder, then the checks across documents: the whole
-    validation of a run, which the staging folder then holds for the load (or a test)."""
-    check = steps.check if steps else check_into
-    resolve_all = steps.resolve if steps else resolve_staged
-    timings = timings if timings is not None else {"validate": 0.0}
-    for group in intake.regroup(groups, CHECK_BATCH_SIZE):
-        clock = time.perf_counter()
-        check(stage, group, load_id)
-        timings["validate"] += time.perf_counter() - clock
-    clock = time.perf_counter()
-    resolve_all(stage, copies, load_id)
-    timings["validate"] += time.perf_counter() - clock
-
-
-def execute(p: Plan, steps: Steps, prune: bool = False) -> RunSummary:
-    """Parse, check, stage, resolve and load what the plan says; or, when nothing changed,
-    only record the run. A run that would remove every fact is refused unless `prune`."""
+def load_staged(p: Plan, stage: Staging, staged: list[Staged], prune: bool = False) -> RunSummary:
+    """The staged run into the warehouse (pipelines/store/load.py), unless it would remove every
+    fact the warehouse holds and not `prune`."""
     from pipelines.store import load, warehouse
+
+    files = len(p.unreadable) + len(p.fresh) + len(p.known) + len(p.copies)
+    refuse_emptying(p.db, stage.count("facts"), files, prune)
+    timings = {"decode": 0.0, "extract": 0.0, "validate": 0.0}
+    for step in staged:
+        for stage_name, seconds in step.timings.items():
+            timings[stage_name] += seconds
+    rejected, by_check = stage.rejected_files(), stage.rejections_by_check()
+    stats = load.load(p.db, stage.folder, p.load_id, len(p.fresh), timings)
+    return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check,
+                      gone=warehouse.files_gone(p.db, p.load_id))
+
+
+def unchanged(p: Plan) -> RunSummary:
+    """A run over inputs the warehouse holds exactly: recorded, nothing parsed or loaded."""
+    from pipelines.store import load, warehouse
+
+    return RunSummary(stats=load.record_unchanged_run(p.db, p.load_id),
+                      rejected_files=warehouse.rejected_files(p.db),
+                      rejections_by_check=warehouse.rejections_by_check(p.db))
+
+
+def execute(p: Plan, limits: Limits = DEFAULT, prune: bool = False) -> RunSummary:
+    """What the plan says, in this process: parse, check and stage each batch, then the checks
+    across documents and the load; when nothing changed, only the run recorded."""
     from pipelines.validate import staging
 
     if p.unchanged:
-        return RunSummary(stats=load.record_unchanged_run(p.db, p.load_id),
-                          rejected_files=warehouse.rejected_files(p.db),
-                          rejections_by_check=warehouse.rejections_by_check(p.db))
-    timings = {"decode": 0.0, "extract": 0.0, "validate": 0.0}
+        return unchanged(p)
     with staging.staging_for(p.db, p.load_id) as stage:
-        validate(stage, documents(p, steps.parse, timings), p.copies, p.load_id, steps, timings)
-        files = len(p.unreadable) + len(p.fresh) + len(p.known) + len(p.copies)
-        refuse_emptying(p.db, stage.count("facts"), files, prune)
-        rejected, by_check = stage.rejected_files(), stage.rejections_by_check()
-        stats = steps.load(p.db, stage.folder, p.load_id, len(p.fresh), timings)
-    return RunSummary(stats=stats, rejected_files=rejected, rejections_by_check=by_check,
-                      gone=warehouse.files_gone(p.db, p.load_id))
+        parts = chunks(p.fresh, BATCH_SIZE)
+        staged = [stage_files(p.raw, files, limits, stage.folder, part, p.load_id)
+                  for part, files in enumerate(parts, 1)]
+        staged.append(stage_known(stage, p, after=len(parts)))
+        staged.append(resolve_staged(stage, p.copies, p.load_id))
+        return load_staged(p, stage, staged, prune)
 
 
 def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None,
@@ -253,19 +245,25 @@ def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None,
 
 
 @contextmanager
-def session(db: Path, raw: Path, load_id: str, wait: float = 0.0,
-            begin: Callable[[Path, Path, str], None] = open_run) -> Iterator[RunLock]:
-    """Hold the writer lock for one run: recorded as `running` at the start (by `begin`), and as
-    `failed` if anything in it raises. Yields the lock, which `plan` asks for."""
-    with run_lock(db, wait=wait) as held:
-        begin(db, raw, load_id)
-        try:
-            yield held
-        except BaseException as exc:
-            from pipelines.store import load
+def recorded(db: Path, load_id: str) -> Iterator[None]:
+    """The run recorded as `failed`, with the error, if anything inside raises."""
+    try:
+        yield
+    except BaseException as exc:
+        from pipelines.store import load
 
-            load.fail_run(db, load_id, f"{type(exc).__name__}: {exc}")
-            raise
+        load.fail_run(db, load_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@contextmanager
+def session(db: Path, raw: Path, load_id: str, wait: float = 0.0) -> Iterator[RunLock]:
+    """Hold the writer lock for one run, recorded as `running` at the start and as `failed` if
+    anything in it raises. Yields the lock, which `plan` asks for."""
+    with run_lock(db, wait=wait) as held:
+        open_run(db, raw, load_id)
+        with recorded(db, load_id):
+            yield held
 
 
 def run(raw: Path, db: Path, wait: float = 0.0, prune: bool = False, limits: Limits = DEFAULT) -> RunSummary:
@@ -274,5 +272,4 @@ def run(raw: Path, db: Path, wait: float = 0.0, prune: bool = False, limits: Lim
 
     load_id = load.new_load_id()
     with session(Path(db), Path(raw), load_id, wait) as held:
-        p = plan(Path(raw), Path(db), load_id, held, limits)
-        return execute(p, Steps(parse=parse_here(Path(raw), limits=limits)), prune)
+        return execute(plan(Path(raw), Path(db), load_id, held, limits), limits, prune)

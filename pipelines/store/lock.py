@@ -160,7 +160,7 @@ _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>\S+) \(PID (?P<
 
 
 def is_lock_error(exc: BaseException) -> bool:
-    import duckdb  # here, not on import: parse workers import this module and never need DuckDB
+    import duckdb  # here, not on import: every command imports this module, `ncmec status` too
 
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 

@@ -1,10 +1,11 @@
 """Stage 3c: a run's checked rows, batch by batch, in parquet files of their own.
 
-Each checked batch is written out as it comes, so the main process holds one batch at a time
-however many sheets the run has. The checks across documents (`resolve.py`) and the load
-(`load.py`) then read the staged files with DuckDB, which streams them and spills to disk
-rather than growing. Files are written once and never changed: an observation a later check
-rejects is listed in `rejected_ids`, and `select_sql` folds that into `accepted`.
+Each batch is written out where it is checked (a parse worker, or the run's process), so no
+process holds more than a batch however many sheets the run has. The checks across documents
+(`resolve.py`) and the load (`load.py`) then read the staged files with DuckDB, which streams
+them and spills to disk rather than growing. Files are written once and never changed: an
+observation a later check rejects is listed in `rejected_ids`, and `select_sql` folds that into
+`accepted`.
 
 The staging folder is hidden beside the warehouse (the same disk), removed when the run ends;
 one that a killed run left behind is removed by the next run (`remove_stale`). SQL never names
@@ -69,6 +70,30 @@ def select_sql(folder: str, table: str) -> str:
             f"from {files}")
 
 
+# Observations are numbered `part << PART_BITS | row`: unique in the run (by which a later check
+# rejects one) whichever process staged its batch, and in order within a sheet.
+PART_BITS = 32
+
+
+def write(folder: Path, table: str, df: pd.DataFrame, part: str) -> None:
+    """One staged file, whole or not at all: written under a name the views' globs do not match
+    (a leading dot) and renamed into place, so that a killed worker leaves no half file."""
+    schema = arrow_schemas()[table]
+    final = Path(folder) / f"{table}-{part}.parquet"
+    partial = final.with_name(f".{final.name}.partial")
+    pq.write_table(pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False), partial)
+    os.replace(partial, final)
+
+
+def write_part(folder: Path, part: int, batch: Frames) -> None:
+    """One checked batch's documents, observations and rejections (see `checks.check_batch`) as
+    part `part` of the run staged in `folder`: what a parse worker writes, or the run's process."""
+    obs, name, first = batch.observations, f"{part:06d}", part << PART_BITS
+    write(folder, "documents", batch.documents, name)
+    write(folder, "observations", obs.assign(obs_id=range(first, first + len(obs))), name)
+    write(folder, "rejections", batch.rejections, name)
+
+
 class Staging:
     """The staged tables of one run, as parquet files in `folder`."""
 
@@ -76,28 +101,16 @@ class Staging:
         self.folder = Path(folder)
         self._open = ExitStack()
         self.sql_folder = self._open.enter_context(sqlpaths.opened(self.folder))  # as SQL names it, until `close`
-        self._batches = 0
-        self._next_id = 0
         self._con: duckdb.DuckDBPyConnection | None = None
         for table in TABLES:  # every table has a file, so every glob matches
             self.write(table, pd.DataFrame(columns=arrow_schemas()[table].names), "empty")
 
     def write(self, table: str, df: pd.DataFrame, part: str) -> None:
-        schema = arrow_schemas()[table]
-        pq.write_table(pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False),
-                       self.folder / f"{table}-{part}.parquet")
+        write(self.folder, table, df, part)
 
-    def append(self, batch: Frames) -> None:
-        """One batch's documents, observations and rejections (see `checks.check_batch`).
-
-        Observations get a number unique in the run, by which a later check rejects them."""
-        self._batches += 1
-        part = f"{self._batches:06d}"
-        obs = batch.observations
-        self.write("documents", batch.documents, part)
-        self.write("observations", obs.assign(obs_id=range(self._next_id, self._next_id + len(obs))), part)
-        self.write("rejections", batch.rejections, part)
-        self._next_id += len(obs)
+    def append(self, batch: Frames, part: int) -> None:
+        """One checked batch, as part `part` of the run (each part is staged once)."""
+        write_part(self.folder, part, batch)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
