@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, query
 
-from pipelines.core import catalog
-from pipelines.store.warehouse import VIEWS, view_files
+from pipelines.core import catalog, registry
+from pipelines.store.views import VIEWS, placeholders, view_files, view_sql
+from pipelines.store.warehouse import WarehouseError
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +69,41 @@ def test_the_views_and_migrations_ship_with_the_package(tmp_path):
 
 def test_a_missing_view_fails_the_load(db_path, raw_dir, monkeypatch):
     from pipelines.orchestration import run
-    from pipelines.store import warehouse
+    from pipelines.store import views
 
-    files = warehouse.view_files()
-    monkeypatch.setattr(warehouse, "view_files", lambda: [f for f in files if "breakdown" not in f.name])
-    with pytest.raises(warehouse.WarehouseError, match="no view file for missing_breakdown"):
+    files = views.view_files()
+    monkeypatch.setattr(views, "view_files", lambda: [f for f in files if "breakdown" not in f.name])
+    with pytest.raises(WarehouseError, match="no view file for missing_breakdown"):
         run.run(raw_dir, db_path)
+
+
+def test_no_view_file_spells_a_metric_or_a_check():
+    """The views take the catalog's metrics and the registry's checks from placeholders
+    (pipelines/store/views.py); a view file that spelled one, even in a comment, would go stale
+    when either changes."""
+    names = {*catalog.metric_names(), *registry.NAMES}
+    for f in view_files():
+        text = f.read_text("utf-8")
+        spelled = sorted(n for n in names if re.search(rf"\b{n}\b", text))
+        assert not spelled, f"{f.name} spells {spelled}: use a placeholder"
+        assert set(re.findall(r"\{\{(\w+)\}\}", text)) <= set(placeholders()), f.name
+
+
+def test_a_placeholder_of_several_columns_is_one_to_a_line_at_its_indentation():
+    sql = view_sql("select\n    geo,\n    {{cols}}\nfrom t", {"cols": ["a", "b"]})
+    assert sql == "select\n    geo,\n    a,\n    b\nfrom t"
+
+
+def test_an_unknown_placeholder_is_a_named_error():
+    with pytest.raises(WarehouseError, match=r"\{\{nope\}\}"):
+        view_sql("select {{nope}}")
+
+
+def test_missing_breakdown_has_a_column_per_row_of_the_catalog_s_table(db):
+    columns = [r for (r,) in query(db, "select column_name from information_schema.columns "
+                                       "where table_name = 'missing_breakdown' order by ordinal_position")]
+    assert columns == ["geo", "year", "total", *catalog.breakdown_rows(), "parts_sum", "parts_stated", "agrees",
+                       "accepted", "source_file"]
 
 
 def test_every_run_creates_the_views(db):

@@ -1,5 +1,6 @@
 -- state_year_wide: one row per place and year, one column per metric of the catalog
--- (pipelines/core/catalog.toml), generated from it (see @metric_columns below). Only facts: values that
+-- (pipelines/core/catalog.toml), generated from it (the placeholder below, written out by
+-- pipelines/store/views.py when the views are applied). Only facts: values that
 -- passed every check. A metric a sheet does not state is null, never 0. National figures are the
 -- rows with geo = 'US'; a metric name of both scopes in the catalog holds, in the US row, the
 -- national figure.
@@ -19,9 +20,8 @@ places as (
 pivoted as (
     select
         geo,
-        year
-        -- @metric_columns: a column per catalog metric, in the catalog's order, written here by
-        -- pipelines/store/warehouse.py (apply_views) from pipelines/core/catalog.toml when the views are applied
+        year,
+        {{metric_columns}}
     from fact_values
     group by geo, year
 ),

@@ -1,10 +1,11 @@
 -- missing_breakdown: the missing-children table of each loaded sheet. One row per sheet (source_file)
--- and state: the total the sheet states (missing_child_cases), its three rows, their sum, and
--- whether they agree. Read from observations, not facts, so a sheet whose rows do not add up is
+-- and state: the total the sheet states, its rows (a column each), their sum, and whether they
+-- agree. The metrics and the checks are the catalog's and the registry's (the placeholders, written
+-- out by pipelines/store/views.py). Read from observations, not facts, so a sheet whose rows do not add up is
 -- still shown (accepted = false). `agrees` is the verdict of the checks (pipelines/validate/checks.py, the
--- one place the rule lives), read from rejections: false when breakdown_sums or
--- breakdown_row_within_total rejected the sheet's rows, null when it cannot be told (no total, no
--- row, or a row that could not be read), else true. A row a sheet leaves out is absent, never 0.
+-- one place the rule lives), read from rejections: false when a check of the table (its rows
+-- against its total) rejected the sheet's rows, null when it cannot be told (no total, no row, or
+-- a row that could not be read), else true. A row a sheet leaves out is absent, never 0.
 
 create or replace view missing_breakdown as
 
@@ -12,17 +13,14 @@ with breakdown_rows as (
     select source_file, geo, year, metric, value, accepted
     from observations
     where geo <> 'US'
-      and metric in ('missing_child_cases', 'missing_from_social_services',
-                     'missing_other', 'missing_reported_by_hhs_orr')
+      and metric in ({{breakdown_metrics}})
 ),
 
 verdicts as (
     select
         source_file,
-        bool_or("check" in ('breakdown_sums', 'breakdown_row_within_total')) as disagrees,
-        bool_or("check" in ('breakdown_unreadable', 'footnote_ambiguous', 'value_unreadable')
-                and metric in ('missing_from_social_services', 'missing_other', 'missing_reported_by_hhs_orr'))
-            as unread
+        bool_or("check" in ({{breakdown_checks}})) as disagrees,
+        bool_or("check" in ({{extraction_checks}}) and metric in ({{breakdown_rows}})) as unread
     from rejections
     group by source_file
 ),
@@ -32,11 +30,9 @@ per_sheet as (
         source_file,
         geo,
         year,
-        max(value) filter (where metric = 'missing_child_cases') as total,
-        max(value) filter (where metric = 'missing_from_social_services') as missing_from_social_services,
-        max(value) filter (where metric = 'missing_other') as missing_other,
-        max(value) filter (where metric = 'missing_reported_by_hhs_orr') as missing_reported_by_hhs_orr,
-        count(distinct metric) filter (where metric <> 'missing_child_cases') as parts_stated,
+        max(value) filter (where metric = {{breakdown_total}}) as total,
+        {{breakdown_row_columns}},
+        count(distinct metric) filter (where metric <> {{breakdown_total}}) as parts_stated,
         bool_and(accepted) as accepted
     from breakdown_rows
     group by source_file, geo, year
@@ -46,8 +42,7 @@ summed as (
     select
         p.*,
         case when p.parts_stated > 0
-             then coalesce(p.missing_from_social_services, 0) + coalesce(p.missing_other, 0)
-                  + coalesce(p.missing_reported_by_hhs_orr, 0)
+             then {{breakdown_rows_sum}}
         end as parts_sum,
         coalesce(v.disagrees, false) as disagrees,
         coalesce(v.unread, false) as unread
@@ -60,9 +55,7 @@ final as (
         geo,
         year,
         total,
-        missing_from_social_services,
-        missing_other,
-        missing_reported_by_hhs_orr,
+        {{breakdown_row_names}},
         parts_sum,
         parts_stated,
         case

@@ -1,9 +1,8 @@
 -- state_share_of_national: a state's fact over the national fact of the same metric and year,
--- where both exist. Only three metric names have both scopes: missing_child_cases,
--- missing_from_social_services and team_hope_families_supported. (The national
--- missing_from_social_services counts children who ran away from a social services facility; the
--- state figure is the "missing from social services" row of the state's table.) not_exact is true
--- when either figure is rounded or bounded (qualifier other than exact).
+-- where both exist: only the metric names of both scopes in the catalog (pipelines/core/catalog.toml;
+-- `ncmec dictionary` lists them in its caveats, with how a scope's figure may count something else
+-- than the other's). not_exact is true when either figure is rounded or bounded (qualifier other
+-- than exact).
 
 create or replace view state_share_of_national as
 

@@ -2,8 +2,8 @@
 -- warehouse holds (previous_year may be more than a year back when a sheet is missing). National
 -- figures are the rows with geo = 'US'. pct_change is in percent, null when the earlier value is 0.
 -- not_exact is true when either value is rounded or bounded (qualifier other than exact): then the
--- change is only as good as those figures. cvip_children_identified_cumulative is a running total,
--- so its change is the children identified between the two years, not a trend in a yearly count.
+-- change is only as good as those figures. A running total (the catalog's caveats say which) changes
+-- by what was added between the two years, not as a trend in a yearly count.
 
 create or replace view year_over_year as
 

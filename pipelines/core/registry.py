@@ -90,3 +90,8 @@ def passed(metric: str, scope: str, unit: str) -> list[str]:
 
 def of_level(level: str) -> list[str]:
     return [c.name for c in CHECKS if c.level == level]
+
+
+def of_breakdown() -> list[str]:
+    """The checks of the missing-children table as a whole (its rows against its total)."""
+    return [c.name for c in CHECKS if c.applies is _breakdown]

@@ -21,7 +21,8 @@ import pandas as pd
 
 from pipelines.core import catalog, faults, sqlpaths
 from pipelines.store import migrate, storage
-from pipelines.store.warehouse import WarehouseError, apply_views, connect
+from pipelines.store.views import apply_views
+from pipelines.store.warehouse import WarehouseError, connect
 from pipelines.validate import schemas, staging
 
 # Tables a run replaces, in this order, and the columns that identify a row's content.

@@ -4,12 +4,9 @@ which every load applies. The write itself is load.py."""
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -200,47 +197,6 @@ def stored_documents(db_path: Path, found: list[ParsedDocument]) -> list[ParsedD
             observations=by_file.get(d.source_file, []),
         )
     return [replace(stored[d.sha256], source_file=d.source_file, reused=True) for d in found]
-
-
-# The views a warehouse must have (DESIGN.md, README): a load that ends without one of them fails.
-VIEWS = ("state_year_wide", "missing_breakdown", "state_share_of_national", "year_over_year")
-
-
-def view_files() -> list[Traversable]:
-    """The SQL view files, `warehouse/*.sql`, installed as the package `pipelines.views`: in name
-    order, so that a view can read the views before it."""
-    return sorted((f for f in resources.files("pipelines.views").iterdir() if f.name.endswith(".sql")),
-                  key=lambda f: f.name)
-
-
-# Where a view file's select list takes a column per catalog metric (state_year_wide's pivot).
-_METRIC_COLUMNS = re.compile(r"(?m)^([ \t]*)(\w+)\n[ \t]*-- @metric_columns\b.*(?:\n[ \t]*--.*)*$")
-
-
-def view_sql(text: str) -> str:
-    """A view file's SQL with its `-- @metric_columns` written out: after the column before it, a
-    column per catalog metric name, in the catalog's order (a name of both scopes once)."""
-    from pipelines.core import catalog
-
-    names = catalog.metric_names()  # lowercase identifiers (the catalog refuses any other name)
-    return _METRIC_COLUMNS.sub(lambda m: ",\n".join(
-        [m.group(1) + m.group(2)]
-        + [f"{m.group(1)}max(value) filter (where metric = '{name}') as {name}" for name in names]), text)
-
-
-def apply_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Every view, created anew inside the load's transaction, so views always match the tables
-    they read; a view that fails, or one missing from the install, fails the load."""
-    for view in view_files():
-        try:
-            con.execute(view_sql(view.read_text("utf-8")))
-        except duckdb.Error as exc:
-            raise WarehouseError(f"view file {view.name} failed: {str(exc).splitlines()[0]}") from None
-    made = {name for (name,) in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-    missing = [v for v in VIEWS if v not in made]
-    if missing:
-        raise WarehouseError(f"the installed package has no view file for {', '.join(missing)} "
-                             "(warehouse/*.sql ships as pipelines.views: reinstall the package)")
 
 
 # What makes a DuckDB file an ncmec warehouse, for the commands that read one.
