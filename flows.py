@@ -102,10 +102,15 @@ def record_unchanged(p: run.Plan) -> run.RunSummary:
     return run.unchanged(p)
 
 
-@task(name="stage-batch", cache_policy=NO_CACHE)
-def stage_batch(raw: str, files: dict[str, str], limits: Limits, folder: str, part: int, load_id: str) -> run.Staged:
-    """Parse, check and stage one batch of files: on a worker when there are several."""
-    return run.stage_files(Path(raw), files, limits, Path(folder), part, load_id)
+@task(name="parse-batch", cache_policy=NO_CACHE)
+def parse_batch(raw: str, files: dict[str, str], limits: Limits, folder: str, part: int) -> run.Parsed:
+    """Parse one batch of files into the staging folder: on a worker when there are several."""
+    return run.parse_into(Path(raw), files, limits, Path(folder), part)
+
+
+@task(name="check-batch", cache_policy=NO_CACHE)
+def check_batch(stage: Staging, parsed: run.Parsed, load_id: str) -> run.Staged:
+    return run.check_parsed(stage, parsed, load_id)
 
 
 @task(name="stage-known", cache_policy=NO_CACHE)
@@ -146,9 +151,9 @@ def warehouse_flow(
     """Parse every file under `raw`, validate, and load into `db`: one writer at a time.
 
     Content the warehouse already holds is not parsed again; when nothing changed at all, the
-    run only records itself. `workers` processes (0: one per core), on a local process pool or
-    on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), parse,
-    check and stage `batch_size` files a task (0: as many as suits the run, run.batch_size).
+    run only records itself. `workers` parse processes (0: one per core), on a local process
+    pool or on Dask (`task_runner="dask"`: the cluster at `dask_address`, else a local one), get
+    `batch_size` files a task (0: as many as suits the run, run.batch_size).
     The run publishes its validation summary as artifacts. A run that would remove every fact
     the warehouse holds (an empty or wrong raw folder) fails unless `prune`. A file over its
     size limit (bytes: `max_text_size`, `max_pdf_size`) is rejected unread.
@@ -178,8 +183,8 @@ def warehouse_flow(
 
 def _stage_and_load(p: run.Plan, limits: Limits, prune: bool, batch_size: int, workers: int, task_runner: str,
                     dask_address: str | None) -> run.RunSummary:
-    """The new files parsed, checked and staged a batch a task on the workers, meanwhile here the
-    files already known; then the checks across documents, and the load."""
+    """The new files parsed a batch a task on the workers, each batch checked and staged here as
+    it is done (the files already known first); then the checks across documents, and the load."""
     from pipelines.validate.staging import staging_for
 
     # quote(): Prefect would otherwise walk every document and the stage looking for futures. A
@@ -187,12 +192,14 @@ def _stage_and_load(p: run.Plan, limits: Limits, prune: bool, batch_size: int, w
     with staging_for(p.db, p.load_id) as stage:
         parts = run.chunks(p.fresh, batch_size or run.batch_size(len(p.fresh), workers))
         with _runner(task_runner, workers, len(parts), dask_address) as runner:
-            batches: list[PrefectFuture[run.Staged]] = [
-                runner.submit(stage_batch, {"raw": str(p.raw), "files": files, "limits": limits,
-                                            "folder": str(stage.folder), "part": part, "load_id": p.load_id})
+            batches: list[PrefectFuture[run.Parsed]] = [
+                runner.submit(parse_batch, {"raw": str(p.raw), "files": files, "limits": limits,
+                                            "folder": str(stage.folder), "part": part})
                 for part, files in enumerate(parts, 1)]
             staged = [stage_known(quote(stage), quote(p), len(parts))]  # type: ignore[call-overload]
-            staged += _as_done(batches, len(p.fresh))
+            for done, future in enumerate(as_completed(batches), 1):  # checked here, as each is parsed
+                staged.append(check_batch(quote(stage), future.result(), p.load_id))  # type: ignore[call-overload]
+                _progress(staged[1:], len(p.fresh), done, len(batches))
         staged.append(resolve_run(quote(stage), p.copies, p.load_id))  # type: ignore[call-overload]
         return load_warehouse(quote(p), quote(stage), staged, prune)  # type: ignore[call-overload]
 
@@ -221,17 +228,11 @@ def _runner(kind: str, workers: int, batches: int, dask_address: str | None) -> 
                                  initargs=(os.getpid(),))
 
 
-def _as_done(batches: list[PrefectFuture[run.Staged]], files: int) -> list[run.Staged]:
-    """The staged batches as they are done, with a log line for each of a long run (in the
-    terminal and in Prefect's UI)."""
-    done: list[run.Staged] = []
-    future: PrefectFuture[run.Staged]
-    for future in as_completed(batches):
-        done.append(future.result())
-        if len(batches) > 1:
-            get_run_logger().info("parsed %s of %s new files (batch %d of %d)", f"{sum(s.files for s in done):,}",
-                                  f"{files:,}", len(done), len(batches))
-    return done
+def _progress(staged: list[run.Staged], files: int, done: int, batches: int) -> None:
+    """A log line per batch of a long run (in the terminal and in Prefect's UI)."""
+    if batches > 1:
+        get_run_logger().info("parsed %s of %s new files (batch %d of %d)", f"{sum(s.files for s in staged):,}",
+                              f"{files:,}", done, batches)
 
 
 def _log(summary: run.RunSummary) -> None:

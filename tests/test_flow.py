@@ -127,7 +127,7 @@ def test_parsing_on_workers_gives_the_same_warehouse(runner, prefect_server, raw
             assert summary.stats.files_parsed == 3
             dbs.append(db)
         if runner == "dask-at-an-address":  # the batches went to that cluster
-            assert "stage_batch" in cluster.scheduler.task_prefixes
+            assert "parse_batch" in cluster.scheduler.task_prefixes
     tables = ("observations", "facts", "rejections")
     strip = lambda rows: sorted(r[:-1] for r in rows)  # noqa: E731  (load_id is the last column)
     for table in tables:
@@ -136,9 +136,8 @@ def test_parsing_on_workers_gives_the_same_warehouse(runner, prefect_server, raw
 
 
 def test_parse_workers_import_no_warehouse_libraries():
-    """A parse worker imports flows.py to find its task, and pandas, pandera and DuckDB (about 85
-    MiB a process) when it checks its first batch; importing flows alone (every command's start,
-    `ncmec status` and `query` included) must not bring them in."""
+    """A parse worker imports flows.py to find its task; pandas, pandera and DuckDB (about 85 MiB
+    a process) are for the main process only, so importing flows must not bring them in."""
     import subprocess
     import sys
 

@@ -1,7 +1,8 @@
 """Stage 3c: a run's checked rows, batch by batch, in parquet files of their own.
 
-Each batch is written out where it is checked (a parse worker, or the run's process), so no
-process holds more than a batch however many sheets the run has. The checks across documents
+Each checked batch is written out as it comes, so the run's process holds one batch at a time
+however many sheets the run has (parse workers hand their batches over as files here too,
+pipelines/extract/intake.py: save). The checks across documents
 (`resolve.py`) and the load (`load.py`) then read the staged files with DuckDB, which streams
 them and spills to disk rather than growing. Files are written once and never changed: an
 observation a later check rejects is listed in `rejected_ids`, and `select_sql` folds that into
@@ -22,8 +23,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,6 +33,10 @@ from pipelines.core import sqlpaths, tables
 from pipelines.core.queries import BY_CHECK_SQL, REJECTED_FILES_SQL
 from pipelines.core.sqlpaths import literal
 from pipelines.validate.checks import Frames
+
+# Parse workers write their batches here and never query them: DuckDB is imported by `con`.
+if TYPE_CHECKING:
+    import duckdb
 
 # DuckDB keeps pages it reads or builds up to this limit, and spills to disk beyond it: a run's
 # memory must not grow with the archive.
@@ -71,7 +76,7 @@ def select_sql(folder: str, table: str) -> str:
 
 
 # Observations are numbered `part << PART_BITS | row`: unique in the run (by which a later check
-# rejects one) whichever process staged its batch, and in order within a sheet.
+# rejects one) in whatever order the parts come, and in order within a sheet.
 PART_BITS = 32
 
 
@@ -87,7 +92,7 @@ def write(folder: Path, table: str, df: pd.DataFrame, part: str) -> None:
 
 def write_part(folder: Path, part: int, batch: Frames) -> None:
     """One checked batch's documents, observations and rejections (see `checks.check_batch`) as
-    part `part` of the run staged in `folder`: what a parse worker writes, or the run's process."""
+    part `part` of the run staged in `folder`."""
     obs, name, first = batch.observations, f"{part:06d}", part << PART_BITS
     write(folder, "documents", batch.documents, name)
     write(folder, "observations", obs.assign(obs_id=range(first, first + len(obs))), name)
@@ -117,6 +122,8 @@ class Staging:
         """A DuckDB connection (opened on first use) with a view per staged table; the views
         read whatever files are staged when a query runs."""
         if self._con is None:
+            import duckdb
+
             self._con = duckdb.connect()
             configure(self._con, self.folder / "spill")
             for table in TABLES:
