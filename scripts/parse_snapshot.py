@@ -17,6 +17,10 @@ import gzip
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipelines.core.documents import ParsedDocument
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO / "tests" / "snapshot" / "parsed.json.gz"
@@ -33,7 +37,11 @@ def inputs() -> list[Path]:
 def parsed(path: Path) -> dict:
     from pipelines.extract.sheet import parse_file
 
-    doc = parse_file(path)
+    return fields(parse_file(path))
+
+
+def fields(doc: ParsedDocument) -> dict:
+    """Every field of a parse that the snapshot holds."""
     return {"encoding": doc.encoding, "geo": doc.geo, "year": doc.year,
             "rejected_check": doc.rejected_check, "rejected_reason": doc.rejected_reason,
             "observations": [dataclasses.asdict(o) for o in doc.observations],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from functools import cache
 from pathlib import Path
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="ncmec-test-prefect-")
@@ -105,6 +106,15 @@ _ORDER = {
     "facts": "geo, year, metric",
     "rejections": 'source_file, "check", metric nulls first, evidence nulls first, reason',
 }
+
+
+@cache
+def corpus_doc(path: Path):
+    """A corpus file as the extractor reads it, parsed once in a test process for every module
+    that asks: the snapshot, the variant and the exporter tests read the same files."""
+    from pipelines.extract.sheet import parse_file
+
+    return parse_file(path)
 
 
 def validated(parsed, load_id: str = "test", incumbents=None):

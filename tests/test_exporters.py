@@ -15,14 +15,18 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import validated
-
-from pipelines.extract.sheet import parse_bytes
+from conftest import corpus_doc, validated
 
 CORPUS = Path(__file__).parent / "exporters"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text("utf-8"))
 FILES = sorted(EXPECTED["files"])
 PDFS = sorted(p.name for p in (CORPUS / "pdf").glob("*.pdf"))
+SECOND = CORPUS / "second"
+FLOOR = json.loads((SECOND / "floor.json").read_text("utf-8"))
+# The files of each folder, which the tests read: checked together (see _checked).
+FOLDERS = {CORPUS / "out": FILES, CORPUS / "pdf": PDFS,
+           SECOND / "out": [n for n in FLOOR if not n.startswith("pdf/")],
+           SECOND / "pdf": [n.removeprefix("pdf/") for n in FLOOR if n.startswith("pdf/")]}
 TOOLS = ("pdftotext", "pdftotext_layout", "pypdf", "pypdf_layout", "pdfminer", "pymupdf", "pymupdf4llm",
          "markitdown", "pdftohtml")
 
@@ -36,11 +40,23 @@ def _expected(sheet: str) -> dict[tuple[str, str], tuple]:
             for o in EXPECTED["sheets"][sheet]["observations"]}
 
 
+def _rejected(rejections) -> dict[tuple[str, str], str]:
+    return {(r.geo, r.metric): r.check for r in rejections.itertuples()}
+
+
 @cache
+def _checked(folder: Path) -> dict[str, dict[tuple[str, str], str]]:
+    """The rejections of each file of a folder, which are checked together, in one validation:
+    its cost is mostly fixed (staging, pandera), and a validation a file cost the suite a minute.
+    No two files of a folder have the same bytes or state a value differently (every value read
+    is the sheet's), so the checks across sheets find nothing and each file's rejections are
+    those it has alone (test_a_file_checked_alone_has_the_rejections_it_has_with_its_folder)."""
+    rejections = validated([corpus_doc(folder / name) for name in FOLDERS[folder]], "test").rejections
+    return {name: _rejected(rejections[rejections["source_file"] == name]) for name in FOLDERS[folder]}
+
+
 def _read(path: Path):
-    doc = parse_bytes(path.read_bytes(), path.name)
-    rejections = validated([doc], "test").rejections
-    return doc, {(r.geo, r.metric): r.check for r in rejections.itertuples()}
+    return corpus_doc(path), _checked(path.parent)[path.name]
 
 
 def test_the_corpus_covers_every_tool_and_dialect():
@@ -95,10 +111,14 @@ def test_no_value_is_ever_read_wrong():
     assert not wrong
 
 
-# ------------------------------------------------------------------------ the second corpus
+def test_a_file_checked_alone_has_the_rejections_it_has_with_its_folder():
+    for folder in (CORPUS / "out", SECOND / "out"):
+        name = next(n for n, rejected in _checked(folder).items() if rejected)  # one with something to show
+        alone = _rejected(validated([corpus_doc(folder / name)], "test").rejections)
+        assert alone == _checked(folder)[name], name
 
-SECOND = CORPUS / "second"
-FLOOR = json.loads((SECOND / "floor.json").read_text("utf-8"))
+
+# ------------------------------------------------------------------------ the second corpus
 
 
 def _second(name: str):

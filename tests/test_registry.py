@@ -72,3 +72,12 @@ def test_explain_says_the_registry_s_checks():
         assert passed[0] == "geo_known" and ("sources_agree" in passed) == (m.scope == "state")
         assert ("breakdown_sums" in passed) == (m.scope == "state" and m.metric.startswith("missing_"))
     assert explain.registry is registry
+
+
+def test_every_check_has_a_level_and_the_data_dictionary_lists_each():
+    from pipelines.outputs import dictionary
+
+    assert {c.level for c in registry.CHECKS} <= set(registry.LEVELS)
+    text = dictionary.render([], None, "now")
+    section = text[text.index("\n## Checks\n"):text.index("\n## Qualifiers\n")]
+    assert re.findall(r"(?m)^\| `([a-z_]+)` \|", section) == list(registry.NAMES)

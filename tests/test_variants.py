@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import validated
-
-from pipelines.extract.sheet import parse_bytes
+from conftest import corpus_doc, validated
 
 VARIANTS = Path(__file__).parent / "variants"
 CASES = sorted(p.name.removesuffix(".expected.json") for p in VARIANTS.glob("*.expected.json"))
@@ -22,8 +20,7 @@ CASES = sorted(p.name.removesuffix(".expected.json") for p in VARIANTS.glob("*.e
 
 def _load(name: str):
     expected = json.loads((VARIANTS / f"{name}.expected.json").read_text("utf-8"))
-    doc = parse_bytes((VARIANTS / f"{name}.txt").read_bytes(), f"{name}.txt")
-    return expected, doc
+    return expected, corpus_doc(VARIANTS / f"{name}.txt")
 
 
 def test_corpus_is_broad():
@@ -74,8 +71,7 @@ def test_whole_corpus_with_the_seeds_validates_as_each_file_alone():
     each file's expected rejections list, and every sheet of a year agrees on national facts."""
     from conftest import RAW, SEEDS
 
-    docs = [parse_bytes((VARIANTS / f"{n}.txt").read_bytes(), f"{n}.txt") for n in CASES]
-    docs += [parse_bytes((RAW / n).read_bytes(), n) for n in SEEDS]
+    docs = [corpus_doc(VARIANTS / f"{n}.txt") for n in CASES] + [corpus_doc(RAW / n) for n in SEEDS]
     frames = validated(docs, "test")
     got = sorted((r.source_file, "" if pd.isna(r.metric) else r.metric, r.check)
                  for r in frames.rejections.itertuples())

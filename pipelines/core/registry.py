@@ -3,9 +3,8 @@ applies to. A rejection names one of these (tests/test_registry.py fails on a ch
 anywhere that is not here, and on a README that does not list them); `ncmec explain`'s "checks
 passed" is derived from it.
 
-Levels: `file` (a whole input, rejected before or while it is read), `extraction` (a value the text
-no longer carries for certain), `field` (one value), `document` (within a sheet) and `across`
-(across sheets). The last three are the checks a fact has passed.
+Levels (LEVELS): a whole file, a value the text no longer carries for certain, one value, within
+a sheet, across sheets. The last three are the checks a fact has passed.
 """
 
 from __future__ import annotations
@@ -16,6 +15,13 @@ from dataclasses import dataclass
 from pipelines.core import catalog
 
 CUMULATIVE = "cvip_children_identified_cumulative"  # a running total: it never falls
+LEVELS = {
+    "file": "a whole input, rejected before or while it is read",
+    "extraction": "a value the text no longer carries for certain",
+    "field": "one value",
+    "document": "a value against the rest of its sheet",
+    "across": "a value against the other sheets",
+}
 VALUE_LEVELS = ("field", "document", "across")
 
 Applies = Callable[[str, str, str], bool]  # (metric, scope, unit) -> whether a fact of it goes through the check

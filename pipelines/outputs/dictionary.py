@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from pipelines.core import catalog, tables
+from pipelines.core import catalog, registry, tables
 
 
 @dataclass(frozen=True)
@@ -67,4 +67,5 @@ def render(datasets: Sequence[Dataset], load_id: str | None, exported_at: str) -
                       for column, type_ in d.columns]) for d in datasets]
     return templates().get_template("dictionary.md.j2").render(
         exported_at=exported_at, load_id=load_id, caveats=catalog.caveats(), datasets=datasets, tables=described,
-        metrics=catalog.metrics(), qualifiers=catalog.load_catalog()[1].items())
+        metrics=catalog.metrics(), qualifiers=catalog.load_catalog()[1].items(), checks=registry.CHECKS,
+        levels=registry.LEVELS)
