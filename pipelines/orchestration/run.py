@@ -10,9 +10,10 @@ and what tests call.
 worker's work, or this process's), checks and stages it (`check_parsed`), so that no process
 holds more than a batch however many files there are; then the files already known
 (`stage_known`), the checks across documents (`resolve_staged`) and the load (`load_staged`),
-which read the staged parquet in DuckDB. A session holds the warehouse's writer lock (pipelines/store/lock.py)
-from before the inventory until the load commits, records the run as `running` and, when
-anything fails, as `failed`.
+which read the staged parquet in DuckDB.
+
+A session holds the warehouse's writer lock (pipelines/store/lock.py) from before the inventory
+until the load commits, records the run as `running` and, when anything fails, as `failed`.
 """
 
 from __future__ import annotations
