@@ -14,7 +14,7 @@ from pipelines.outputs import explain
 from pipelines.validate import schemas
 
 # The calls that name the check of a rejection, a problem or a failed value: which argument does.
-_MAKERS = {"Rejected": 0, "Problem": 3, "problem": 3, "observation": 1, "_reject": 2}
+_MAKERS = {"Rejected": 0, "Problem": 3, "problem": 3, "observation": 1, "says": 1, "say": 0, "_reject": 2}
 _NAME = re.compile(r"[a-z]+(?:_[a-z]+)+|[a-z]+")
 # A guard on the pipeline's own table (a bug if it fails), never a rejection.
 _GUARDS = {"one_fact_per_key"}
@@ -45,25 +45,49 @@ def test_every_check_the_code_makes_is_in_the_registry_and_every_entry_is_made()
     for path in sorted((REPO / "pipelines").rglob("*.py")):
         made |= _made(ast.parse(path.read_text("utf-8")))
     made -= _GUARDS
+    made |= set(registry.field_rules())  # the schema runs the registry's own rules: see the test below
     assert made - set(registry.NAMES) == set(), "checks made but not in pipelines/core/registry.py"
     assert set(registry.NAMES) - made == set(), "checks in the registry that nothing makes"
     assert len(set(registry.NAMES)) == len(registry.NAMES)
 
 
-def test_the_field_checks_are_the_schemas_and_each_has_its_reason():
-    field = set(registry.of_level("field"))
-    assert set(schemas._REASONS) == field
-    schema = schemas.ObservationChecks.to_schema()
-    named = {c.name for c in schema.checks} | {c.name for column in schema.columns.values() for c in column.checks}
-    assert field <= named
+def test_the_field_checks_are_the_registry_s_rules_with_their_reasons():
+    field = registry.of_level("field")
+    assert list(registry.field_rules()) == field, "a field check without a rule"
+    named = [c.name for c in schemas.ObservationChecks.checks]
+    assert [n for n in named if n in field] == field
+    columns = {c.name for column in schemas.ObservationChecks.columns.values() for c in column.checks}
+    assert not columns & set(registry.NAMES), "a named check on a column, outside the registry"
+    assert schemas.Observations.to_schema().checks == [], "the registry's rules leaked into the plain model"
+
+
+def test_every_check_of_a_value_says_its_reason_from_the_registry():
+    """A value's rejection reads its sentence from the registry (registry.say): a check of a value
+    without one, or a stage that writes a reason of its own, fails here."""
+    for check in registry.CHECKS:
+        if check.level in registry.VALUE_LEVELS:
+            assert check.reason, f"{check.name} has no reason in the registry"
+    for path in sorted((REPO / "pipelines" / "validate").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("observation", "_reject"):
+                said = node.args[2 if node.func.attr == "observation" else 3:][:1]
+                assert not any(isinstance(a, ast.JoinedStr | ast.Constant) for a in said), \
+                    f"{path.name}:{node.lineno}: a reason written in place, not the registry's"
+
+
+def test_a_reason_is_said_with_its_fields():
+    assert registry.say("year_matches_sheet", year=2021, sheet_year=2023) == (
+        "The sentence is about 2021, but the sheet is about 2023.")
+    tie = registry.say("sources_agree", case="tie", metric="m", geo="WI", year=2023, said="1 in a; 2 in b")
+    assert tie.startswith("Sheets disagree on m for WI 2023 (1 in a; 2 in b);")
 
 
 def test_the_readme_lists_every_check_and_no_other():
     text = (REPO / "README.md").read_text("utf-8")
     section = text[text.index("\n## Checks\n"):]
     section = section[: section.index("\n## ", 1)]
-    listed = set(re.findall(r"`([a-z_]+)`", section))
-    assert listed == set(registry.NAMES)
+    listed = re.findall(r"^  ([a-z_]+): ", section, re.M)  # the generated list (scripts/readme_examples.py)
+    assert listed == list(registry.NAMES)
 
 
 def test_explain_says_the_registry_s_checks():

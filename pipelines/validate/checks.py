@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from pipelines.core import catalog, tables
+from pipelines.core import catalog, registry, tables
 from pipelines.core.documents import Batch, ParsedDocument, parser_fingerprint
 from pipelines.extract.breakdown import ROWS as BREAKDOWN_PARTS
 from pipelines.extract.breakdown import TOTAL as BREAKDOWN_TOTAL
@@ -73,6 +74,10 @@ class _Rejector:
                               check=check, reason=reason, evidence=r.evidence, load_id=self.load_id))
         self.obs.loc[index, "accepted"] = False
 
+    def says(self, index: object, check: str, **fields: Any) -> None:
+        """Reject an observation with the check's reason (registry.say) filled in with `fields`."""
+        self.observation(index, check, registry.say(check, **fields))
+
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.rows, columns=REJECTION_COLUMNS)
         return df.sort_values(["source_file", "check", "metric"], na_position="first", ignore_index=True)
@@ -105,13 +110,11 @@ def _document_checks(obs: pd.DataFrame, docs: pd.DataFrame, rej: _Rejector, unre
     sheet_year = obs["source_file"].map(sheet["year"])
     live = obs["accepted"]
     for i in obs.index[live & (obs["year"] != sheet_year)]:
-        rej.observation(i, "year_matches_sheet",
-                        f"The sentence is about {obs.at[i, 'year']}, but the sheet is about {sheet_year[i]}.")
+        rej.says(i, "year_matches_sheet", year=obs.at[i, "year"], sheet_year=sheet_year[i])
     state_rows = obs["accepted"] & (obs["geo"] != catalog.NATION)
     for i in obs.index[state_rows & (obs["geo"] != sheet_geo)]:
-        rej.observation(i, "place_matches_sheet",
-                        f"The sentence names {catalog.geo_name(obs.at[i, 'geo'])}, "
-                        f"but the sheet is about {catalog.geo_name(sheet_geo[i])}.")
+        rej.says(i, "place_matches_sheet", place=catalog.geo_name(obs.at[i, "geo"]),
+                 sheet_place=catalog.geo_name(sheet_geo[i]))
 
     _breakdown_sums(obs, rej, unread)
     _state_within_national(obs, rej)
@@ -131,8 +134,9 @@ def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None
     over = parts.gt(total, axis=0)
     for source_file in wide.index[over.any(axis=1)]:
         for metric in over.columns[over.loc[source_file]]:
-            reason = (f"The missing-children row {metric} is {catalog.fmt(parts.at[source_file, metric])}, more than "
-                      f"the sheet's total of {catalog.fmt(total[source_file])} missing child cases.")
+            reason = registry.say("breakdown_row_within_total", metric=metric,
+                                  value=catalog.fmt(parts.at[source_file, metric]),
+                                  total=catalog.fmt(total[source_file]))
             for i in rows.index[(rows["source_file"] == source_file) & rows["metric"].isin([metric, BREAKDOWN_TOTAL])]:
                 rej.observation(i, "breakdown_row_within_total", reason)
     part_sum, present = parts.sum(axis=1), parts.notna().sum(axis=1)
@@ -141,8 +145,8 @@ def _breakdown_sums(obs: pd.DataFrame, rej: _Rejector, unread: set[str]) -> None
         (~partial & (part_sum != total)) | (partial & (part_sum > total)))
     for source_file in wide.index[bad]:
         shown = " + ".join(catalog.fmt(v) for v in parts.loc[source_file].dropna())
-        reason = (f"The missing-children rows add up to {catalog.fmt(part_sum[source_file])} ({shown}), "
-                  f"but the sheet's total is {catalog.fmt(total[source_file])}.")
+        reason = registry.say("breakdown_sums", sum=catalog.fmt(part_sum[source_file]), shown=shown,
+                              total=catalog.fmt(total[source_file]))
         for i in rows.index[rows["source_file"] == source_file]:
             rej.observation(i, "breakdown_sums", reason)
 
@@ -154,9 +158,8 @@ def _state_within_national(obs: pd.DataFrame, rej: _Rejector) -> None:
     state = live[live["geo"] != catalog.NATION].reset_index()
     both = state.merge(national, on=["source_file", "metric"], suffixes=("", "_national"))
     for r in both[both["value"] > both["value_national"]].itertuples():
-        rej.observation(r.index, "state_within_national",
-                        f"The state figure {catalog.fmt(r.value)} for {r.metric} is larger than "
-                        f"the national figure {catalog.fmt(r.value_national)}.")
+        rej.says(r.index, "state_within_national", value=catalog.fmt(r.value), metric=r.metric,
+                 national=catalog.fmt(r.value_national))
 
 
 def check_batch(parsed: Batch | list[ParsedDocument], load_id: str) -> Frames:
@@ -171,7 +174,7 @@ def check_batch(parsed: Batch | list[ParsedDocument], load_id: str) -> Frames:
     rej.obs = obs = pd.DataFrame(batch.observations, columns=OBS_COLUMNS[:-2]).assign(
         accepted=True, load_id=load_id).astype(OBS_DTYPES)
     for index, check, reason in schemas.row_failures(schemas.ObservationChecks, obs):
-        rej.observation(index, check, reason[0].upper() + reason[1:] + ".")
+        rej.observation(index, check, reason)
     unread = {name for name, metric in zip(batch.problems["source_file"], batch.problems["metric"], strict=True)
               if metric in BREAKDOWN_PARTS}
     _document_checks(obs, docs, rej, unread)

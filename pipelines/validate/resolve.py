@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from pipelines.core import catalog, tables
+from pipelines.core import catalog, registry, tables
 from pipelines.core.registry import CUMULATIVE
 from pipelines.core.sqlpaths import literal
 from pipelines.validate import schemas
@@ -99,14 +99,14 @@ def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> N
     reasons = []
     for r in lost.itertuples():
         key = (r.geo, r.year, r.metric)
+        check = "national_agrees" if r.geo == catalog.NATION else "sources_agree"
         if key in said:
-            reasons.append(f"Sheets disagree on {r.metric} for {r.geo} {r.year} ({said[key]}); "
-                           "no value has a majority, so there is no fact.")
+            reasons.append(registry.say(check, case="tie", metric=r.metric, geo=r.geo, year=r.year, said=said[key]))
         else:
-            files = name_files(shown[(*key, r.value_top, r.qualifier_top)], int(r.n_top))
-            reasons.append(
-                f"This sheet gives {catalog.fmt(r.value)} ({r.qualifier}) for {r.metric} ({r.geo} {r.year}), "
-                f"but {int(r.n_top)} sheet(s) give {catalog.fmt(r.value_top)} ({r.qualifier_top}): {files}.")
+            reasons.append(registry.say(
+                check, case="minority", value=catalog.fmt(r.value), qualifier=r.qualifier, metric=r.metric, geo=r.geo,
+                year=r.year, n_top=int(r.n_top), value_top=catalog.fmt(r.value_top), qualifier_top=r.qualifier_top,
+                files=name_files(shown[(*key, r.value_top, r.qualifier_top)], int(r.n_top))))
     check = lost["geo"].map(lambda g: "national_agrees" if g == catalog.NATION else "sources_agree")
     _reject(stage, lost, check, reasons, load_id, "majority")
 
@@ -126,8 +126,8 @@ where value < before_value order by year
 def _cumulative_never_falls(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> None:
     """A year whose cumulative CVIP total is below an earlier year's is rejected, and is no fact."""
     for year, value, before_value, before_year in con.execute(_FALLS).fetchall():
-        reason = (f"The cumulative CVIP total {catalog.fmt(value)} for {year} is below "
-                  f"{catalog.fmt(before_value)} for {before_year}; a running total cannot fall.")
+        reason = registry.say("cvip_cumulative_non_decreasing", value=catalog.fmt(value), year=year,
+                              before=catalog.fmt(before_value), before_year=before_year)
         hit = con.execute(
             """select obs_id, source_file, geo, year, metric, evidence from observations
                where accepted and geo = ? and metric = ? and year = ? order by source_file, obs_id""",

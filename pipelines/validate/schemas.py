@@ -1,26 +1,24 @@
 """Stage 3a: one pandera DataFrameModel per warehouse table, and lazy validation whose every
 failure becomes a rejection a person can read.
 
-Field checks on observations (value >= 0, counts whole, percent 0..100, metric in catalog, geo
-known, year plausible) are named checks here; the document and cross-document checks are in
-`checks.py`.
+The field checks on observations (value >= 0, counts whole, percent 0..100, metric in catalog,
+geo known, year plausible) are the registry's (pipelines/core/registry.py), run here as named
+pandera checks; the document and cross-document checks are in `checks.py` and `resolve.py`.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 import types
-from datetime import date
 
 import pandas as pd
 import pandera.pandas as pa
 import pandera.typing
 from pandera.typing.pandas import Series
 
-from pipelines.core import catalog, tables
-
-FIRST_YEAR = 1984  # NCMEC was founded in 1984: no sheet speaks of an earlier year.
+from pipelines.core import catalog, registry, tables
 
 
 def _pandas_only() -> None:
@@ -47,12 +45,8 @@ def _pandas_only() -> None:
 _pandas_only()
 
 
-def _latest_year() -> int:
-    return date.today().year + 1
-
-
-# One model per table, made from its declaration (pipelines/core/tables.py); the named checks below
-# are what makes a value acceptable beyond its type.
+# One model per table, made from its declaration (pipelines/core/tables.py); the named checks (the
+# registry's, and a guard on facts) are what makes a value acceptable beyond its type.
 Observations = tables.model("observations")
 Documents = tables.model("documents")
 Rejections = tables.model("rejections")
@@ -60,42 +54,15 @@ Metrics = tables.model("metrics")
 Geos = tables.model("geos")
 
 
-# The models are made at run time (tables.model), so mypy sees a variable, not a class, as a base.
-class ObservationChecks(Observations):  # type: ignore[misc,valid-type]
-    """The field checks an observation must pass to be accepted (and so reach `facts`)."""
+def _observation_checks() -> pa.DataFrameSchema:
+    """The observations' schema with the field checks of the registry, each a named check: what an
+    observation must pass to be accepted (and so reach `facts`)."""
+    schema = copy.copy(Observations.to_schema())  # type: ignore[attr-defined]  # a model made at run time
+    schema.checks = [*schema.checks, *(pa.Check(rule, name=name) for name, rule in registry.field_rules().items())]
+    return schema
 
-    @pa.check("geo", name="geo_known")
-    def geo_known(cls, geo: Series[str]) -> Series[bool]:
-        return geo.isin(catalog.known_geos())
 
-    @pa.check("year", name="year_plausible")
-    def year_plausible(cls, year: Series[int]) -> Series[bool]:
-        return year.between(FIRST_YEAR, _latest_year())
-
-    @pa.check("value", name="value_non_negative")
-    def value_non_negative(cls, value: Series[float]) -> Series[bool]:
-        return value.ge(0)
-
-    @pa.dataframe_check(name="metric_in_catalog")
-    def metric_in_catalog(cls, df: pd.DataFrame) -> Series[bool]:
-        # Vectorised (a Python test per row cost a third of a batch's validation): a national
-        # metric where geo is the nation (catalog.scope_of), a state metric elsewhere.
-        in_scope = {scope: [m for m, s in catalog.metric_index() if s == scope] for scope in catalog.SCOPES}
-        national = df["geo"] == catalog.NATION
-        return df["metric"].isin(in_scope["national"]).where(national, df["metric"].isin(in_scope["state"]))
-
-    @pa.dataframe_check(name="unit_matches_catalog")
-    def unit_matches_catalog(cls, df: pd.DataFrame) -> Series[bool]:
-        units = {m.metric: m.unit for m in catalog.metrics()}
-        return df["metric"].map(units).isna() | (df["metric"].map(units) == df["unit"])
-
-    @pa.dataframe_check(name="count_whole")
-    def count_whole(cls, df: pd.DataFrame) -> Series[bool]:
-        return (df["unit"] == "percent") | (df["value"] % 1 == 0)
-
-    @pa.dataframe_check(name="percent_range")
-    def percent_range(cls, df: pd.DataFrame) -> Series[bool]:
-        return (df["unit"] != "percent") | df["value"].between(0, 100)
+ObservationChecks = _observation_checks()
 
 
 class Facts(tables.model("facts")):  # type: ignore[misc]  # a base made at run time, as above
@@ -104,32 +71,23 @@ class Facts(tables.model("facts")):  # type: ignore[misc]  # a base made at run 
         return ~df.duplicated(["geo", "year", "metric"], keep=False)
 
 
-# What each named check means, said of the failing observation `r` (a row as a dict).
-_REASONS = {
-    "geo_known": lambda r: f"the sentence names '{r['geo']}', which is not a known state, DC or territory",
-    "year_plausible": lambda r: f"the year {r['year']} is outside {FIRST_YEAR}..{_latest_year()}",
-    "value_non_negative": lambda r: f"{r['metric']} is {r['value']:g}, but a count cannot be negative",
-    "metric_in_catalog": lambda r: f"{r['metric']} is not a {catalog.scope_of(r['geo'])} metric of the catalog",
-    "unit_matches_catalog": lambda r: f"{r['metric']} has unit '{r['unit']}', not the catalog's",
-    "count_whole": lambda r: f"{r['metric']} is {r['value']:g}, but a count of {r['unit']} must be a whole number",
-    "percent_range": lambda r: f"{r['metric']} is {r['value']:g}%, outside 0..100",
-}
-
-
 def _reason(check: str, row: dict, failure_case: object) -> str:
-    if check in _REASONS:
-        return _REASONS[check](row)
-    return f"{row.get('metric', 'a value')} fails the check {check} (found {failure_case!r})"
+    """The sentence a failed field check says of the observation `row`."""
+    if check not in registry.field_rules():
+        return f"{row.get('metric', 'a value')} fails the check {check} (found {failure_case!r})"
+    said = registry.say(check, **row, scope=catalog.scope_of(row["geo"]), first_year=registry.FIRST_YEAR,
+                        latest_year=registry.latest_year())
+    return said[0].upper() + said[1:] + "."
 
 
-def row_failures(model: type[pa.DataFrameModel], df: pd.DataFrame) -> list[tuple[object, str, str]]:
+def row_failures(schema: pa.DataFrameSchema, df: pd.DataFrame) -> list[tuple[object, str, str]]:
     """Validate lazily; return (row index, check, reason) for every failing row and check.
 
     A failure that is not tied to a row (a missing column, say) is a bug in the pipeline, not
     bad input, and raises.
     """
     try:
-        model.validate(df, lazy=True)
+        schema.validate(df, lazy=True)
         return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
