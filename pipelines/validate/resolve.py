@@ -96,10 +96,11 @@ def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> N
     said = {key: "; ".join(f"{catalog.fmt(v.value)} ({v.qualifier}) in "
                            f"{name_files(shown[(*key, v.value, v.qualifier)], v.n)}" for v in g.itertuples())
             for key, g in con.execute(_TIES).df().groupby(["geo", "year", "metric"], sort=False)}
-    reasons = []
+    checks, reasons = [], []
     for r in lost.itertuples():
         key = (r.geo, r.year, r.metric)
         check = "national_agrees" if r.geo == catalog.NATION else "sources_agree"
+        checks.append(check)
         if key in said:
             reasons.append(registry.say(check, case="tie", metric=r.metric, geo=r.geo, year=r.year, said=said[key]))
         else:
@@ -107,9 +108,7 @@ def _majority(stage: Staging, con: duckdb.DuckDBPyConnection, load_id: str) -> N
                 check, case="minority", value=catalog.fmt(r.value), qualifier=r.qualifier, metric=r.metric, geo=r.geo,
                 year=r.year, n_top=int(r.n_top), value_top=catalog.fmt(r.value_top), qualifier_top=r.qualifier_top,
                 files=name_files(shown[(*key, r.value_top, r.qualifier_top)], int(r.n_top))))
-    check = lost["geo"].map(lambda g: "national_agrees" if g == catalog.NATION else "sources_agree")
-    _reject(stage, lost, check, reasons, load_id, "majority")
-
+    _reject(stage, lost, pd.Series(checks, index=lost.index, dtype=object), reasons, load_id, "majority")
 
 
 # A running total cannot fall: a year's value below the largest of the years before it.
