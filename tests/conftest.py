@@ -20,6 +20,9 @@ os.environ.pop("LINES", None)
 
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
+from realprocesses import deliver_sigint  # noqa: E402
+
+deliver_sigint()  # a test's Ctrl-C reaches the processes it starts, however pytest was started
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"

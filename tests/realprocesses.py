@@ -11,8 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,8 +32,7 @@ class Processes:
         self.adopted: list[int] = []
 
     def start(self, name: str, args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
-        # a file: a pipe nobody reads can fill and block
-        with open(self.logs / f"{name}.log", "wb") as log, _sigint_delivered():
+        with open(self.logs / f"{name}.log", "wb") as log:  # a file: a pipe nobody reads can fill and block
             proc = subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.started[name] = proc
@@ -111,23 +108,15 @@ class Processes:
             pass
 
 
-@contextmanager
-def _sigint_delivered() -> Iterator[None]:
-    """While a child starts: SIGINT handled here, not ignored, so that the child starts with it at
-    its default and `stop`'s Ctrl-C reaches it. An ignored signal stays ignored across exec, and a
-    shell starts its background jobs (`pytest … &` in a script) with SIGINT ignored: the child's
-    Python would then install no KeyboardInterrupt, nor asyncio.run its handler, and `ncmec serve`
-    would go on serving (the next cron run too) until killed. A handled signal is reset to its
-    default at exec."""
-    ignored = (threading.current_thread() is threading.main_thread()
-               and signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
-    if ignored:
+def deliver_sigint() -> None:
+    """Handle SIGINT in this process if it was started with it ignored, so that every child a test
+    starts has it at its default and a test's Ctrl-C reaches it (tests/conftest.py calls this first).
+    An ignored signal stays ignored across exec, and a shell starts its background jobs (`make
+    test &` in a script) with SIGINT ignored: the child's Python would then install no
+    KeyboardInterrupt, nor asyncio.run its handler, and `ncmec serve` would go on serving until
+    killed. A handled signal is reset to its default at exec."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        if ignored:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def living(procs: list[psutil.Process], but: set[int]) -> list[str]:
