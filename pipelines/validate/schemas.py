@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import sys
 import types
+from collections.abc import Collection
 
 import pandas as pd
 import pandera.pandas as pa
@@ -71,9 +72,9 @@ class Facts(tables.model("facts")):  # type: ignore[misc]  # a base made at run 
         return ~df.duplicated(["geo", "year", "metric"], keep=False)
 
 
-def _reason(check: str, row: dict, failure_case: object) -> str:
-    """The sentence a failed field check says of the observation `row`."""
-    if check not in registry.field_rules():
+def _reason(check: str, row: dict, failure_case: object, field: Collection[str]) -> str:
+    """The sentence a failed field check (one of `field`) says of the observation `row`."""
+    if check not in field:
         return f"{row.get('metric', 'a value')} fails the check {check} (found {failure_case!r})"
     said = registry.say(check, **row, scope=catalog.scope_of(row["geo"]), first_year=registry.FIRST_YEAR,
                         latest_year=registry.latest_year())
@@ -93,10 +94,10 @@ def row_failures(schema: pa.DataFrameSchema, df: pd.DataFrame) -> list[tuple[obj
         cases = exc.failure_cases
         if cases["index"].isna().any():
             raise
-        failures = []
+        failures, field = [], registry.field_rules()
         for (index, check), group in cases.groupby(["index", "check"], sort=False):
             row = df.loc[index].to_dict()
-            failures.append((index, str(check), _reason(str(check), row, group["failure_case"].iloc[0])))
+            failures.append((index, str(check), _reason(str(check), row, group["failure_case"].iloc[0], field)))
         return failures
 
 
