@@ -71,6 +71,21 @@ def change_inputs(raw: Path) -> None:
 
 
 @pytest.fixture(scope="module")
+def seeded(prefect_server, tmp_path_factory) -> Path:
+    """A warehouse one run over the seeds made: the state each test starts from (a copy), and a
+    clean run's content to compare with."""
+    tmp = tmp_path_factory.mktemp("seeded")
+    db = tmp / "seeded.duckdb"
+    assert run(seed_raw(tmp / "raw"), db, prefect_server).returncode == 0
+    return db
+
+
+def after_a_run(seeded: Path, db: Path) -> None:
+    """`db` as a run over the seeds (the raw_dir fixture's files) leaves it."""
+    shutil.copyfile(seeded, db)
+
+
+@pytest.fixture(scope="module")
 def clean_after_change(prefect_server, tmp_path_factory) -> dict:
     """The content a clean run over the changed inputs gives, in a warehouse of its own."""
     tmp = tmp_path_factory.mktemp("clean")
@@ -83,8 +98,8 @@ def clean_after_change(prefect_server, tmp_path_factory) -> dict:
 
 @pytest.mark.parametrize("point", ["parse", "load", "after_commit"])
 def test_sigkill_leaves_previous_state_or_recovers_to_a_clean_run(
-        point, prefect_server, raw_dir, db_path, tmp_path, clean_after_change):
-    assert run(raw_dir, db_path, prefect_server).returncode == 0
+        point, prefect_server, raw_dir, db_path, tmp_path, clean_after_change, seeded):
+    after_a_run(seeded, db_path)
     before = snapshot(db_path)
     change_inputs(raw_dir)
 
@@ -112,10 +127,7 @@ def test_sigkill_leaves_previous_state_or_recovers_to_a_clean_run(
 
 
 def test_second_writer_fails_clearly_or_waits_and_result_equals_one_run(
-        prefect_server, raw_dir, db_path, tmp_path):
-    single = tmp_path / "single.duckdb"
-    assert run(raw_dir, single, prefect_server).returncode == 0
-
+        prefect_server, raw_dir, db_path, tmp_path, seeded):
     first, marker = start(raw_dir, db_path, prefect_server, pause="parse", tmp=tmp_path, pause_seconds=6)
     wait_for(marker, first)
     refused = run(raw_dir, db_path, prefect_server)
@@ -126,12 +138,12 @@ def test_second_writer_fails_clearly_or_waits_and_result_equals_one_run(
     waited = run(raw_dir, db_path, prefect_server, "--wait", "120")
     assert waited.returncode == 0, waited.stderr[-2000:]
     assert first.wait(timeout=120) == 0
-    assert content(db_path) == content(single)
+    assert content(db_path) == content(seeded)  # as one run over the same files
     assert query(db_path, "select count(*) from load_runs where status = 'completed'") == [(2,)]
 
 
-def test_reader_waits_out_a_load(prefect_server, raw_dir, db_path, tmp_path):
-    assert run(raw_dir, db_path, prefect_server).returncode == 0
+def test_reader_waits_out_a_load(prefect_server, raw_dir, db_path, tmp_path, seeded):
+    after_a_run(seeded, db_path)
     change_inputs(raw_dir)
     loader, marker = start(raw_dir, db_path, prefect_server, pause="load", tmp=tmp_path, pause_seconds=4)
     wait_for(marker, loader)
@@ -156,16 +168,16 @@ def test_sql_looking_file_names_are_only_data(prefect_server, raw_dir, db_path):
     assert query(db_path, "select count(*) from facts where geo = 'NH'")[0][0] == 11
 
 
-def test_unchanged_rerun_parses_nothing_and_changes_nothing(prefect_server, raw_dir, db_path):
-    assert run(raw_dir, db_path, prefect_server).returncode == 0
+def test_unchanged_rerun_parses_nothing_and_changes_nothing(prefect_server, raw_dir, db_path, seeded):
+    after_a_run(seeded, db_path)
     before = snapshot(db_path)
     assert run(raw_dir, db_path, prefect_server).returncode == 0
     assert snapshot(db_path) == before
     assert query(db_path, "select files_parsed from load_runs order by started_at") == [(2,), (0,)]
 
 
-def test_renamed_and_copied_files_are_reused_not_reparsed(prefect_server, raw_dir, db_path):
-    assert run(raw_dir, db_path, prefect_server).returncode == 0
+def test_renamed_and_copied_files_are_reused_not_reparsed(prefect_server, raw_dir, db_path, seeded):
+    after_a_run(seeded, db_path)
     (raw_dir / "wisconsin_2023.txt").rename(raw_dir / "wi.txt")
     shutil.copyfile(RAW / "illinois_2023.txt", raw_dir / "il_copy.txt")
     assert run(raw_dir, db_path, prefect_server).returncode == 0
