@@ -102,15 +102,6 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse" / "ncmec.duckdb"
 
 
-# How to read a table back for comparing (a table's physical order is no contract).
-_ORDER = {
-    "documents": "source_file",
-    "observations": "source_file, obs_id",
-    "facts": "geo, year, metric",
-    "rejections": 'source_file, "check", metric nulls first, evidence nulls first, reason',
-}
-
-
 @cache
 def corpus_doc(path: Path):
     """A corpus file as the extractor reads it, parsed once in a test process for every module
@@ -118,25 +109,6 @@ def corpus_doc(path: Path):
     from pipelines.extract.sheet import parse_file
 
     return parse_file(path)
-
-
-def validated(parsed, load_id: str = "test", incumbents=None):
-    """Every check a run makes, over documents already in memory: the run's own validation
-    (pipelines/orchestration/run.py: duplicates by content, the batch checks, the checks across documents),
-    read back from its staging folder."""
-    from pipelines.orchestration import run
-    from pipelines.validate import checks
-    from pipelines.validate.staging import staging_for
-
-    primary = checks.primaries(((d.source_file, d.sha256) for d in parsed), incumbents or {})
-    copies = {name: first for name, first in primary.items() if name != first}
-    with staging_for(None, load_id) as stage:
-        stage.append(checks.check_batch([d for d in parsed if primary[d.source_file] == d.source_file], load_id), 1)
-        run.resolve_staged(stage, copies, load_id)
-        return checks.Frames(**{
-            table: stage.con.sql(f"select * {'exclude (obs_id)' if table == 'observations' else ''} "
-                                 f"from {table} order by {order}").df()
-            for table, order in _ORDER.items()})
 
 
 def snapshot(db: Path, tables=MIRRORED) -> dict[str, list[tuple]]:

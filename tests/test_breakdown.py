@@ -8,7 +8,8 @@ import random
 import re
 
 import pytest
-from conftest import RAW, validated
+from checking import validated
+from conftest import RAW
 
 from pipelines.extract.sheet import parse_bytes
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import RAW, validated
+from checking import validated
+from conftest import RAW
 
 from pipelines.core.documents import Observation, ParsedDocument
 from pipelines.extract.sheet import parse_bytes

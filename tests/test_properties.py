@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from conftest import RAW, validated
+from checking import validated
+from conftest import RAW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from variants.render import NATIONAL, STATE_METRICS, encode, observations, render

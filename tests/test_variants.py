@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import corpus_doc, validated
+from checking import validated
+from conftest import corpus_doc
 
 VARIANTS = Path(__file__).parent / "variants"
 CASES = sorted(p.name.removesuffix(".expected.json") for p in VARIANTS.glob("*.expected.json"))

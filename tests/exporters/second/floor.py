@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))
+sys.path[:0] = [str(HERE.parents[2]), str(HERE.parents[1])]
 
-from pipelines.extract import parse_bytes  # noqa: E402
-from pipelines.resolve import build_frames  # noqa: E402
+from checking import validated  # noqa: E402  (tests/checking.py: every check a run makes)
+
+from pipelines.extract.sheet import parse_bytes  # noqa: E402
 
 
 def inputs() -> dict[str, str]:
@@ -35,7 +36,7 @@ def read(name: str) -> list[list[str]]:
     doc = parse_bytes(path.read_bytes(), path.name)
     sheet = json.loads((HERE / "out" / f"{inputs()[name]}.expected.json").read_text("utf-8"))
     want = {(o["geo"], o["metric"]): (o["year"], float(o["value"]), o["qualifier"]) for o in sheet["observations"]}
-    rejected = {(r.geo, r.metric) for r in build_frames([doc], "floor").rejections.itertuples()}
+    rejected = {(r.geo, r.metric) for r in validated([doc], "floor").rejections.itertuples()}
     return sorted([geo, metric] for (geo, metric) in want
                   if (geo, metric) not in rejected and any(
                       (o.geo, o.metric) == (geo, metric) and (o.year, o.value, o.qualifier) == want[geo, metric]
