@@ -1,5 +1,5 @@
 """Every check a run makes, over documents already in memory: for the tests (through conftest)
-and for the corpus scripts (tests/exporters/second/floor.py), which must not import conftest (it
+and for the corpus scripts (tests/exporters/floor.py), which must not import conftest (it
 sets up a Prefect home for a test session)."""
 
 from __future__ import annotations
