@@ -273,9 +273,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     with server.configured(temporary=args.command == "run") as using:
         if args.command == "serve":
-            from prefect import serve
-
-            serve(deployment(args.name, args.cron, args.timezone, args.raw, args.db))
+            lifetime.serve(deployment(args.name, args.cron, args.timezone, args.raw, args.db))
         else:
             print(using)
             warehouse_flow(raw=args.raw, db=args.db)

@@ -52,8 +52,10 @@ def test_the_deployment_runs_the_flow_on_its_cron_schedule(prefect_server, raw_d
     assert served.parameters == {"raw": str(raw_dir.resolve()), "db": str(db_path.resolve())}
 
 
-def test_ncmec_serve_registers_its_schedule_and_stops_on_ctrl_c(prefect_server, raw_dir, db_path):
-    env = {**os.environ, "PREFECT_API_URL": prefect_server}
+def test_ncmec_serve_registers_its_schedule_and_stops_on_ctrl_c(prefect_server, raw_dir, db_path, tmp_path):
+    temporary = tmp_path / "tmp"  # serve's temporary folder: nothing may be left in it
+    temporary.mkdir()
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "TMPDIR": str(temporary)}
     proc = subprocess.Popen([NCMEC, "serve", "--name", "served-test", "--cron", "30 5 * * *",
                              "--raw", str(raw_dir), "--db", str(db_path)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -76,6 +78,7 @@ def test_ncmec_serve_registers_its_schedule_and_stops_on_ctrl_c(prefect_server, 
     served = _deployment("served-test")
     assert served.schedules[0].schedule.cron == "30 5 * * *"
     assert served.paused  # Ctrl-C pauses the schedule
+    assert [str(p.relative_to(temporary)) for p in temporary.rglob("*")] == []
 
 
 @pytest.mark.parametrize("args, message", [

@@ -120,9 +120,8 @@ def serve(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         _fail("serve", f"unknown time zone {tz!r}: use an IANA name such as UTC or America/Chicago")
-    from prefect import serve as serve_deployments
-
     from flows import deployment
+    from pipelines.orchestration import lifetime
 
     try:
         scheduled = deployment(name, cron, tz, str(raw), str(db))
@@ -130,7 +129,7 @@ def serve(
         _fail("serve", str(exc).splitlines()[0])
     out.print(f"serving ncmec-warehouse/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
               "Ctrl-C stops", markup=False, soft_wrap=True)
-    serve_deployments(scheduled)
+    lifetime.serve(scheduled)
 
 
 def _json_value(value: float) -> float | int:

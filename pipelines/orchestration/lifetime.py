@@ -1,4 +1,4 @@
-"""The processes a run starts end with it, however it ends.
+"""The processes a run starts end with it, however it ends; and `serve` leaves no folder behind.
 
 A run killed with SIGKILL unwinds nothing: no `finally`, no atexit. Its temporary Prefect server
 would keep serving (about 220 MB), and its parse workers, spawned by a process pool, would wait
@@ -12,9 +12,15 @@ from any thread).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 _LINUX = sys.platform.startswith("linux")
 # A Python that asks for SIGKILL when its parent ends (PR_SET_PDEATHSIG = 1, kept across exec),
@@ -45,3 +51,19 @@ def watch_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="ncmec-watch-parent", daemon=True).start()
+
+
+def serve(deployment: RunnerDeployment) -> None:
+    """Prefect's `serve` until Ctrl-C, with the temporary folder of this process a folder of its
+    own, removed however serving ends. Prefect's runner keeps a folder in the temporary folder
+    (runner_storage/<uuid>) that a Ctrl-C left behind, one more each time serve stopped
+    (tests/test_operations.py)."""
+    from prefect import serve as prefect_serve
+
+    own = tempfile.mkdtemp(prefix="ncmec-serve-")
+    before, tempfile.tempdir = tempfile.tempdir, own
+    try:
+        prefect_serve(deployment)
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(own, ignore_errors=True)
