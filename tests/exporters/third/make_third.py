@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -100,9 +101,13 @@ def _groff_source(sheet: Sheet) -> str:
     return "\n".join(out) + "\n"
 
 
+# Ghostscript and groff stamp the time into what they write unless SOURCE_DATE_EPOCH says otherwise.
+FIXED_DATE = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+
+
 def _groff(sheet: Sheet, device: str) -> bytes:
     return subprocess.run(["groff", "-t", "-ms", f"-T{device}"], input=_groff_source(sheet).encode("utf-8"),
-                          check=True, capture_output=True).stdout
+                          check=True, capture_output=True, env=FIXED_DATE).stdout
 
 
 def groff(sheet: Sheet) -> bytes:
@@ -111,7 +116,7 @@ def groff(sheet: Sheet) -> bytes:
 
 def ghostscript(sheet: Sheet) -> bytes:
     return subprocess.run(["ps2pdf", "-dPDFSETTINGS=/default", "-", "-"], input=_groff(sheet, "ps"),
-                          check=True, capture_output=True).stdout
+                          check=True, capture_output=True, env=FIXED_DATE).stdout
 
 
 def mupdf_html(sheet: Sheet) -> bytes:
@@ -130,14 +135,9 @@ def mupdf_html(sheet: Sheet) -> bytes:
             rows = "".join(f"<tr><td>{html.escape(a)}</td><td align='right'>{b}</td></tr>" for a, b in sheet.table())
             parts.append(f"<table border='1'><tr><th>Category</th><th>Count</th></tr>{rows}</table>")
     doc = pymupdf.open()
-    story = "".join(parts)
-    while story:
-        page = doc.new_page(width=612, height=792)
-        spare, _ = page.insert_htmlbox(pymupdf.Rect(54, 54, 558, 738), story,
-                                       css="* {font-family: sans-serif; font-size: 10px;} h1 {font-size: 16px;}")
-        if spare >= 0:
-            break
-        story = ""  # insert_htmlbox scales to fit one box; one page holds the sheet
+    page = doc.new_page(width=612, height=792)  # insert_htmlbox scales the sheet down to fit the page
+    page.insert_htmlbox(pymupdf.Rect(54, 54, 558, 738), "".join(parts),
+                        css="* {font-family: sans-serif; font-size: 10px;} h1 {font-size: 16px;}")
     return doc.tobytes(garbage=3, deflate=True, no_new_id=True)
 
 
