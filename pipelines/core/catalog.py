@@ -44,6 +44,18 @@ _NUMBER = (
     + r"|\d[\d,]*\d)(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
 )
 _PERCENT = r"(?P<num>\d+(?:\.\d+)?) ?(?:%|percent\b)"
+# The same, for the skeleton of a sheet (pipelines/read/normalise.py: white space between two
+# letters taken out, so "weremade" and "r eviewed" read as "were made" and "reviewed"): a figure
+# cannot start inside another ("2023,846" is no 23,846), and ends before a digit rather than at a
+# word boundary ("24,100children"). White space kept between digit groups still stands between
+# them, so "2 316" is never 2316.
+_SKELETON_NUMBER = ("(?<![\\d.,])" + _NUMBER.removesuffix(r"\b").replace("(?: \\d", r"(?:\s\d")
+                    .replace("(?: (?P<scale>", r"(?:\s?(?P<scale>") + r"(?!\d)")
+_SKELETON_PERCENT = r"(?<![\d.,])(?P<num>\d+(?:\.\d+)?)\s?(?:%|percent)"
+# A place name glued to the words around it ("inNewMexico.", "fromNorthCarolinalaw"): the letters
+# up to the pattern's next words; catalog.resolve_place reads the name from the sheet's own text.
+_SKELETON_TOKEN = r"(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*"  # initials, or capitalised words glued
+_SKELETON_PLACE = rf"(?:the)?(?P<place>(?-i:(?:{_SKELETON_TOKEN})(?:,?\s?(?:{_SKELETON_TOKEN}))*))"
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ class Metric:
     # (pipelines/core/anchors.py), to be searched from where a match can start.
     anchored: tuple[Anchored, ...] = ()
     label_anchored: Anchored | None = None
+    # The patterns for the sheet's skeleton, tried where the text has words glued or split.
+    skeletons: tuple[Anchored, ...] = ()
 
 
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
@@ -76,10 +90,19 @@ def fmt(value: float, unit: str = "", qualifier: str = "exact") -> str:
     return QUALIFIER_MARK.get(qualifier, "") + text + ("%" if unit == "percent" else "")
 
 
-def _compile(pattern: str, qualifiers: dict[str, str]) -> re.Pattern[str]:
+def _compile(pattern: str, qualifiers: dict[str, str], skeleton: bool = False) -> re.Pattern[str]:
     qual_alt = "|".join(
         q.replace(" ", r"\s+") for q in sorted(qualifiers, key=len, reverse=True)
     )
+    if skeleton:
+        glued = "|".join(q.replace(" ", r"\s?") for q in sorted(qualifiers, key=len, reverse=True))
+        # A skeleton keeps one white space character at most, and none between letters; its
+        # words may be glued to the one before, so a match need not start a word.
+        body = (pattern.replace(" ?", " ").replace(" ", r"\s?")
+                .replace("{Q}", rf"(?:(?P<qual>{glued})\s?)?")
+                .replace("{N}", _SKELETON_NUMBER).replace("{PCT}", _SKELETON_PERCENT)
+                .replace("{PLACE}", _SKELETON_PLACE))
+        return re.compile(body, re.IGNORECASE)
     body = (
         pattern.replace("{Q}", rf"(?:(?P<qual>{qual_alt}) )?")
         .replace("{N}", _NUMBER)
@@ -137,6 +160,8 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
                 label=(label := _compile(entry["label"], qualifiers) if "label" in entry else None),
                 label_anchored=anchored(entry["label"], label) if label else None,
                 leads=tuple(_compile(lead, qualifiers) for p in entry.get("patterns", ()) if (lead := _lead(p))),
+                # The same words are in every skeleton match (glued, they are still there).
+                skeletons=tuple(anchored(s, _compile(s, qualifiers, skeleton=True)) for s in entry.get("patterns", ())),
             )
         )
     keys = [(m.metric, m.scope) for m in metrics]
@@ -178,8 +203,14 @@ def caveats() -> tuple[str, ...]:
 def qualifier_for(phrase: str | None, has_scale: bool) -> str:
     """The qualifier of a figure: its phrase wins; a bare scaled figure is a rounded one."""
     if phrase:
-        return load_catalog()[1][re.sub(r"\s+", " ", phrase.lower())]
+        return _qualifiers()["".join(phrase.lower().split())]
     return "approximate" if has_scale else "exact"
+
+
+@cache
+def _qualifiers() -> dict[str, str]:
+    """Each qualifier phrase without its white space ("morethan", as a skeleton reads it)."""
+    return {"".join(q.split()): v for q, v in load_catalog()[1].items()}
 
 
 @cache
@@ -241,13 +272,29 @@ def _clean(name: str) -> str:
     return re.sub(r"^the ", "", name)
 
 
+# A word split by a space ("North Car olina", "T ennessee"): a space before a lowercase letter.
+_SPLIT_WORD = re.compile(r"(?<=[A-Za-z])\s+(?=[a-z])")
+# Words glued together ("NewMexico"): a lowercase letter before a capital.
+_GLUED_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 @lru_cache(maxsize=4096)  # a pure lookup, asked of every sheet with the same few names
 def resolve_place(name: str) -> str | None:
     """USPS code for a place name as a sheet writes it, or None.
 
     Exact names only (no fuzzy matching, no two-letter codes: "In" is not Indiana). When the
     name runs on into following capitalised words, the longest leading part that is a place wins.
+    A name an extractor split inside a word ("North Car olina") or glued ("NewMexico") is read
+    with the word whole and the words apart, when the name as printed is no place: the letters
+    and their order are the sheet's, so "Indianapolis" never becomes Indiana.
     """
+    found = _resolve_words(name)
+    if found is None and (mended := _GLUED_WORDS.sub(" ", _SPLIT_WORD.sub("", name))) != name:
+        found = _resolve_words(mended)
+    return found
+
+
+def _resolve_words(name: str) -> str | None:
     words = _clean(name).split(" ")
     for n in range(len(words), 0, -1):
         candidate = " ".join(words[:n])

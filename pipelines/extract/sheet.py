@@ -20,6 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from pipelines.core import anchors, catalog
 from pipelines.core.documents import Observation, ParsedDocument, Problem
@@ -104,6 +105,32 @@ def _once(repeated: list[str], found: int) -> None:
                                         "file, and which copy to read would be a guess")
 
 
+class _Hit(NamedTuple):
+    """A metric's figure found in a sentence: where, in `flat`, and its groups as printed."""
+
+    start: int
+    end: int
+    numeral: str
+    at: int  # where the numeral starts
+    qual: str | None
+    scale: str | None
+    place: str | None
+    again: bool  # the text states it a second time
+
+    @classmethod
+    def of(cls, m: re.Match[str], again: bool, skeleton: Normalised | None) -> _Hit:
+        """A match in `flat`, or in the skeleton of `skeleton` (spans mapped to `flat`, and the
+        place read from `flat`, where its words are apart as the sheet printed them)."""
+        def span(group: str | int) -> tuple[int, int]:
+            return m.span(group) if skeleton is None else skeleton.skeleton.span_in(skeleton.flat, *m.span(group))
+
+        groups = m.groupdict()
+        place = groups.get("place")
+        if place is not None and skeleton is not None:
+            place = skeleton.flat.text[slice(*span("place"))]
+        return cls(*span(0), groups["num"], span("num")[0], groups.get("qual"), groups.get("scale"), place, again)
+
+
 class _Reader:
     """Reads one normalised sheet: its observations, and its problems."""
 
@@ -126,38 +153,47 @@ class _Reader:
         table, repeated = None, []
         flat = self.norm.flat.text
         for metric in catalog.metrics():
-            hit = next(((p, m) for p in metric.anchored if (m := p.search(flat, self.norm.folded))), None)
+            hit = self._find(metric)
             if hit is None:
                 self._lead_only(metric)
                 continue
-            pattern, m = hit
-            # A sheet states each figure once: a second match means the text repeats it. Its
-            # anchors, looked for after the first match, say at once where there is none.
-            if pattern.finditer(flat, self.norm.folded, most=1, pos=m.end()):
+            if hit.again:
                 repeated.append(metric.metric)
-            start, end = self.spans.covering(m.start(), m.end())
-            place = m.groupdict().get("place")
+            start, end = self.spans.covering(hit.start, hit.end)
             if metric.scope == "national":
                 geo = catalog.NATION
             else:
                 # A name that is no known place is kept as written, for the geo check to name.
-                geo = (catalog.resolve_place(place) or place) if place else self.geo
+                geo = (catalog.resolve_place(hit.place) or hit.place) if hit.place else self.geo
             year = _sentence_year(flat[start:end]) or self.year
             if metric.scope == "state" and metric.metric == breakdown.TOTAL:
                 table = (start, end)
-            numeral, scale = m.group("num"), m.groupdict().get("scale")
-            if not _WELL_FORMED.fullmatch(numeral):
-                why = (f"with a space between its digit groups ('{numeral}'): one figure set with thin spaces, "
-                       "or two numbers side by side" if " " in numeral else
-                       f"as '{numeral}', which is not a well-formed number (a footnote marker stuck to it?)")
+            if not _WELL_FORMED.fullmatch(hit.numeral):
+                why = (f"with a space between its digit groups ('{hit.numeral}'): one figure set with thin spaces, "
+                       "or two numbers side by side" if " " in hit.numeral else
+                       f"as '{hit.numeral}', which is not a well-formed number (a footnote marker stuck to it?)")
                 self.problem(geo, year, metric.metric, "value_unreadable",
                              f"The figure is printed {why}, so its value is not certain.", (start, end))
                 continue
-            self.add(Observation(geo, year, metric.metric, _value(numeral, scale),
-                                 catalog.qualifier_for(m.groupdict().get("qual"), bool(scale)), metric.unit,
-                                 *self._evidence(start, end)), numeral, self.norm.span(*m.span("num"))[0])
+            self.add(Observation(geo, year, metric.metric, _value(hit.numeral, hit.scale),
+                                 catalog.qualifier_for(hit.qual, bool(hit.scale)), metric.unit,
+                                 *self._evidence(start, end)), hit.numeral, self.norm.span(hit.at, hit.at)[0])
         _once(repeated, len(self.observations) + len(self.problems))
         return table
+
+    def _find(self, metric: catalog.Metric) -> _Hit | None:
+        """The metric's sentence in `flat`; else in the skeleton, where the extractor glued or
+        split its words. A sheet states each figure once: `again` says the text repeats it (the
+        pattern's anchors, looked for after the first match, say at once where it does not)."""
+        norm = self.norm
+        for pattern in metric.anchored:
+            if m := pattern.search(norm.flat.text, norm.folded):
+                return _Hit.of(m, bool(pattern.finditer(norm.flat.text, norm.folded, most=1, pos=m.end())), None)
+        for pattern in metric.skeletons:
+            if norm.may_hold(pattern) and (m := pattern.search(norm.skeleton.text, norm.skeleton_folded)):
+                again = pattern.finditer(norm.skeleton.text, norm.skeleton_folded, most=1, pos=m.end())
+                return _Hit.of(m, bool(again), norm)
+        return None
 
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does

@@ -20,12 +20,13 @@ _SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
 _FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 # A marker stuck to the end of a word, a closing bracket, a percent sign or a sentence's period,
-# bare or in brackets.
+# bare or in brackets; never digits that a comma or point followed by a digit carries on: that is
+# a figure glued to the word before it ("received36.2 million", "over9,000" from Ghostscript).
 # (The look-behind follows the first character: a pattern that starts with one is tried at every
 # position, one that starts with a character class is scanned for in C.)
 _GLUED = re.compile(r"(?=[1-9\[])"
                     r"(?:(?P<marker>[1-9](?<=[A-Za-z)%.][1-9])\d?)|\[(?<=[A-Za-z)%.]\[)(?P<bracketed>[1-9]\d?)\])"
-                    r"(?=[\s,.;:!?)\]]|$)")
+                    r"(?=[\s;:!?)\]]|[,.](?!\d)|$)")
 # A grouped figure with a digit too many: "27,1303" is "27,130" and the marker 3.
 _OVERFLOW = re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+)(?P<marker>\d{1,2})\b(?![.,]\d)")
 # A note's marker at the start of its line: "1", "1.", "1)", "[1]", "¹" (or "- 1" in a list).

@@ -60,6 +60,8 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACE_RUN = re.compile(r"\s{2,}")
 _LONE_BREAK = re.compile(r"[\t\n](?<!\s[\t\n])(?!\s)")
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
+# For `skeleton`: the white space between two letters (`flat` has one character in each run).
+_LETTER_GAP = re.compile(r"\s(?<=[A-Za-z]\s)(?=[A-Za-z])")
 
 
 @dataclass
@@ -72,6 +74,28 @@ class Normalised:
     def folded(self) -> str | None:
         """`flat` lowercased, for the catalog's anchored patterns (pipelines/core/anchors.py)."""
         return anchors.fold(self.flat.text)
+
+    @cached_property
+    def skeleton(self) -> Mapped:
+        """`flat` with the white space between two letters taken out, for the words an extractor
+        glued ("weremade", "NewMexico") or split ("r eviewed", "Car olina") to read as the sheet
+        prints them; digits, and the white space around them, stay as they are. Made only for a
+        sheet whose figures `flat` does not give."""
+        return self.flat.sub(_LETTER_GAP, "")
+
+    @cached_property
+    def skeleton_folded(self) -> str | None:
+        return anchors.fold(self.skeleton.text)
+
+    @cached_property
+    def _compact(self) -> str | None:
+        """`folded` without its white space: a word of a skeleton match is in it."""
+        return "".join(self.folded.split()) if self.folded is not None else None
+
+    def may_hold(self, finder: anchors.Anchored) -> bool:
+        """Whether the skeleton can hold a match of the finder: every word of its matches is in
+        the text once white space is out (a test that needs no skeleton)."""
+        return self._compact is None or all(a.word in self._compact for a in finder.anchors)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """A span of `flat`, in the decoded text."""
