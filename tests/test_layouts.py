@@ -37,7 +37,8 @@ ORIGINAL = _values(SEED)
     # groff's kerning and pdfminer's tight word margin put a space inside a word.
     ("NCMEC reviewed 155", "NCMEC r eviewed 155", ("WI", "cvip_submissions_reviewed")),
     ("Team HOPE supported 5,759", "T eam HOPE supported 5,759", ("US", "team_hope_families_supported")),
-    ("70 survivors/families in Wisconsin", "70 sur vivors/families in Wiscon sin", ("WI", "team_hope_families_supported")),
+    ("70 survivors/families in Wisconsin", "70 sur vivors/families in Wiscon sin",
+     ("WI", "team_hope_families_supported")),
 ])
 def test_a_figure_reads_the_same_with_its_words_glued_or_split(printed, glued, key):
     assert printed in SEED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.extract.sheet import _Sentences
+from pipelines.extract.sentences import Sentences
 
 
 @given(st.lists(st.integers(0, 60), min_size=0, max_size=20, unique=True), st.integers(0, 70), st.integers(0, 70))
@@ -15,4 +15,4 @@ def test_the_sentences_covering_a_span_are_those_a_linear_search_finds(cuts, sta
     end = start + length
     first = next((a for a, b in spans if a <= start < b), start)
     last = next((b for a, b in spans if a < end <= b), end)
-    assert _Sentences(spans).covering(start, end) == (first, last)
+    assert Sentences(spans).covering(start, end) == (first, last)

@@ -79,6 +79,8 @@ class Metric:
     label_anchored: Anchored | None = None
     # The patterns for the sheet's skeleton, tried where the text has words glued or split.
     skeletons: tuple[Anchored, ...] = ()
+    # What an infographic sets under the figure instead of the sentence (pipelines/extract/captions.py).
+    caption: re.Pattern[str] | None = None
 
 
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
@@ -154,7 +156,8 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
         patterns = tuple(_compile(p, qualifiers) for p in entry.get("patterns", ()))
         metrics.append(
             Metric(
-                **{k: v for k, v in entry.items() if k not in ("patterns", "label")},
+                **{k: v for k, v in entry.items() if k not in ("patterns", "label", "caption")},
+                caption=_compile(entry["caption"], qualifiers) if "caption" in entry else None,
                 patterns=patterns,
                 anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
                 label=(label := _compile(entry["label"], qualifiers) if "label" in entry else None),

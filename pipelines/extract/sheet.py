@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import re
 import time
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
 
 from pipelines.core import anchors, catalog
 from pipelines.core.documents import Observation, ParsedDocument, Problem
 from pipelines.core.limits import DEFAULT, Limits
 from pipelines.core.rejection import Rejected
 from pipelines.extract import breakdown
-from pipelines.extract.sentences import sentence_spans
+from pipelines.extract.sentences import Sentences, find, sentence_spans, sentence_year
 from pipelines.read.decode import Decoded, decode, sha256
 from pipelines.read.normalise import Normalised, normalise
 
@@ -38,9 +36,6 @@ _TITLE = anchors.compile(
 _LISTED = anchors.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics")
 _SEPARATORS = "\u00b7|\u2022:-\u2013\u2014 "
 _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
-# "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
-# sentence's year.
-_YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
 
 
@@ -62,34 +57,13 @@ def _sheet_place(flat: str, folded: str | None) -> str | None:
     return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
 
 
-def _sentence_year(sentence: str) -> int | None:
-    m = _YEAR.search(sentence)
-    return int(m.group(1)) if m else None
-
-
 def _sheet_year(flat: str, spans: list[tuple[int, int]]) -> int | None:
     """The year most of the sheet's sentences give ("In 2023, ..."); the latest on a tie."""
-    years = Counter(y for a, b in spans if (y := _sentence_year(flat[a:b])) is not None)
+    years = Counter(y for a, b in spans if (y := sentence_year(flat[a:b])) is not None)
     if not years:
         return None
     top = max(years.values())
     return max(y for y, n in years.items() if n == top)
-
-
-class _Sentences:
-    """The sentences' spans (sorted, apart), searched by bisection."""
-
-    def __init__(self, spans: list[tuple[int, int]]):
-        self.starts, self.ends = [a for a, _ in spans], [b for _, b in spans]
-
-    def covering(self, start: int, end: int) -> tuple[int, int]:
-        """The sentences covering [start, end): from the one holding start to the one holding end
-        (or start and end themselves, where no sentence holds them)."""
-        i = bisect_right(self.starts, start) - 1
-        j = bisect_left(self.ends, end)
-        first = self.starts[i] if i >= 0 and start < self.ends[i] else start
-        last = self.ends[j] if j < len(self.ends) and self.starts[j] < end else end
-        return first, last
 
 
 # A sheet states each of its figures once. Text that states most of them twice or more is a
@@ -105,37 +79,11 @@ def _once(repeated: list[str], found: int) -> None:
                                         "file, and which copy to read would be a guess")
 
 
-class _Hit(NamedTuple):
-    """A metric's figure found in a sentence: where, in `flat`, and its groups as printed."""
-
-    start: int
-    end: int
-    numeral: str
-    at: int  # where the numeral starts
-    qual: str | None
-    scale: str | None
-    place: str | None
-    again: bool  # the text states it a second time
-
-    @classmethod
-    def of(cls, m: re.Match[str], again: bool, skeleton: Normalised | None) -> _Hit:
-        """A match in `flat`, or in the skeleton of `skeleton` (spans mapped to `flat`, and the
-        place read from `flat`, where its words are apart as the sheet printed them)."""
-        def span(group: str | int) -> tuple[int, int]:
-            return m.span(group) if skeleton is None else skeleton.skeleton.span_in(skeleton.flat, *m.span(group))
-
-        groups = m.groupdict()
-        place = groups.get("place")
-        if place is not None and skeleton is not None:
-            place = skeleton.flat.text[slice(*span("place"))]
-        return cls(*span(0), groups["num"], span("num")[0], groups.get("qual"), groups.get("scale"), place, again)
-
-
 class _Reader:
     """Reads one normalised sheet: its observations, and its problems."""
 
     def __init__(self, text: str, norm: Normalised, spans: list[tuple[int, int]], geo: str, year: int):
-        self.text, self.norm, self.spans, self.geo, self.year = text, norm, _Sentences(spans), geo, year
+        self.text, self.norm, self.spans, self.geo, self.year = text, norm, Sentences(spans), geo, year
         self.observations: list[Observation] = []
         # For each observation, its figure as printed and where it starts in the decoded text.
         self.numerals: list[tuple[str, int]] = []
@@ -153,7 +101,7 @@ class _Reader:
         table, repeated = None, []
         flat = self.norm.flat.text
         for metric in catalog.metrics():
-            hit = self._find(metric)
+            hit = find(metric, self.norm)
             if hit is None:
                 self._lead_only(metric)
                 continue
@@ -165,7 +113,7 @@ class _Reader:
             else:
                 # A name that is no known place is kept as written, for the geo check to name.
                 geo = (catalog.resolve_place(hit.place) or hit.place) if hit.place else self.geo
-            year = _sentence_year(flat[start:end]) or self.year
+            year = sentence_year(flat[start:end]) or self.year
             if metric.scope == "state" and metric.metric == breakdown.TOTAL:
                 table = (start, end)
             if not _WELL_FORMED.fullmatch(hit.numeral):
@@ -181,20 +129,6 @@ class _Reader:
         _once(repeated, len(self.observations) + len(self.problems))
         return table
 
-    def _find(self, metric: catalog.Metric) -> _Hit | None:
-        """The metric's sentence in `flat`; else in the skeleton, where the extractor glued or
-        split its words. A sheet states each figure once: `again` says the text repeats it (the
-        pattern's anchors, looked for after the first match, say at once where it does not)."""
-        norm = self.norm
-        for pattern in metric.anchored:
-            if m := pattern.search(norm.flat.text, norm.folded):
-                return _Hit.of(m, bool(pattern.finditer(norm.flat.text, norm.folded, most=1, pos=m.end())), None)
-        for pattern in metric.skeletons:
-            if norm.may_hold(pattern) and (m := pattern.search(norm.skeleton.text, norm.skeleton_folded)):
-                again = pattern.finditer(norm.skeleton.text, norm.skeleton_folded, most=1, pos=m.end())
-                return _Hit.of(m, bool(again), norm)
-        return None
-
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
         not go on as the catalog's does: the exporter moved its words, or the sheet words it
@@ -205,7 +139,7 @@ class _Reader:
             return
         start, end = self.spans.covering(m.start(), m.end())
         geo = catalog.NATION if metric.scope == "national" else self.geo
-        self.problem(geo, _sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
+        self.problem(geo, sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
                      f"The sheet states '{' '.join(m.group().split())}', but the words after the figure are not "
                      f"those of the {metric.metric} sentence (moved by the exporter, or worded otherwise), so "
                      "what it counts is not certain.", (start, end))
