@@ -17,46 +17,14 @@ import us
 
 from pipelines.core.anchors import Anchored, anchored
 
+# The number words and scales, as the patterns read them (re-exported for the extractor).
+from pipelines.core.patterns import NUMBER_WORDS as NUMBER_WORDS
+from pipelines.core.patterns import SCALES as SCALES
+from pipelines.core.patterns import compile_pattern, lead_of
+
 QUALIFIERS = ("exact", "approximate", "at_least", "at_most")
 SCOPES = ("state", "national")
 NATION = "US"
-
-# Small number words, since a sheet may spell out a singular figure ("one case").
-NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}
-SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-
-# A place name token: a capitalised word ("Wisconsin", "Hawai'i") or initials ("U.S.", "D.C.").
-# Matched case-sensitively so that a lowercase word ("law enforcement") ends the name.
-_PLACE_TOKEN = r"(?-i:(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*[a-z])"
-_PLACE = (
-    rf"(?:the )?(?P<place>{_PLACE_TOKEN}(?:(?:,? | of (?:the )?){_PLACE_TOKEN})*)"
-)
-# The first alternative takes digit groups set apart by a space ("9 120": a thin space that the
-# exporter printed as a space, or two numbers side by side), the last a figure that is not
-# well-formed ("27,1303": a footnote digit stuck to 27,130), so that the extractor can reject
-# them by name rather than read the last group or miss the figure.
-_NUMBER = (
-    r"(?P<num>\d{1,3}(?: \d{3})+(?![\d,])|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
-    + "|".join(NUMBER_WORDS)
-    + r"|\d[\d,]*\d)(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
-)
-_PERCENT = r"(?P<num>\d+(?:\.\d+)?) ?(?:%|percent\b)"
-# The same, for the skeleton of a sheet (pipelines/read/normalise.py: white space between two
-# letters taken out, so "weremade" and "r eviewed" read as "were made" and "reviewed"): a figure
-# cannot start inside another ("2023,846" is no 23,846), and ends before a digit rather than at a
-# word boundary ("24,100children"). White space kept between digit groups still stands between
-# them, so "2 316" is never 2316.
-_SKELETON_NUMBER = ("(?<![\\d.,])" + _NUMBER.removesuffix(r"\b").replace("(?: \\d", r"(?:\s\d")
-                    .replace("(?: (?P<scale>", r"(?:\s?(?P<scale>") + r"(?!\d)")
-_SKELETON_PERCENT = r"(?<![\d.,])(?P<num>\d+(?:\.\d+)?)\s?(?:%|percent)"
-# A place name glued to the words around it ("inNewMexico.", "fromNorthCarolinalaw"): the letters
-# up to the pattern's next words; catalog.resolve_place reads the name from the sheet's own text.
-_SKELETON_TOKEN = r"(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*"  # initials, or capitalised words glued
-_SKELETON_PLACE = rf"(?:the)?(?P<place>(?-i:(?:{_SKELETON_TOKEN})(?:,?\s?(?:{_SKELETON_TOKEN}))*))"
-
 
 @dataclass(frozen=True)
 class Metric:
@@ -92,43 +60,6 @@ def fmt(value: float, unit: str = "", qualifier: str = "exact") -> str:
     return QUALIFIER_MARK.get(qualifier, "") + text + ("%" if unit == "percent" else "")
 
 
-def _compile(pattern: str, qualifiers: dict[str, str], skeleton: bool = False) -> re.Pattern[str]:
-    qual_alt = "|".join(
-        q.replace(" ", r"\s+") for q in sorted(qualifiers, key=len, reverse=True)
-    )
-    if skeleton:
-        glued = "|".join(q.replace(" ", r"\s?") for q in sorted(qualifiers, key=len, reverse=True))
-        # A skeleton keeps one white space character at most, and none between letters; its
-        # words may be glued to the one before, so a match need not start a word.
-        body = (pattern.replace(" ?", " ").replace(" ", r"\s?")
-                .replace("{Q}", rf"(?:(?P<qual>{glued})\s?)?")
-                .replace("{N}", _SKELETON_NUMBER).replace("{PCT}", _SKELETON_PERCENT)
-                .replace("{PLACE}", _SKELETON_PLACE))
-        return re.compile(body, re.IGNORECASE)
-    body = (
-        pattern.replace("{Q}", rf"(?:(?P<qual>{qual_alt}) )?")
-        .replace("{N}", _NUMBER)
-        .replace("{PCT}", _PERCENT)
-        .replace("{PLACE}", _PLACE)
-    )
-    # Sheets wrap lines anywhere: a space in a pattern stands for a run of white space, and
-    # " ?" for an optional one. (So patterns keep spaces out of character classes.)
-    body = body.replace(" ?", r"\s*").replace(" ", r"\s+")
-    # Every match starts a word; saying so spares the engine trying the leading alternations
-    # at each character (it made patterns that begin with {Q}{N} ten times slower).
-    return re.compile(r"\b" + body, re.IGNORECASE)
-
-
-def _lead(pattern: str) -> str | None:
-    """A pattern's words up to and including its figure, when they hold two words of their own
-    ("NCMEC reviewed {Q}{N}"; not "including {Q}{N}", which several sentences share)."""
-    if "{N}" not in pattern or "{PLACE}" in pattern.split("{N}")[0]:
-        return None
-    head = pattern.split("{N}")[0]
-    words = re.findall(r"(?<![(?:\\])\b[A-Za-z]{3,}\b", re.sub(r"\(\?:[^)]*\)", "", head))
-    return head + "{N}" if len(words) >= 2 else None
-
-
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")  # a metric name is a column of the wide view too
 
 
@@ -153,18 +84,19 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
             raise ValueError(f"catalog.toml: bad scope or evidence for {entry['metric']}")
         if (entry["evidence"] == "row") != ("label" in entry) or ("label" in entry) == ("patterns" in entry):
             raise ValueError(f"catalog.toml: {entry['metric']} needs patterns (a sentence) or a label (a table row)")
-        patterns = tuple(_compile(p, qualifiers) for p in entry.get("patterns", ()))
+        sources = entry.get("patterns", ())
+        patterns = tuple(compile_pattern(p, qualifiers) for p in sources)
         metrics.append(
             Metric(
                 **{k: v for k, v in entry.items() if k not in ("patterns", "label", "caption")},
-                caption=_compile(entry["caption"], qualifiers) if "caption" in entry else None,
+                caption=compile_pattern(entry["caption"], qualifiers) if "caption" in entry else None,
                 patterns=patterns,
                 anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
-                label=(label := _compile(entry["label"], qualifiers) if "label" in entry else None),
+                label=(label := compile_pattern(entry["label"], qualifiers) if "label" in entry else None),
                 label_anchored=anchored(entry["label"], label) if label else None,
-                leads=tuple(_compile(lead, qualifiers) for p in entry.get("patterns", ()) if (lead := _lead(p))),
+                leads=tuple(compile_pattern(lead, qualifiers) for p in sources if (lead := lead_of(p))),
                 # The same words are in every skeleton match (glued, they are still there).
-                skeletons=tuple(anchored(s, _compile(s, qualifiers, skeleton=True)) for s in entry.get("patterns", ())),
+                skeletons=tuple(anchored(s, compile_pattern(s, qualifiers, skeleton=True)) for s in sources),
             )
         )
     keys = [(m.metric, m.scope) for m in metrics]
