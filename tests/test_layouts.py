@@ -71,3 +71,60 @@ def test_digits_are_never_joined_across_what_separates_them(glued):
     key = ("WI", "cybertipline_reports_to_law_enforcement")
     assert key not in _values(text)
     assert _problems(text)[key] == "value_unreadable"
+
+
+# ------------------------------------------------------------------ captioned figures
+
+_CTL = "**In 2023, 8,468 CyberTipline reports were made available to law enforcement in Wisconsin.**"
+_CVIP = ("**In 2023, NCMEC reviewed 155 submissions of child sexual exploitation material from Wisconsin law "
+         "enforcement.**")
+_CAPTION_CTL = "CyberTipline reports made available to law\nenforcement in Wisconsin"
+_CAPTION_CVIP = "submissions of child sexual exploitation\nmaterial reviewed from Wisconsin"
+
+
+def _infographic(page: str) -> str:
+    """The seed without its first two state sentences, and a page of boxed figures after it."""
+    assert _CTL in SEED and _CVIP in SEED
+    return SEED.replace(_CTL, "").replace(_CVIP, "") + "\n\nWisconsin Data 2023\n\n" + page
+
+
+@pytest.mark.parametrize("page", [
+    f"8,468\n{_CAPTION_CTL}\n155\n{_CAPTION_CVIP}\n",  # each figure, then its caption (pdftotext -raw)
+    f"8,468\n\n155\n\n{_CAPTION_CTL}\n\n{_CAPTION_CVIP}\n",  # the row of boxes' figures, then their captions
+    f"8,468 {' '.join(_CAPTION_CTL.split())} 155 {' '.join(_CAPTION_CVIP.split())}",  # PyMuPDF's words
+])
+def test_a_captioned_figure_is_read_as_the_box_sets_it(page):
+    values = _values(_infographic(page))
+    assert values["WI", "cybertipline_reports_to_law_enforcement"] == (8468.0, "exact")
+    assert values["WI", "cvip_submissions_reviewed"] == (155.0, "exact")
+
+
+def test_captions_that_do_not_pair_with_their_figures_read_nothing():
+    text = _infographic(f"8,468\n\n155\n\n40\n\n{_CAPTION_CTL}\n\n{_CAPTION_CVIP}\n")  # three figures, two captions
+    values, problems = _values(text), _problems(text)
+    for metric in ("cybertipline_reports_to_law_enforcement", "cvip_submissions_reviewed"):
+        assert ("WI", metric) not in values
+        assert problems["WI", metric] == "value_unreadable"
+
+
+def test_a_caption_inside_prose_is_no_box():
+    """The noun phrase of a caption in a sentence the catalog's pattern does not read is no
+    captioned figure: nothing before it says it is set in a box."""
+    text = SEED.replace(_CTL, "In 2023, we saw 8,468 CyberTipline reports made available to law enforcement in "
+                              "Wisconsin.")
+    assert ("WI", "cybertipline_reports_to_law_enforcement") not in _values(text)
+
+
+def test_table_rows_set_as_captions_are_read_only_when_each_follows_its_figure():
+    rows = ("Children Missing From Social Services\n\nOther Missing Children Cases\n\n"
+            "Children Reported Missing by Office of Refugee Resettlement (HHS-ORR)\n\n")
+    table = SEED[SEED.index("Children Missing From Social Services") : SEED.index("NCMEC's Work to Combat Child Sex")]
+    page = f"8,468\n\n155\n\n{_CAPTION_CTL}\n\n{_CAPTION_CVIP}\n\n137\n\n62\n\n5\n\n{rows}"
+    boxed = _infographic(page).replace(table, "")
+    values = _values(boxed)
+    for row in ("missing_from_social_services", "missing_other", "missing_reported_by_hhs_orr"):
+        assert values["WI", row] == ORIGINAL["WI", row]
+    # The seed's own table, a label and then its number, stays the table reader's.
+    kept = _values(_infographic(f"8,468\n\n155\n\n{_CAPTION_CTL}\n\n{_CAPTION_CVIP}\n"))
+    assert {k: v for k, v in kept.items() if k[1].startswith("missing")} == {
+        k: v for k, v in ORIGINAL.items() if k[1].startswith("missing")}

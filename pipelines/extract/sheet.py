@@ -24,7 +24,7 @@ from pipelines.core import anchors, catalog
 from pipelines.core.documents import Observation, ParsedDocument, Problem
 from pipelines.core.limits import DEFAULT, Limits
 from pipelines.core.rejection import Rejected
-from pipelines.extract import breakdown
+from pipelines.extract import breakdown, captions
 from pipelines.extract.sentences import Sentences, find, sentence_spans, sentence_year
 from pipelines.read.decode import Decoded, decode, sha256
 from pipelines.read.normalise import Normalised, normalise
@@ -88,6 +88,7 @@ class _Reader:
         # For each observation, its figure as printed and where it starts in the decoded text.
         self.numerals: list[tuple[str, int]] = []
         self.problems: list[Problem] = []
+        self.missing: list[catalog.Metric] = []  # the sentence metrics no sentence states
 
     def _evidence(self, start: int, end: int) -> tuple[str, int, int]:
         o_start, o_end = self.norm.span(start, end)
@@ -103,7 +104,7 @@ class _Reader:
         for metric in catalog.metrics():
             hit = find(metric, self.norm)
             if hit is None:
-                self._lead_only(metric)
+                self.missing.append(metric)
                 continue
             if hit.again:
                 repeated.append(metric.metric)
@@ -128,6 +129,27 @@ class _Reader:
                                  *self._evidence(start, end)), hit.numeral, self.norm.span(hit.at, hit.at)[0])
         _once(repeated, len(self.observations) + len(self.problems))
         return table
+
+    def captioned(self) -> bool:
+        """The missing metrics an infographic states as captioned figures; the rest named where
+        their sentence's first words are there. Whether the table's rows were read as captions."""
+        found = captions.read(self.norm.flat.text, [m for m in self.missing if m.scope == "state"], self.year)
+        for c in found.figures:
+            geo = (catalog.resolve_place(c.place) or c.place) if c.place else self.geo
+            unit = catalog.metric_index()[c.metric, "state"].unit
+            self.add(Observation(geo, self.year, c.metric, float(c.numeral.replace(",", "")), "exact", unit,
+                                 *self._evidence(c.start, c.end)), c.numeral, self.norm.span(c.at, c.at)[0])
+        for u in found.unpaired:
+            check = "breakdown_unreadable" if u.row else "value_unreadable"
+            self.problem(self.geo, self.year, u.metric, check,
+                         f"The sheet sets its figures over captions, and {u.reason}.", (u.start, u.end))
+        done = {c.metric for c in found.figures} | {u.metric for u in found.unpaired}
+        for metric in self.missing:
+            if metric.metric not in done or metric.scope != "state":
+                self._lead_only(metric)
+        order = {(m.metric, m.scope): i for i, m in enumerate(catalog.metrics())}
+        self.problems.sort(key=lambda p: order.get((p.metric, catalog.scope_of(p.geo)), len(order)))
+        return found.rows
 
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
@@ -231,7 +253,9 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     if year is None:
         raise Rejected("no_year", "states no year (no sentence begins \"In YYYY,\"), so its figures cannot be dated")
     reader = _Reader(decoded.text, norm, spans, geo, year)
-    reader.table(reader.sentences())
+    announced = reader.sentences()
+    if not reader.captioned():
+        reader.table(announced)
     reader.footnote_digits()
     if not reader.observations and not reader.problems:
         raise Rejected("not_a_fact_sheet", f"has a {catalog.geo_name(geo)} title but none of the catalog's figures")
