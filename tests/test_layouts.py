@@ -128,3 +128,29 @@ def test_table_rows_set_as_captions_are_read_only_when_each_follows_its_figure()
     kept = _values(_infographic(f"8,468\n\n155\n\n{_CAPTION_CTL}\n\n{_CAPTION_CVIP}\n"))
     assert {k: v for k, v in kept.items() if k[1].startswith("missing")} == {
         k: v for k, v in ORIGINAL.items() if k[1].startswith("missing")}
+
+
+# ------------------------------------------------------------------ tables and titles
+
+
+def test_a_row_stated_as_not_available_is_absent_and_the_others_are_read():
+    hhs = "Children Reported Missing by Office of Refugee Resettlement (HHS-ORR) :\t5"
+    assert hhs in SEED
+    values = _values(SEED.replace(hhs, "Children Reported Missing by Office of Refugee Resettlement (HHS-ORR)\tN/A"))
+    assert ("WI", "missing_reported_by_hhs_orr") not in values  # absent: not stated, never 0
+    for row in ("missing_from_social_services", "missing_other"):
+        assert values["WI", row] == ORIGINAL["WI", row]
+
+
+def test_a_word_broken_at_a_line_end_printed_as_one_line_reads_whole():
+    """PyMuPDF's words mode prints a line break as a space, so "engage-\\nments" is "engage- ments"."""
+    text = SEED.replace("NCMEC had 19 engagements with", "NCMEC had 19 engage- ments with", 1)
+    assert _values(text)["WI", "cst_social_service_engagements"] == ORIGINAL["WI", "cst_social_service_engagements"]
+
+
+def test_an_infographic_title_names_the_place_when_no_other_title_does():
+    title = "The National Center for Missing and Exploited Children **Wisconsin Data**"
+    assert title in SEED
+    body = SEED.replace(title, "Wisconsin Data 2023", 1)
+    body = body.replace("Listed below are Wisconsin", "Listed below are the", 1)
+    assert _values(body) == ORIGINAL

@@ -15,7 +15,7 @@ a footnote marker printed apart from its label, and a page number printed before
 header. Anything else (a number missing, one too many) makes the table unreadable: every row
 is rejected with `breakdown_unreadable` and a reason, and no value is guessed. A number is
 never just "the next number after the label". A row stated as 0 is 0; a row the table does not
-list is absent.
+list, or lists as "N/A", is absent.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ ROWS = catalog.breakdown_rows()  # its rows, in the catalog's order
 
 _TOKEN = re.compile(r"[^\s|:]+")  # words and numbers; white space, pipes and colons only separate
 _NUMBER = re.compile(r"\d[\d,.]*")
+_NOT_STATED = re.compile(r"N/?A", re.IGNORECASE)  # a row the table lists with no figure: absent, never 0
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
 _NEWLINE = re.compile("\n")
 _RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
@@ -72,7 +73,7 @@ class _Token:
     def __init__(self, start: int, end: int, text: str, line: int):
         self.start, self.end, self.text, self.line = start, end, text, line
         self.number = text.strip(".,;()")
-        self.is_number = bool(_NUMBER.fullmatch(self.number))
+        self.is_number = bool(_NUMBER.fullmatch(self.number) or _NOT_STATED.fullmatch(self.number))
 
 
 class _Label(NamedTuple):
@@ -265,6 +266,8 @@ def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[l
                         f"{'followed' if labels_first else 'preceded'} by {len(numbers)} "
                         f"number{'' if len(numbers) == 1 else 's'}, so no number can be paired with its row")
         for label, number in zip(labels, numbers, strict=True):
+            if _NOT_STATED.fullmatch(number.number):
+                continue  # "N/A": the row is there, and states no figure
             if not _WELL_FORMED.fullmatch(number.number):
                 return [], f"the number '{number.number}' of the row '{label.printed}' is not a well-formed figure"
             if label.metric is None:

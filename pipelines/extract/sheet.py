@@ -34,6 +34,8 @@ _TITLE = anchors.compile(
     r"\s+(?:Data|Fact Sheet|Statistics)\b"
 )
 _LISTED = anchors.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics")
+# An infographic's title, at the head of a paragraph: "New Jersey Data 2022".
+_DATA_TITLE = anchors.compile(r"(?:^|\n) ?(?P<place>[A-Z][^\n]{1,58}?)\s+Data\s+(?:19|20)\d\d\b")
 _SEPARATORS = "\u00b7|\u2022:-\u2013\u2014 "
 _MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
@@ -48,12 +50,12 @@ def _value(num: str, scale: str | None) -> float:
 
 
 def _sheet_place(flat: str, folded: str | None) -> str | None:
-    """The place the title (or "Listed below are ... statistics") names. A running header may
+    """The place the title (or "Listed below are ... statistics", or "<Place> Data <year>") names. A running header may
     repeat the title with a separator ("... Children · Wisconsin Data"), and a layout tool may
     interleave a two-column title: the first that names a known place wins; else the first, for
     the rejection to quote."""
     names = [m.group("place").strip().lstrip(_SEPARATORS).strip()
-             for p in (_TITLE, _LISTED) for m in p.finditer(flat, folded)]
+             for p in (_TITLE, _LISTED, _DATA_TITLE) for m in p.finditer(flat, folded)]
     return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
 
 

@@ -60,8 +60,10 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SPACE_RUN = re.compile(r"\s{2,}")
 _LONE_BREAK = re.compile(r"[\t\n](?<!\s[\t\n])(?!\s)")
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
-# For `skeleton`: the white space between two letters (`flat` has one character in each run).
-_LETTER_GAP = re.compile(r"\s(?<=[A-Za-z]\s)(?=[A-Za-z])")
+# For `skeleton`: the white space between two letters (`flat` has one character in each run), and
+# a hyphen before it where a lowercase letter follows (a word broken at a line end, the line break
+# printed as a space: "engage- ments", from PyMuPDF's words).
+_LETTER_GAP = re.compile(r"(?<=[A-Za-z])(?:-\s(?=[a-z])|\s(?=[A-Za-z]))")
 
 
 @dataclass
