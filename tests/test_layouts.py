@@ -154,3 +154,12 @@ def test_an_infographic_title_names_the_place_when_no_other_title_does():
     body = SEED.replace(title, "Wisconsin Data 2023", 1)
     body = body.replace("Listed below are Wisconsin", "Listed below are the", 1)
     assert _values(body) == ORIGINAL
+
+
+def test_a_sentence_whose_figure_was_drawn_elsewhere_is_named_not_missing():
+    """A canvas that draws a line's bold run after its plain text, or a column read apart, leaves
+    the sentence's words with no figure before them: a named rejection, never a silent gap."""
+    text = SEED.replace("**In 2023, 8,468 CyberTipline reports", "**In 2023, CyberTipline reports", 1) + "\n\n8,468\n"
+    key = ("WI", "cybertipline_reports_to_law_enforcement")
+    assert key not in _values(text)
+    assert _problems(text)[key] == "value_unreadable"

@@ -20,7 +20,7 @@ from pipelines.core.anchors import Anchored, anchored
 # The number words and scales, as the patterns read them (re-exported for the extractor).
 from pipelines.core.patterns import NUMBER_WORDS as NUMBER_WORDS
 from pipelines.core.patterns import SCALES as SCALES
-from pipelines.core.patterns import compile_pattern, lead_of
+from pipelines.core.patterns import compile_pattern, lead_of, tail_of
 
 QUALIFIERS = ("exact", "approximate", "at_least", "at_most")
 SCOPES = ("state", "national")
@@ -41,6 +41,11 @@ class Metric:
     # The words that lead up to the figure, with the figure ("NCMEC reviewed 155"), where they
     # are distinctive enough to say the sentence is there even when its end is not.
     leads: tuple[re.Pattern[str], ...] = ()
+    # The words after the figure ("CyberTipline reports were made available to law enforcement in
+    # {PLACE}"), where distinctive enough to say the sentence is there when its figure is not.
+    tails: tuple[re.Pattern[str], ...] = ()
+    # Both again, for the skeleton (leads first, then tails).
+    skeleton_words: tuple[tuple[str, re.Pattern[str]], ...] = ()
     # The patterns and the label again, each with the literal words its matches hold
     # (pipelines/core/anchors.py), to be searched from where a match can start.
     anchored: tuple[Anchored, ...] = ()
@@ -86,6 +91,8 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
             raise ValueError(f"catalog.toml: {entry['metric']} needs patterns (a sentence) or a label (a table row)")
         sources = entry.get("patterns", ())
         patterns = tuple(compile_pattern(p, qualifiers) for p in sources)
+        leads = [lead for p in sources if (lead := lead_of(p))]
+        tails = [tail for p in sources if (tail := tail_of(p))]
         metrics.append(
             Metric(
                 **{k: v for k, v in entry.items() if k not in ("patterns", "label", "caption")},
@@ -94,7 +101,10 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
                 anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
                 label=(label := compile_pattern(entry["label"], qualifiers) if "label" in entry else None),
                 label_anchored=anchored(entry["label"], label) if label else None,
-                leads=tuple(compile_pattern(lead, qualifiers) for p in sources if (lead := lead_of(p))),
+                leads=tuple(compile_pattern(lead, qualifiers) for lead in leads),
+                tails=tuple(compile_pattern(tail, qualifiers) for tail in tails),
+                skeleton_words=tuple((kind, compile_pattern(words, qualifiers, skeleton=True))
+                                     for kind, group in (("lead", leads), ("tail", tails)) for words in group),
                 # The same words are in every skeleton match (glued, they are still there).
                 skeletons=tuple(anchored(s, compile_pattern(s, qualifiers, skeleton=True)) for s in sources),
             )

@@ -71,11 +71,26 @@ def compile_pattern(pattern: str, qualifiers: dict[str, str], skeleton: bool = F
     return re.compile(r"\b" + body, re.IGNORECASE)
 
 
+def _own_words(part: str) -> list[str]:
+    """The words of three letters or more a part of a pattern holds outside its groups."""
+    return re.findall(r"(?<![(?:\\])\b[A-Za-z]{3,}\b", re.sub(r"\(\?:[^)]*\)", "", part))
+
+
+def tail_of(pattern: str) -> str | None:
+    """A pattern's words after its figure, when they hold five words of their own ("CyberTipline
+    reports were made available to law enforcement in {PLACE}"; not "reports of child sex
+    trafficking", which other sentences of a sheet hold too)."""
+    mark = next((m for m in ("{N}", "{PCT}") if m in pattern), None)
+    if mark is None:
+        return None
+    tail = pattern.split(mark, 1)[1].lstrip(" ?")
+    return tail if len(_own_words(tail.split("{PLACE}")[0])) >= 5 else None
+
+
 def lead_of(pattern: str) -> str | None:
     """A pattern's words up to and including its figure, when they hold two words of their own
     ("NCMEC reviewed {Q}{N}"; not "including {Q}{N}", which several sentences share)."""
     if "{N}" not in pattern or "{PLACE}" in pattern.split("{N}")[0]:
         return None
     head = pattern.split("{N}")[0]
-    words = re.findall(r"(?<![(?:\\])\b[A-Za-z]{3,}\b", re.sub(r"\(\?:[^)]*\)", "", head))
-    return head + "{N}" if len(words) >= 2 else None
+    return head + "{N}" if len(_own_words(head)) >= 2 else None

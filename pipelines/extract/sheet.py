@@ -155,18 +155,33 @@ class _Reader:
 
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
-        not go on as the catalog's does: the exporter moved its words, or the sheet words it
+        not go on as the catalog's does, or the words after it are there with no figure before
+        them: the extractor moved its words (drawing order, columns), or the sheet words it
         otherwise. Named, so that the figure is not silently missing."""
-        flat = self.norm.flat.text
-        m = next((m for p in metric.leads if (m := p.search(flat))), None)
-        if m is None:
+        found = self._words_only(metric)
+        if found is None:
             return
-        start, end = self.spans.covering(m.start(), m.end())
+        kind, (start, end) = found
+        words = " ".join(self.norm.flat.text[start:end].split())
+        flat = self.norm.flat.text
+        start, end = self.spans.covering(start, end)
         geo = catalog.NATION if metric.scope == "national" else self.geo
+        why = ("the words after the figure are not those of the" if kind == "lead" else
+               "no figure stands before them as in the")
         self.problem(geo, sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
-                     f"The sheet states '{' '.join(m.group().split())}', but the words after the figure are not "
-                     f"those of the {metric.metric} sentence (moved by the exporter, or worded otherwise), so "
-                     "what it counts is not certain.", (start, end))
+                     f"The sheet states '{words}', but {why} {metric.metric} sentence (moved by the exporter, "
+                     "or worded otherwise), so what it counts is not certain.", (start, end))
+
+    def _words_only(self, metric: catalog.Metric) -> tuple[str, tuple[int, int]] | None:
+        """The span of a lead or a tail of the metric's sentence, in `flat` or else its skeleton."""
+        flat = self.norm.flat.text
+        for kind, patterns in (("lead", metric.leads), ("tail", metric.tails)):
+            if m := next((m for p in patterns if (m := p.search(flat))), None):
+                return kind, m.span()
+        for kind, pattern in metric.skeleton_words:
+            if m := pattern.search(self.norm.skeleton.text):
+                return kind, self.norm.skeleton.span_in(self.norm.flat, *m.span())
+        return None
 
     def add(self, observation: Observation, numeral: str, at: int) -> None:
         self.observations.append(observation)
