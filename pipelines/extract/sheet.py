@@ -16,28 +16,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from pipelines.core import anchors, catalog
+from pipelines.core import catalog
 from pipelines.core.documents import Observation, ParsedDocument, Problem
 from pipelines.core.limits import DEFAULT, Limits
 from pipelines.core.rejection import Rejected
-from pipelines.extract import breakdown, captions
+from pipelines.extract import breakdown, captions, title
 from pipelines.extract.sentences import Sentences, find, sentence_spans, sentence_year
 from pipelines.read.decode import Decoded, decode, sha256
 from pipelines.read.normalise import Normalised, normalise
 
-_TITLE = anchors.compile(
-    r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)"
-    r"\s+(?:Data|Fact Sheet|Statistics)\b"
-)
-_LISTED = anchors.compile(r"Listed below are\s+(?:the\s+)?(?P<place>[^\n]{2,60}?)\s+specific statistics")
-# An infographic's title, at the head of a paragraph: "New Jersey Data 2022".
-_DATA_TITLE = anchors.compile(r"(?:^|\n) ?(?P<place>[A-Z][^\n]{1,58}?)\s+Data\s+(?:19|20)\d\d\b")
-_SEPARATORS = "\u00b7|\u2022:-\u2013\u2014 "
-_MARKER = re.compile(r"National Center for Missing (?:and|&) Exploited Children|\bNCMEC\b", re.IGNORECASE)
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
 
 
@@ -47,25 +37,6 @@ def _value(num: str, scale: str | None) -> float:
     if scale:
         amount *= catalog.SCALES[scale.lower()]
     return float(amount)
-
-
-def _sheet_place(flat: str, folded: str | None) -> str | None:
-    """The place the title (or "Listed below are ... statistics", or "<Place> Data <year>") names. A running header may
-    repeat the title with a separator ("... Children · Wisconsin Data"), and a layout tool may
-    interleave a two-column title: the first that names a known place wins; else the first, for
-    the rejection to quote."""
-    names = [m.group("place").strip().lstrip(_SEPARATORS).strip()
-             for p in (_TITLE, _LISTED, _DATA_TITLE) for m in p.finditer(flat, folded)]
-    return next((n for n in names if catalog.resolve_place(n)), names[0] if names else None)
-
-
-def _sheet_year(flat: str, spans: list[tuple[int, int]]) -> int | None:
-    """The year most of the sheet's sentences give ("In 2023, ..."); the latest on a tie."""
-    years = Counter(y for a, b in spans if (y := sentence_year(flat[a:b])) is not None)
-    if not years:
-        return None
-    top = max(years.values())
-    return max(y for y, n in years.items() if n == top)
 
 
 # A sheet states each of its figures once. Text that states most of them twice or more is a
@@ -255,9 +226,9 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     norm = normalise(decoded.text)
     flat = norm.flat.text
     doc.encoding, doc.text = decoded.encoding, decoded.text
-    place = _sheet_place(flat, norm.folded)
+    place = title.sheet_place(flat, norm.folded)
     if place is None:
-        if not _MARKER.search(flat):
+        if not title.MARKER.search(flat):
             raise Rejected("not_a_fact_sheet",
                            "does not mention NCMEC and has no fact-sheet title, so it is not an NCMEC fact sheet")
         raise Rejected("not_a_fact_sheet",
@@ -266,7 +237,7 @@ def parse_text(decoded: Decoded, doc: ParsedDocument) -> ParsedDocument:
     if geo is None or geo == catalog.NATION:
         raise Rejected("unknown_state", f"names '{place}' as its place, which is not a US state, DC or territory")
     spans = sentence_spans(flat)
-    year = _sheet_year(flat, spans)
+    year = title.sheet_year(flat, spans)
     if year is None:
         raise Rejected("no_year", "states no year (no sentence begins \"In YYYY,\"), so its figures cannot be dated")
     reader = _Reader(decoded.text, norm, spans, geo, year)
