@@ -15,12 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipelines.core import anchors, catalog
-from pipelines.extract import breakdown
-from pipelines.extract import sheet as extract
+from pipelines.extract import breakdown, title
 from pipelines.read import furniture
 
 FINDERS = [a for m in catalog.metrics() for a in (*m.anchored, *filter(None, [m.label_anchored]))] + [
-    extract._TITLE, extract._LISTED, furniture._PAGE_NUMBER]
+    title._TITLE, title._LISTED, title._DATA_YEAR, furniture._PAGE_NUMBER]
 SHEETS = [p.read_text("utf-8") for p in sorted(RAW.glob("*.txt"))]
 WORDS = sorted({w for text in SHEETS for w in re.findall(r"\S+", text)} | set(catalog.load_catalog()[1])
                | set(catalog.NUMBER_WORDS) | set(catalog.SCALES))
@@ -42,7 +41,7 @@ def test_every_sentence_pattern_has_an_anchor():
 
 
 def test_a_lead_word_only_where_every_match_starts_with_it():
-    assert extract._TITLE.lead == "missing" and furniture._PAGE_NUMBER.lead == "page"
+    assert title._TITLE.lead == "missing" and furniture._PAGE_NUMBER.lead == "page"
     assert anchors.compile("Page|Folio").lead is None and not anchors.compile("Page|Folio").anchors
     assert anchors.compile(r"(?:about )?Page \d").lead is None
 
