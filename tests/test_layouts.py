@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.core import catalog
+from pipelines.extract import breakdown
 from pipelines.extract.sheet import parse_bytes
 
 SEED = (Path(__file__).resolve().parents[1] / "raw" / "wisconsin_2023.txt").read_text("utf-8")
@@ -163,3 +164,24 @@ def test_a_sentence_whose_figure_was_drawn_elsewhere_is_named_not_missing():
     key = ("WI", "cybertipline_reports_to_law_enforcement")
     assert key not in _values(text)
     assert _problems(text)[key] == "value_unreadable"
+
+
+TABLE = SEED[(at := SEED.index("Children Missing From Social Services\t137")):SEED.index("NCMEC's Work", at)]
+
+
+@pytest.mark.parametrize("header", ["", "CategoryCount"])
+def test_table_cells_run_together_read_the_same_rows(header):
+    """pypdf and Ghostscript print a table drawn as separate text runs with nothing between
+    its cells: "Services137Other Missing Children Cases62"."""
+    glued = header + "".join(TABLE.replace("\t", "").split("\n")) + "\n\n"  # "(HHS-ORR) :5"
+    values = _values(SEED.replace(TABLE, glued, 1))
+    assert {k: values.get(k) for k in ORIGINAL if k[1] in breakdown.ROWS} == {
+        k: v for k, v in ORIGINAL.items() if k[1] in breakdown.ROWS}
+
+
+def test_table_cells_run_together_with_a_number_missing_read_nothing():
+    glued = "Children Missing From Social Services137Other Missing Children CasesChildren Reported Missing" \
+            " by Office of Refugee Resettlement (HHS-ORR)5\n\n"
+    text = SEED.replace(TABLE, glued, 1)
+    assert not {k for k in _values(text) if k in {("WI", row) for row in breakdown.ROWS}}
+    assert {_problems(text)["WI", row] for row in breakdown.ROWS} == {"breakdown_unreadable"}

@@ -5,7 +5,8 @@ follows:") and lists up to three rows, a label and a number each. Exporters prin
 ways: a row per line ("Label<TAB>137", "| Label | 137 |", "Label      137"), a cell per line
 (label, number, label, number), column by column (every label, then every number), wrapped
 labels with the number beside their first or last line, the number column first, a header row
-("Type of case  Cases") repeated after a page break, a "Total" row, and page furniture between.
+("Type of case  Cases") repeated after a page break, a "Total" row, page furniture between, and
+cells run together with no separator ("Services812Other Missing Children Cases95").
 
 Labels and numbers are paired only by that structure: within the table's text, each run of k
 labels must be followed by exactly k numbers (or, with the number column first, each run of k
@@ -13,9 +14,8 @@ numbers by k labels), paired in order. That covers rows, cells and columns alike
 structural readings are tried when that fails, each of which must then pair every row exactly:
 a footnote marker printed apart from its label, and a page number printed before a repeated
 header. Anything else (a number missing, one too many) makes the table unreadable: every row
-is rejected with `breakdown_unreadable` and a reason, and no value is guessed. A number is
-never just "the next number after the label". A row stated as 0 is 0; a row the table does not
-list, or lists as "N/A", is absent.
+is rejected with `breakdown_unreadable` and a reason, and no value is guessed (never "the next
+number after the label"). A row stated as 0 is 0; a row not listed, or listed as "N/A", is absent.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ _NUMBER = re.compile(r"\d[\d,.]*")
 _NOT_STATED = re.compile(r"N/?A", re.IGNORECASE)  # a row the table lists with no figure: absent, never 0
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
 _NEWLINE = re.compile("\n")
+_GLUED_CELLS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z)])(?=\d)|(?<=\d)(?=[A-Za-z])")
 _RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
 _TOTAL_ROW = re.compile(r"Total", re.IGNORECASE)  # a row that repeats the total, read and left
 _WINDOW = 1500  # characters after the first label: the table is far shorter
@@ -89,8 +90,12 @@ _Item = _Label | _Token
 def _tokens(text: str, start: int, end: int | None = None) -> list[_Token]:
     end = min(len(text), start + _WINDOW) if end is None else end
     breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
-    return [_Token(m.start(), m.end(), m.group(), bisect_left(breaks, m.start()))
-            for m in _TOKEN.finditer(text, start, end) if not _RULE.fullmatch(m.group())]
+    tokens = []
+    for m in _TOKEN.finditer(text, start, end):
+        if not _RULE.fullmatch(word := m.group()):  # cells run together ("Services30Other"): one token each
+            line, cuts = bisect_left(breaks, m.start()), [0, *(c.start() for c in _GLUED_CELLS.finditer(word))]
+            tokens += [_Token(m.start() + a, m.start() + b, word[a:b], line) for a, b in pairwise([*cuts, len(word)])]
+    return tokens
 
 
 def _labels(words: list[_Token]) -> dict[int, tuple[int, str | None]]:
@@ -119,13 +124,11 @@ def _printed(text: str, first: _Token, last: _Token) -> str:
 
 
 def read(text: str, after: int = 0, markers: frozenset[int] = frozenset()) -> Breakdown | None:
-    """The table in `text`: it starts at the first row label at or after `after` (else
-    anywhere), or, when that does not read, at `after` itself, so that a header row and a
-    number column set before the first label are in it. None when the text has no row label.
-
-    `markers` are footnote markers the sheet defines but whose mark was found nowhere: one
-    printed apart from its label ("Other Missing Children Cases 2", then "62") is taken for the
-    marker only when the table reads exactly without it."""
+    """The table in `text`: it starts at the first row label at or after `after` (else anywhere),
+    or, when that does not read, at `after` itself, so that a header row and a number column set
+    before the first label are in it. None when the text has no row label. `markers` are footnote
+    markers the sheet defines but whose mark was found nowhere: one printed apart from its label
+    ("Other Missing Children Cases 2", then "62") is the marker only when the table reads without it."""
     first = _first_label(text, after)
     if first is None:
         return None
@@ -142,7 +145,7 @@ def read(text: str, after: int = 0, markers: frozenset[int] = frozenset()) -> Br
 def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozenset[int]) -> Breakdown:
     # The table's text ends soon after its last label: past its numbers and the next heading.
     window = text[start : start + _WINDOW]
-    last = max((m.end() for m in _any_label().finditer(window)), default=0)
+    last = max((m.end() for m in _any_label(glued=True).finditer(window)), default=0)
     tokens = _tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
     items, stop, page_numbers = _items(text, tokens, header)
     end = tokens[stop - 1].end if stop else start
@@ -161,9 +164,11 @@ def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozense
 
 
 @cache
-def _any_label() -> re.Pattern[str]:
-    """Every row label in one pattern: one pass over the text instead of one a label."""
-    return re.compile("|".join(f"(?:{m.label.pattern})" for m in catalog.metrics() if m.label), re.IGNORECASE)
+def _any_label(glued: bool = False) -> re.Pattern[str]:
+    """Every row label in one pattern: one pass over the text instead of one a label. `glued`:
+    a label need not start a word, for cells run together ("CategoryCountChildren Missing ...")."""
+    labels = (m.label.pattern.removeprefix(r"\b") if glued else m.label.pattern for m in catalog.metrics() if m.label)
+    return re.compile("|".join(f"(?:{label})" for label in labels), re.IGNORECASE)
 
 
 def _first_label(text: str, after: int) -> int | None:
@@ -173,7 +178,8 @@ def _first_label(text: str, after: int) -> int | None:
            if m.label_anchored and (lo := m.label_anchored.start(text, folded)) is not None]
     if not los:
         return None
-    starts = [m.start() for m in _any_label().finditer(text, min(los))]
+    starts = ([m.start() for m in _any_label().finditer(text, min(los))]
+              or [m.start() for m in _any_label(glued=True).finditer(text, min(los))])
     if not starts:
         return None
     return next((s for s in starts if s >= after), starts[0])
