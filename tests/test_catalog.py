@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO
+from conftest import RAW, REPO
 
 from pipelines.core import catalog
+from pipelines.extract.sheet import parse_bytes
+from pipelines.read.normalise import LIGATURE_WORDS, normalise
 
 DESIGN = REPO.parent / "shared" / "DESIGN.md"
 
@@ -42,6 +44,36 @@ def test_catalog_examples_match_their_own_patterns():
             assert not m.patterns and m.label.match(m.example), m.metric
         else:
             assert any(p.search(m.example) for p in m.patterns), m.metric
+
+
+def test_each_metric_has_a_mention_its_example_holds():
+    for m in catalog.metrics():
+        assert any(p.search(normalise(m.example).skeleton.text) for p in m.mentions), m.metric
+
+
+@pytest.mark.parametrize("seed", sorted(p.name for p in RAW.glob("*.txt")))
+def test_a_mention_is_in_no_other_sentence_of_a_real_sheet(seed):
+    """A mention names a figure as lost: in the real sheets it is only ever inside the evidence
+    of its own metric (the sentence or the row), so that no other sentence names it."""
+    text = (RAW / seed).read_text("utf-8")
+    skeleton = normalise(text).skeleton
+    doc = parse_bytes(text.encode(), seed)
+    evidence = {(o.metric, catalog.scope_of(o.geo)): (o.char_start, o.char_end) for o in doc.observations}
+    for m in catalog.metrics():
+        for pattern in m.mentions:
+            for found in pattern.finditer(skeleton.text):
+                start, end = skeleton.span_in(None, *found.span())
+                lo, hi = evidence[m.metric, m.scope]
+                assert lo <= start and end <= hi, (m.metric, found.group())
+
+
+def test_the_ligature_words_are_those_of_the_catalog():
+    """The words a lost ligature is repaired in (pipelines/read/normalise.py) are the catalog's
+    own words that hold one: in its patterns, labels, mentions and captions."""
+    raw = catalog._raw()["metric"]
+    sources = " ".join(str(e.get(k, "")) for e in raw for k in ("patterns", "label", "mentions", "caption"))
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", sources) if re.search("ff|fi|fl", w, re.IGNORECASE)}
+    assert set(LIGATURE_WORDS) == words | {"specific"}, words  # "specific": the title (extract/title.py)
 
 
 @pytest.mark.parametrize(

@@ -185,3 +185,41 @@ def test_table_cells_run_together_with_a_number_missing_read_nothing():
     text = SEED.replace(TABLE, glued, 1)
     assert not {k for k in _values(text) if k in {("WI", row) for row in breakdown.ROWS}}
     assert {_problems(text)["WI", row] for row in breakdown.ROWS} == {"breakdown_unreadable"}
+
+
+def test_a_ligature_printed_as_one_wrong_letter_reads_as_the_word():
+    """Ghostscript's txtwrite prints a ligature glyph it cannot name as one other letter:
+    "identiocation", "traûcking". The figure reads; the evidence quotes the bytes as printed."""
+    text = SEED.replace("dentification", "dentiocation").replace("rafficking", "ra\u00fbcking")
+    assert "identification" not in text.lower() and "trafficking" not in text.lower()
+    assert _values(text) == ORIGINAL
+    doc = parse_bytes(text.encode(), "edited.txt")
+    assert "identiocation of 27,130" in next(o.evidence for o in doc.observations
+                                              if o.metric == "cvip_children_identified_cumulative")
+
+
+def test_a_word_spelled_right_elsewhere_is_no_lost_ligature():
+    text = SEED.replace("identification of 27,130", "identiocation of 27,130")
+    assert "identification" in text.lower()  # "Child Victim Identification Program"
+    assert ("US", "cvip_children_identified_cumulative") not in _values(text)
+
+
+def test_words_of_a_sentence_moved_apart_name_its_figure():
+    """pdfminer with a small char_margin prints a line's runs in drawing order: the sentence's
+    words are there, its figure and verb elsewhere. Named by the catalog's mentions, never a gap."""
+    sentence = "In 2023, NCMEC connected 50 survivors/families to mental health services in Wisconsin."
+    assert sentence in SEED
+    moved = "In 2023,\n\ncon-\nnected\n\n50\n\nNCMEC survivors/families to mental health services in Wisconsin."
+    text = SEED.replace(sentence, moved)
+    key = ("WI", "faon_mental_health_connections")
+    assert key not in _values(text)
+    assert _problems(text)[key] == "value_unreadable"
+
+
+def test_a_table_row_label_in_pieces_is_named():
+    """A two-column page printed line by line sets the other column's words inside a row label."""
+    row = "Children Missing From Social Services\t137"
+    text = SEED.replace(row, "Children Missing From Social\t137\tNCMEC's Education Resources for Law\nServices")
+    key = ("WI", "missing_from_social_services")
+    assert key not in _values(text)
+    assert _problems(text)[key] == "breakdown_unreadable"

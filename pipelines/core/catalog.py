@@ -54,6 +54,8 @@ class Metric:
     skeletons: tuple[Anchored, ...] = ()
     # What an infographic sets under the figure instead of the sentence (pipelines/extract/captions.py).
     caption: re.Pattern[str] | None = None
+    # Words only its sentence or caption prints, for the skeleton: there, the figure is lost, not absent.
+    mentions: tuple[re.Pattern[str], ...] = ()
 
 
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
@@ -95,11 +97,14 @@ def load_catalog() -> tuple[tuple[Metric, ...], dict[str, str]]:
         tails = [tail for p in sources if (tail := tail_of(p))]
         metrics.append(
             Metric(
-                **{k: v for k, v in entry.items() if k not in ("patterns", "label", "caption")},
+                **{k: v for k, v in entry.items() if k not in ("patterns", "label", "caption", "mentions")},
                 caption=compile_pattern(entry["caption"], qualifiers) if "caption" in entry else None,
+                mentions=tuple(compile_pattern(m, qualifiers, skeleton=True) for m in entry.get("mentions", ())),
                 patterns=patterns,
                 anchored=tuple(anchored(s, p) for s, p in zip(entry.get("patterns", ()), patterns, strict=True)),
-                label=(label := compile_pattern(entry["label"], qualifiers) if "label" in entry else None),
+                # A row label's words may be glued ("Children MissingFrom Social Services", pymupdf4llm).
+                label=(label := compile_pattern(re.sub(r" (?!\?)", " ?", entry["label"]), qualifiers)
+                       if "label" in entry else None),
                 label_anchored=anchored(entry["label"], label) if label else None,
                 leads=tuple(compile_pattern(lead, qualifiers) for lead in leads),
                 tails=tuple(compile_pattern(tail, qualifiers) for tail in tails),

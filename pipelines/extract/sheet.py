@@ -127,8 +127,9 @@ class _Reader:
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
         not go on as the catalog's does, or the words after it are there with no figure before
-        them: the extractor moved its words (drawing order, columns), or the sheet words it
-        otherwise. Named, so that the figure is not silently missing."""
+        them, or only words of it the catalog names as its mentions: the extractor moved its words
+        (drawing order, columns), or the sheet words it otherwise. Named, so that the figure is not
+        silently missing."""
         found = self._words_only(metric)
         if found is None:
             return
@@ -137,21 +138,25 @@ class _Reader:
         flat = self.norm.flat.text
         start, end = self.spans.covering(start, end)
         geo = catalog.NATION if metric.scope == "national" else self.geo
-        why = ("the words after the figure are not those of the" if kind == "lead" else
-               "no figure stands before them as in the")
+        why = {"lead": "the words after the figure are not those of the",
+               "tail": "no figure stands before them as in the",
+               "mention": "the rest of its words are not there as in the"}[kind]
         self.problem(geo, sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
                      f"The sheet states '{words}', but {why} {metric.metric} sentence (moved by the exporter, "
                      "or worded otherwise), so what it counts is not certain.", (start, end))
 
     def _words_only(self, metric: catalog.Metric) -> tuple[str, tuple[int, int]] | None:
-        """The span of a lead or a tail of the metric's sentence, in `flat` or else its skeleton."""
+        """The span of a lead or a tail of the metric's sentence, in `flat` or else its skeleton;
+        else of one of its mentions, in the skeleton."""
         flat = self.norm.flat.text
         for kind, patterns in (("lead", metric.leads), ("tail", metric.tails)):
             if m := next((m for p in patterns if (m := p.search(flat))), None):
                 return kind, m.span()
-        for kind, pattern in metric.skeleton_words:
-            if m := pattern.search(self.norm.skeleton.text):
-                return kind, self.norm.skeleton.span_in(self.norm.flat, *m.span())
+        skeleton = self.norm.skeleton
+        mentions = () if metric.label else metric.mentions  # a row's are read with its table (_stray_rows)
+        for kind, pattern in (*metric.skeleton_words, *(("mention", p) for p in mentions)):
+            if m := pattern.search(skeleton.text):
+                return kind, skeleton.span_in(self.norm.flat, *m.span())
         return None
 
     def add(self, observation: Observation, numeral: str, at: int) -> None:
@@ -183,19 +188,26 @@ class _Reader:
 
     def _stray_rows(self, table: breakdown.Breakdown) -> None:
         """A row label printed apart from the table (a tool set the table's second column after
-        the next paragraph, say): the row is there, and no number can be paired with it."""
+        the next paragraph, say), or only words of it (its other words in another column): the
+        row is there, and no number can be paired with it."""
         plain = self.norm.plain
         seen = {r.metric for r in table.rows} | set(table.unreadable)
         for metric in catalog.metrics():
             if metric.label is None or metric.metric in seen:
                 continue
-            m = next((m for m in metric.label.finditer(plain.text) if not table.start <= m.start() < table.end), None)
-            if m:
-                o_start, o_end = plain.span(*m.span())
+            spans = [m.span() for m in metric.label.finditer(plain.text)]
+            what = "is printed apart from the table"
+            if not spans:
+                skeleton = self.norm.skeleton
+                spans = [skeleton.span_in(plain, *m.span()) for p in metric.mentions for m in p.finditer(skeleton.text)]
+                what = "is printed in pieces, with other text between its words"
+            span = next((s for s in spans if not table.start <= s[0] < table.end), None)
+            if span:
+                o_start, o_end = plain.span(*span)
                 self.problems.append(Problem(
                     self.geo, self.year, metric.metric, "breakdown_unreadable",
-                    f"The missing-children row '{' '.join(m.group().split())}' is printed apart from the table, "
-                    "with no number that can be paired with it.", self.text[o_start:o_end]))
+                    f"The missing-children row '{' '.join(plain.text[slice(*span)].split())}' {what}, "
+                    "so no number can be paired with it.", self.text[o_start:o_end]))
 
     def footnote_digits(self) -> None:
         """A note whose marker was found nowhere may have its digit stuck to a figure ("771"

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import ftfy
 from ftfy.chardata import UTF8_DETECTOR_RE
@@ -43,6 +43,11 @@ _SAME_LENGTH = str.maketrans({
     **dict.fromkeys("\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
                     "\u200a\u2028\u2029\u202f\u205f\u3000", " "),
 })
+# Words the catalog's patterns and the title need that a font typesets with a ligature: Ghostscript's
+# txtwrite, on a font whose ligature glyph it cannot name, prints one wrong letter for it
+# ("identiocation", "traûcking", "Ofoce"). tests/test_catalog.py holds the list to the catalog.
+LIGATURE_WORDS = ("identification", "trafficking", "specific", "office", "files")
+_LIGATURE_LETTERS = ("ffi", "ffl", "ff", "fi", "fl")
 _GROUP_SPACE = re.compile(r"(?<=\d)[\u2009\u202f\u00a0](?=\d{3}(?!\d))")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 # A word broken at a line end: "exploi-\ntation", "social ser- \n\n**vice" (the markers are gone
@@ -121,6 +126,31 @@ def repair_unicode(text: Mapped) -> Mapped:
     # before the same-length step would make it a space.
     text = text.sub(_GROUP_SPACE, ",")
     return text.translate(_SAME_LENGTH)
+
+
+@cache
+def _lost_ligature(word: str) -> re.Pattern[str]:
+    """The word with one of its ligatures printed as one other letter; the letter is group 1."""
+    forms = {f"{re.escape(word[:i])}([^\\W\\d_])(?<!{lig[0]}){re.escape(word[i + len(lig):])}"
+             for lig in _LIGATURE_LETTERS for i in range(len(word)) if word.startswith(lig, i)}
+    return re.compile(rf"\b(?:{'|'.join(sorted(forms))})\b", re.IGNORECASE)
+
+
+def repair_lost_ligatures(text: Mapped) -> Mapped:
+    """A word of LIGATURE_WORDS that the text never spells right, with one letter where its
+    ligature was, is the word: the letter becomes the ligature's letters. Nothing else changes."""
+    folded = text.text.lower()
+    edits = []
+    for word in LIGATURE_WORDS:
+        if word in folded:
+            continue
+        for m in _lost_ligature(word).finditer(text.text):
+            at = next(i for i in range(1, len(m.groups()) + 1) if m.group(i) is not None)
+            printed = m.group()
+            letters = next(lig for lig in _LIGATURE_LETTERS if printed.lower()[: m.start(at) - m.start()] +
+                           lig + printed.lower()[m.end(at) - m.start():] == word)
+            edits.append((m.start(at), m.end(at), letters.upper() if printed.isupper() else letters))
+    return text.edit(sorted(edits)) if edits else text
 
 
 def _count(text: str, word: str) -> int:
@@ -217,7 +247,7 @@ def flatten(text: Mapped) -> Mapped:
 def normalise(decoded: str) -> Normalised:
     text = Mapped(decoded)
     text = markup.strip_html(text)
-    text = repair_unicode(text)
+    text = repair_lost_ligatures(repair_unicode(text))
     text = markup.strip_markdown(text)
     text = furniture.strip_page_furniture(text)
     text, notes = footnotes.strip_footnote_markers(text)
