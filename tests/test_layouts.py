@@ -223,3 +223,89 @@ def test_a_table_row_label_in_pieces_is_named():
     key = ("WI", "missing_from_social_services")
     assert key not in _values(text)
     assert _problems(text)[key] == "breakdown_unreadable"
+
+
+# ------------------------------------------------------------------ page furniture of other shapes
+
+HEADER = "N C M E C | W I S C O N S I N D A T A 2 0 2 3"
+
+
+@pytest.mark.parametrize("furniture", [
+    f"\n{HEADER}\n- 2 -\n",  # a letter-spaced running header and a page number, lines of their own
+    f" {HEADER} - 2 - ",  # the same inside the line (PyMuPDF's words)
+    "\nN C M E C   |   W I S C O N S I N   D A T A   2 0 2 3\n",  # pdfminer: three spaces between words
+    "\nPRELIM\nINARY\n",  # a draft's watermark, broken over two lines (pdftotext -raw)
+    " PRELIMINARY ",
+])
+def test_page_furniture_inside_a_sentence_is_taken_out(furniture):
+    sentence = "NCMEC connected 50 survivors/families to mental health services in Wisconsin."
+    text = SEED.replace(sentence, sentence.replace("services in ", f"services in{furniture}"))
+    assert _values(text) == ORIGINAL
+
+
+@pytest.mark.parametrize("spaced", ["8 , 4 6 8 C y b e r T i p l i n e", "8 , 4 6 8 CyberTipline"])
+def test_a_letter_spaced_figure_is_never_its_last_digits(spaced):
+    """Letter-spaced text holding a figure ("8 , 4 6 8") is no header: kept, and never read as 8."""
+    text = SEED.replace("In 2023, 8,468 CyberTipline", f"In 2023, {spaced}", 1)
+    assert ("WI", "cybertipline_reports_to_law_enforcement") not in _values(text)
+
+
+def test_a_table_cell_glued_to_its_label_is_no_footnote_marker():
+    """Ghostscript prints "Services96": no note 96, so 96 is the row's figure, not a marker."""
+    text = SEED.replace(TABLE, TABLE.replace("Social Services\t137", "Social Services137", 1), 1)
+    assert _values(text) == ORIGINAL
+
+
+def test_a_word_broken_at_a_line_end_inside_a_figure_sentence_reads_in_the_skeleton():
+    text = SEED.replace("NCMEC connected 50", "NCMEC con- nected 50", 1).replace("Exploited", "Exploit ed", 1)
+    assert _values(text) == ORIGINAL
+
+
+# ------------------------------------------------------------------ an infographic's grid
+
+GRID = """
+Wisconsin Data 2023
+
+              8,468                               155                                204
+
+  CyberTipline reports made available to law    submissions of child sexual exploitation   cases of missing children
+         enforcement in Wisconsin                 material reviewed from Wisconsin              from Wisconsin
+
+               137                                 62                                  5
+
+   Children Missing From Social Services    Other Missing Children Cases      Children Reported Missing by Office
+                                                                            of Refugee Resettlement (HHS-ORR)
+
+               21
+      new law enforcement and child-serving
+   professionals in Wisconsin on NCMEC CONNECT
+"""
+
+
+def _grid_sheet() -> str:
+    """The Wisconsin sheet with its state sentences and its table taken out, and set as a grid."""
+    text = SEED.replace(TABLE, "", 1)
+    for sentence in ("In 2023, 8,468 CyberTipline reports were made available to law enforcement in Wisconsin.",
+                     "In 2023, NCMEC reviewed 155 submissions of child sexual exploitation material from Wisconsin "
+                     "law enforcement."):
+        assert sentence in text
+        text = text.replace(sentence, "", 1)
+    return text.replace("In 2023, NCMEC handled 204 cases of missing children from Wisconsin as follows:", "", 1) + GRID
+
+
+def test_an_infographic_grid_reads_each_figure_with_the_caption_under_it():
+    values = _values(_grid_sheet())
+    for key in (("WI", "cybertipline_reports_to_law_enforcement"), ("WI", "cvip_submissions_reviewed"),
+                ("WI", "missing_child_cases"), ("WI", "missing_from_social_services"), ("WI", "missing_other"),
+                ("WI", "missing_reported_by_hhs_orr")):
+        assert values[key] == ORIGINAL[key], key
+    # A caption is read only for a metric that no sentence states: the sheet's "102 new ..." stands.
+    assert values["WI", "connect_new_professionals"] == ORIGINAL["WI", "connect_new_professionals"]
+
+
+def test_a_grid_caption_under_no_figure_reads_nothing():
+    """A figure missing from its row moves every caption of the row under another figure."""
+    text = _grid_sheet().replace("              8,468      ", "                         ", 1)
+    values = _values(text)
+    assert ("WI", "cybertipline_reports_to_law_enforcement") not in values
+    assert values.get(("WI", "cvip_submissions_reviewed")) in (None, ORIGINAL["WI", "cvip_submissions_reviewed"])

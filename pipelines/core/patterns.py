@@ -23,21 +23,23 @@ _PLACE = (
 # The first alternative takes digit groups set apart by a space ("9 120": a thin space that the
 # exporter printed as a space, or two numbers side by side), the last a figure that is not
 # well-formed ("27,1303": a footnote digit stuck to 27,130), so that the extractor can reject
-# them by name rather than read the last group or miss the figure.
+# them by name rather than read the last group or miss the figure. No figure starts after a digit
+# and a space: "8 , 4 6 8" (letter-spaced) holds no 8.
 _NUMBER = (
-    r"(?P<num>\d{1,3}(?: \d{3})+(?![\d,])|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    r"(?<!\d\s)(?P<num>\d{1,3}(?: \d{3})+(?![\d,])|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
     + "|".join(NUMBER_WORDS)
     + r"|\d[\d,]*\d)(?: (?P<scale>" + "|".join(SCALES) + r"))?\b"
 )
 _PERCENT = r"(?P<num>\d+(?:\.\d+)?) ?(?:%|percent\b)"
 # The same, for the skeleton of a sheet (pipelines/read/normalise.py: white space between two
 # letters taken out, so "weremade" and "r eviewed" read as "were made" and "reviewed"): a figure
-# cannot start inside another ("2023,846" is no 23,846), and ends before a digit rather than at a
+# cannot start inside another ("2023,846" is no 23,846) or after a digit and a space (a letter-spaced
+# "8 , 4 6 8" holds no 8), and ends before a digit rather than at a
 # word boundary ("24,100children"). White space kept between digit groups still stands between
 # them, so "2 316" is never 2316.
 _SKELETON_NUMBER = ("(?<![\\d.,])" + _NUMBER.removesuffix(r"\b").replace("(?: \\d", r"(?:\s\d")
                     .replace("(?: (?P<scale>", r"(?:\s?(?P<scale>") + r"(?!\d)")
-_SKELETON_PERCENT = r"(?<![\d.,])(?P<num>\d+(?:\.\d+)?)\s?(?:%|percent)"
+_SKELETON_PERCENT = r"(?<![\d.,])(?<!\d\s)(?P<num>\d+(?:\.\d+)?)\s?(?:%|percent)"
 # A place name glued to the words around it ("inNewMexico.", "fromNorthCarolinalaw"): the letters
 # up to the pattern's next words; catalog.resolve_place reads the name from the sheet's own text.
 _SKELETON_TOKEN = r"(?:[A-Z]\.)+|[A-Z][A-Za-z'-]*"  # initials, or capitalised words glued

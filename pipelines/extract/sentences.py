@@ -105,3 +105,19 @@ def find(metric: catalog.Metric, norm: Normalised) -> Hit | None:
             again = pattern.finditer(norm.skeleton.text, norm.skeleton_folded, most=1, pos=m.end())
             return Hit.of(m, bool(again), norm)
     return None
+
+
+def words_only(metric: catalog.Metric, norm: Normalised) -> tuple[str, tuple[int, int]] | None:
+    """Where only part of the metric's sentence is: a lead or a tail of it ("lead", "tail"), in
+    `flat` or else its skeleton; else one of its mentions ("mention"), in the skeleton. The span
+    is in `flat`. (A row's mentions are read with its table.)"""
+    flat = norm.flat.text
+    for kind, patterns in (("lead", metric.leads), ("tail", metric.tails)):
+        if m := next((m for p in patterns if (m := p.search(flat))), None):
+            return kind, m.span()
+    skeleton = norm.skeleton
+    mentions = () if metric.label else metric.mentions
+    for kind, pattern in (*metric.skeleton_words, *(("mention", p) for p in mentions)):
+        if m := pattern.search(skeleton.text):
+            return kind, skeleton.span_in(norm.flat, *m.span())
+    return None

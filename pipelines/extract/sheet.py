@@ -23,10 +23,11 @@ from pipelines.core import catalog
 from pipelines.core.documents import Observation, ParsedDocument, Problem
 from pipelines.core.limits import DEFAULT, Limits
 from pipelines.core.rejection import Rejected
-from pipelines.extract import breakdown, captions, title
-from pipelines.extract.sentences import Sentences, find, sentence_spans, sentence_year
+from pipelines.extract import breakdown, captions, grid, title
+from pipelines.extract.sentences import Sentences, find, sentence_spans, sentence_year, words_only
 from pipelines.read.decode import Decoded, decode, sha256
 from pipelines.read.normalise import Normalised, normalise
+from pipelines.read.textmap import Mapped
 
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\.\d+)?|[a-z]+", re.IGNORECASE)
 
@@ -104,19 +105,18 @@ class _Reader:
         return table
 
     def captioned(self) -> bool:
-        """The missing metrics an infographic states as captioned figures; the rest named where
-        their sentence's first words are there. Whether the table's rows were read as captions."""
-        found = captions.read(self.norm.flat.text, [m for m in self.missing if m.scope == "state"], self.year)
-        for c in found.figures:
-            geo = (catalog.resolve_place(c.place) or c.place) if c.place else self.geo
-            unit = catalog.metric_index()[c.metric, "state"].unit
-            self.add(Observation(geo, self.year, c.metric, float(c.numeral.replace(",", "")), "exact", unit,
-                                 *self._evidence(c.start, c.end)), c.numeral, self.norm.span(c.at, c.at)[0])
-        for u in found.unpaired:
-            check = "breakdown_unreadable" if u.row else "value_unreadable"
-            self.problem(self.geo, self.year, u.metric, check,
-                         f"The sheet sets its figures over captions, and {u.reason}.", (u.start, u.end))
+        """The missing metrics an infographic states as captioned figures (in text order, else set
+        in a grid); the rest named where words of their sentence are there. Whether the table's
+        rows were read as captions."""
+        state = [m for m in self.missing if m.scope == "state"]
+        found = captions.read(self.norm.flat.text, state, self.year)
+        self._captioned(found, self.norm.flat)
         done = {c.metric for c in found.figures} | {u.metric for u in found.unpaired}
+        if any(m.caption for m in state if m.metric not in done):
+            in_grid = grid.read(self.norm.plain.text, [m for m in state if m.metric not in done], not found.rows)
+            self._captioned(in_grid, self.norm.plain)
+            done |= {c.metric for c in in_grid.figures}
+            found.figures += in_grid.figures
         for metric in self.missing:
             if metric.metric not in done or metric.scope != "state":
                 self._lead_only(metric)
@@ -124,13 +124,27 @@ class _Reader:
         self.problems.sort(key=lambda p: order.get((p.metric, catalog.scope_of(p.geo)), len(order)))
         return found.rows
 
+    def _captioned(self, found: captions.Captions, text: Mapped) -> None:
+        for c in found.figures:
+            geo = (catalog.resolve_place(c.place) or c.place) if c.place else self.geo
+            unit = catalog.metric_index()[c.metric, "state"].unit
+            o_start, o_end = text.span(c.start, c.end)
+            self.add(Observation(geo, self.year, c.metric, float(c.numeral.replace(",", "")), "exact", unit,
+                                 self.text[o_start:o_end], o_start, o_end), c.numeral, text.span(c.at, c.at)[0])
+        for u in found.unpaired:
+            check = "breakdown_unreadable" if u.row else "value_unreadable"
+            o_start, o_end = text.span(u.start, u.end)
+            self.problems.append(Problem(self.geo, self.year, u.metric, check,
+                                         f"The sheet sets its figures over captions, and {u.reason}.",
+                                         self.text[o_start:o_end]))
+
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
         not go on as the catalog's does, or the words after it are there with no figure before
         them, or only words of it the catalog names as its mentions: the extractor moved its words
         (drawing order, columns), or the sheet words it otherwise. Named, so that the figure is not
         silently missing."""
-        found = self._words_only(metric)
+        found = words_only(metric, self.norm)
         if found is None:
             return
         kind, (start, end) = found
@@ -144,20 +158,6 @@ class _Reader:
         self.problem(geo, sentence_year(flat[start:end]) or self.year, metric.metric, "value_unreadable",
                      f"The sheet states '{words}', but {why} {metric.metric} sentence (moved by the exporter, "
                      "or worded otherwise), so what it counts is not certain.", (start, end))
-
-    def _words_only(self, metric: catalog.Metric) -> tuple[str, tuple[int, int]] | None:
-        """The span of a lead or a tail of the metric's sentence, in `flat` or else its skeleton;
-        else of one of its mentions, in the skeleton."""
-        flat = self.norm.flat.text
-        for kind, patterns in (("lead", metric.leads), ("tail", metric.tails)):
-            if m := next((m for p in patterns if (m := p.search(flat))), None):
-                return kind, m.span()
-        skeleton = self.norm.skeleton
-        mentions = () if metric.label else metric.mentions  # a row's are read with its table (_stray_rows)
-        for kind, pattern in (*metric.skeleton_words, *(("mention", p) for p in mentions)):
-            if m := pattern.search(skeleton.text):
-                return kind, skeleton.span_in(self.norm.flat, *m.span())
-        return None
 
     def add(self, observation: Observation, numeral: str, at: int) -> None:
         self.observations.append(observation)

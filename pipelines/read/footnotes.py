@@ -156,7 +156,10 @@ def strip_footnote_markers(text: Mapped) -> tuple[Mapped, Footnotes]:
     def glued(m: re.Match[str]) -> str:
         if text.text[m.start() - 1] == "." and not text.text[m.start() - 2 : m.start() - 1].islower():
             return m.group()  # "2.5", "U.S.1": only a sentence's period ("Wisconsin.4") takes a marker
-        found.referenced.add(int(m.group("marker") or m.group("bracketed")))
+        marker = int(m.group("marker") or m.group("bracketed"))
+        if marker > 9 and marker not in found.defined and m.group("marker"):
+            return m.group()  # "Services96": no note 96, so a table cell glued to its label (Ghostscript)
+        found.referenced.add(marker)
         return ""
 
     # The notes go: at a page's foot they often land in the middle of a sentence.

@@ -3,7 +3,8 @@
 Every PDF-to-text tool prints a page's running header and footer (NCMEC's address, a page
 number, a copyright year) where the page broke, often in the middle of a sentence or of the
 missing-children table. They are found by what they are: lines that come back page after page,
-"Page 2 of 3", copyright lines, and lone numbers that count the pages.
+"Page 2 of 3", copyright lines, letter-spaced headers, a draft's watermark, and lone numbers that
+count the pages.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ _LONE_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,3})[ \t]*$")
 _PAGE_CHARS = 150  # the least text between two page numbers (each at a page's edge)
 _EDGE_CHARS = 8  # how near a page's edge (a form feed, a header) its number is printed
 _FORM_FEED = re.compile("\f")
+# A letter-spaced running header ("N C M E C | N O R T H E R N  M A R I A N A ... 2 0 2 4 - 2 -"): a
+# dozen characters or more each on its own, which no sentence prints. Looked for only where the
+# text, every character but white space made an "x", holds " x x x x x x " (one pass in C).
+_LETTER_SPACED = re.compile(r"(?<!\S)\S(?:[ \t]{1,3}\S(?!\S)){11,}")
+_ANY_CHARACTER = bytes.maketrans(bytes(range(33, 256)), b"x" * 223)
+# A draft's watermark, printed wherever its text run fell: mid-sentence, between a table's labels,
+# or broken over two lines ("PRELIM\nINARY"). In capitals only; a pattern run only where the text
+# holds the first letters of one.
+_WATERMARKS = ("PRELIMINARY", "DRAFT", "CONFIDENTIAL")
+_WATERMARK = re.compile(r"(?<![A-Za-z])(?:" + "|".join(r"\s?".join(w) for w in _WATERMARKS) + r")(?![A-Za-z])")
+_FIGURE = re.compile(r"\d[,.]\d|\d{5}")  # a figure, not a year or a page number: never furniture
 _DIGITS = re.compile(r"\d+")  # a line's shape: as a page repeats it, digits (page numbers, years) aside
 # A sheet's pages repeat a header and a footer, a few shapes; text that repeats thousands of lines
 # is no sheet's furniture, and each shape more is a branch of the pattern tried along the text.
@@ -68,8 +80,13 @@ def strip_page_furniture(text: Mapped) -> Mapped:
                 edits.append((m.start(), m.end(), ""))
     edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
     edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
+    if b" x x x x x x " in text.text.encode("latin-1", "replace").translate(_ANY_CHARACTER):
+        edits += [(m.start(), m.end(), "") for m in _LETTER_SPACED.finditer(text.text)
+                  if not _FIGURE.search("".join(m.group().split()))]
     if "age" in text.text or "AGE" in text.text:
         edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text, anchors.fold(text.text))]
+    if any(w[:3] in text.text for w in _WATERMARKS):
+        edits += [(m.start(), m.end(), "") for m in _WATERMARK.finditer(text.text)]
     edits += _page_numbers(text.text, edits)
     return text.edit(_disjoint(edits))
 

@@ -150,7 +150,8 @@ _CONSTRUCTS = {
     "em": (r"(?<![\w*\\])[*_](?=[^\s*_])(?P<em_text>[^*_\n]+?)(?<=[^\s*_])[*_](?![\w*])", None),
     "escape": (r"\\(?P<escaped>[\\`*_{}\[\]()#+\-.!|>~])", "\\"),
     "tick": (r"`+", "`"),
-    "line_start": (r"(?m:^[ \t]{0,3}(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+(?=\S)))", None),
+    # (A bullet, but not a page number between dashes, "- 2 -", which the furniture step removes.)
+    "line_start": (r"(?m:^[ \t]{0,3}(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+(?=\S)(?!\d{1,3}[ \t]*-[ \t]*$)))", None),
     "rule": (r"(?m:^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$)", None),
 }
 

@@ -96,8 +96,9 @@ class Normalised:
 
     @cached_property
     def _compact(self) -> str | None:
-        """`folded` without its white space: a word of a skeleton match is in it."""
-        return "".join(self.folded.split()) if self.folded is not None else None
+        """`folded` without its white space and hyphens: a word of a skeleton match is in it
+        (the skeleton drops a hyphen before a line break too, "con- nected")."""
+        return "".join(self.folded.split()).replace("-", "") if self.folded is not None else None
 
     def may_hold(self, finder: anchors.Anchored) -> bool:
         """Whether the skeleton can hold a match of the finder: every word of its matches is in
