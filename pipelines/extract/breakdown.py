@@ -32,12 +32,16 @@ from pipelines.core import anchors, catalog
 TOTAL = catalog.BREAKDOWN_TOTAL  # the state figure the table breaks down
 ROWS = catalog.breakdown_rows()  # its rows, in the catalog's order
 
-_TOKEN = re.compile(r"[^\s|:]+")  # words and numbers; white space, pipes and colons only separate
+# Words and numbers: white space, pipes and colons separate them, and so do the seams of cells run
+# together ("Services30Other": a lower-case letter before a capital, a letter or ")" before a digit,
+# a digit before a letter), all in one pass of the engine, when the text has such a seam at all.
+_TOKEN = re.compile(r"[^\s|:]+")
+_GLUED_TOKEN = re.compile(r"[^\s|:]+?(?:(?=[\s|:])|\Z|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z)])(?=\d)|(?<=\d)(?=[A-Za-z]))")
+_SEAM = re.compile(r"[a-z][A-Z]|[A-Za-z)]\d|\d[A-Za-z]")  # a text without one reads the same either way
 _NUMBER = re.compile(r"\d[\d,.]*")
 _NOT_STATED = re.compile(r"N/?A", re.IGNORECASE)  # a row the table lists with no figure: absent, never 0
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
 _NEWLINE = re.compile("\n")
-_GLUED_CELLS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z)])(?=\d)|(?<=\d)(?=[A-Za-z])")
 _RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
 _TOTAL_ROW = re.compile(r"Total", re.IGNORECASE)  # a row that repeats the total, read and left
 _WINDOW = 1500  # characters after the first label: the table is far shorter
@@ -90,12 +94,9 @@ _Item = _Label | _Token
 def _tokens(text: str, start: int, end: int | None = None) -> list[_Token]:
     end = min(len(text), start + _WINDOW) if end is None else end
     breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
-    tokens = []
-    for m in _TOKEN.finditer(text, start, end):
-        if not _RULE.fullmatch(word := m.group()):  # cells run together ("Services30Other"): one token each
-            line, cuts = bisect_left(breaks, m.start()), [0, *(c.start() for c in _GLUED_CELLS.finditer(word))]
-            tokens += [_Token(m.start() + a, m.start() + b, word[a:b], line) for a, b in pairwise([*cuts, len(word)])]
-    return tokens
+    tokens = _GLUED_TOKEN if _SEAM.search(text, start, end) else _TOKEN
+    return [_Token(m.start(), m.end(), m.group(), bisect_left(breaks, m.start()))
+            for m in tokens.finditer(text, start, end) if not _RULE.fullmatch(m.group())]
 
 
 def _labels(words: list[_Token]) -> dict[int, tuple[int, str | None]]:
@@ -145,7 +146,7 @@ def read(text: str, after: int = 0, markers: frozenset[int] = frozenset()) -> Br
 def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozenset[int]) -> Breakdown:
     # The table's text ends soon after its last label: past its numbers and the next heading.
     window = text[start : start + _WINDOW]
-    last = max((m.end() for m in _any_label(glued=True).finditer(window)), default=0)
+    last = max((m.end() for m in _any_label(glued=bool(_SEAM.search(window))).finditer(window)), default=0)
     tokens = _tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
     items, stop, page_numbers = _items(text, tokens, header)
     end = tokens[stop - 1].end if stop else start

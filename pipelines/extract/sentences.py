@@ -115,9 +115,8 @@ def words_only(metric: catalog.Metric, norm: Normalised) -> tuple[str, tuple[int
     for kind, patterns in (("lead", metric.leads), ("tail", metric.tails)):
         if m := next((m for p in patterns if (m := p.search(flat))), None):
             return kind, m.span()
-    skeleton = norm.skeleton
     mentions = () if metric.label else metric.mentions
     for kind, pattern in (*metric.skeleton_words, *(("mention", p) for p in mentions)):
-        if m := pattern.search(skeleton.text):
-            return kind, skeleton.span_in(norm.flat, *m.span())
+        if m := pattern.search(norm.skeleton.text):
+            return kind, norm.skeleton.span_in(norm.flat, *m.span())
     return None

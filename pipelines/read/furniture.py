@@ -38,8 +38,9 @@ _ANY_CHARACTER = bytes.maketrans(bytes(range(33, 256)), b"x" * 223)
 # A draft's watermark, printed wherever its text run fell: mid-sentence, between a table's labels,
 # or broken over two lines ("PRELIM\nINARY"). In capitals only; a pattern run only where the text
 # holds the first letters of one.
-_WATERMARKS = ("PRELIMINARY", "DRAFT", "CONFIDENTIAL")
-_WATERMARK = re.compile(r"(?<![A-Za-z])(?:" + "|".join(r"\s?".join(w) for w in _WATERMARKS) + r")(?![A-Za-z])")
+_WATERMARKS = ("PRELIMINARY", "DRAFT")
+_WATERMARK = re.compile("|".join(rf"{w[0]}(?<![A-Za-z]{w[0]})\s?" + r"\s?".join(w[1:]) + "(?![A-Za-z])"
+                                 for w in _WATERMARKS))  # the first letter first: scanned for in C
 _FIGURE = re.compile(r"\d[,.]\d|\d{5}")  # a figure, not a year or a page number: never furniture
 _DIGITS = re.compile(r"\d+")  # a line's shape: as a page repeats it, digits (page numbers, years) aside
 # A sheet's pages repeat a header and a footer, a few shapes; text that repeats thousands of lines

@@ -85,7 +85,12 @@ class Mapped:
 
     def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> Mapped:
         """Like `re.sub`, as one step."""
-        fn = repl if callable(repl) else (lambda m: m.expand(repl))
+        if callable(repl):
+            fn = repl
+        elif "\\" in repl:  # group references: expanded for each match
+            fn = lambda m: m.expand(repl)  # noqa: E731
+        else:  # a literal: as it is (expanding it each time cost more than the match)
+            fn = lambda m: repl  # noqa: E731
         return self.edit((m.start(), m.end(), fn(m)) for m in pattern.finditer(self.text))
 
     def translate(self, table: dict[int, str]) -> Mapped:
