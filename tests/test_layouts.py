@@ -309,3 +309,12 @@ def test_a_grid_caption_under_no_figure_reads_nothing():
     values = _values(text)
     assert ("WI", "cybertipline_reports_to_law_enforcement") not in values
     assert values.get(("WI", "cvip_submissions_reviewed")) in (None, ORIGINAL["WI", "cvip_submissions_reviewed"])
+
+
+@pytest.mark.parametrize("letters", [("\tP\t137", "\tR\t62"), ("\n  E\n\t137", "\t62")])
+def test_a_watermarks_letters_between_a_tables_cells_are_passed_over(letters):
+    """A diagonal PRELIMINARY drawn letter by letter lands between the labels and their numbers."""
+    table = TABLE.replace("\t137", letters[0], 1).replace("\t62", letters[1], 1)
+    values = _values(SEED.replace(TABLE, table, 1))
+    assert {k: values.get(k) for k in ORIGINAL if k[1] in breakdown.ROWS} == {
+        k: v for k, v in ORIGINAL.items() if k[1] in breakdown.ROWS}

@@ -5,8 +5,8 @@ follows:") and lists up to three rows, a label and a number each. Exporters prin
 ways: a row per line ("Label<TAB>137", "| Label | 137 |", "Label      137"), a cell per line
 (label, number, label, number), column by column (every label, then every number), wrapped
 labels with the number beside their first or last line, the number column first, a header row
-("Type of case  Cases") repeated after a page break, a "Total" row, page furniture between, and
-cells run together with no separator ("Services812Other Missing Children Cases95").
+("Type of case  Cases") repeated after a page break, a "Total" row, page furniture or a watermark's
+letters between, and cells run together with no separator ("Services812Other Missing Children Cases95").
 
 Labels and numbers are paired only by that structure: within the table's text, each run of k
 labels must be followed by exactly k numbers (or, with the number column first, each run of k
@@ -211,8 +211,8 @@ def _items(text: str, tokens: list[_Token], header: tuple[str, ...]) -> tuple[li
         elif w in labels:
             label_end, metric = labels[w]
             items.append(_Label(metric, _printed(text, token, words[label_end]), token, words[label_end]))
-        elif w <= label_end:
-            pass  # the rest of a label's words; a number among them belongs to its row
+        elif w <= label_end or (len(token.text) == 1 and token.text.isupper()):
+            pass  # the rest of a label's words (a number among them is its row's), or a watermark's letter
         elif header and tuple(t.number.lower() for t in tokens[i : i + len(header)]) == header:
             if items and isinstance(items[-1], _Token):
                 page_numbers.append(items[-1])
