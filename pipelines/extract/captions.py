@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from pipelines.core import catalog
 
-_FIGURE = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")  # a figure as a box prints it
+FIGURE = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")  # a figure as a box prints it (grid.py too)
 _NUMBERISH = re.compile(r"\d[\d,.]*")  # a number, well-formed or not
 _TOKEN = re.compile(r"\S+")
 _LOOK_BACK = 200  # characters before a run of captions in which its figures are
@@ -138,7 +138,7 @@ def _pair(text: str, run: list[_Caption], year: int, chained: int) -> tuple[list
         return [], [Unpaired(c.metric, start, run[-1].end, reason, c.row) for c in run]
     paired, unpaired = [], []
     for figure, c in zip(figures, run, strict=True):
-        if _FIGURE.fullmatch(figure.group()):
+        if FIGURE.fullmatch(figure.group()):
             paired.append(Captioned(c.metric, figure.group(), figure.start(), figure.start(), c.end, c.place, c.row))
         else:
             why = f"the figure '{figure.group()}' over its caption is not a well-formed number"

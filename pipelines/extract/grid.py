@@ -21,10 +21,9 @@ import re
 from typing import NamedTuple
 
 from pipelines.core import catalog
-from pipelines.extract.captions import Captioned, Captions
+from pipelines.extract.captions import FIGURE, Captioned, Captions
 
 _CELL = re.compile(r"\S+(?: \S+)*")  # words one space apart: two spaces or more end a cell
-_FIGURE = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
 _LINE = re.compile(r"[^\n]*")
 _CAPTION_LINES = 6  # lines of captions under a row of figures, blank lines aside
 
@@ -50,7 +49,7 @@ def _rows(text: str) -> list[tuple[list[_Cell], list[list[_Cell]]]]:
     rows: list[tuple[list[_Cell], list[list[_Cell]]]] = []
     under = 0
     for cells in _lines(text):
-        figures = all(_FIGURE.fullmatch(c.text) for c in cells)
+        figures = all(FIGURE.fullmatch(c.text) for c in cells)
         if figures and (len(cells) > 1 or (rows and under)):
             rows.append((cells, [[] for _ in cells]))
             under = _CAPTION_LINES
