@@ -161,14 +161,18 @@ def _count(text: str, word: str) -> int:
 
 class _Words:
     """How often the text writes each word as a word of its own, in any case: counted in one pass
-    where the text lowercased is exact (pipelines/core/anchors.py: fold), else by `_count` each time."""
+    where the text lowercased is exact (pipelines/core/anchors.py: fold), else by `_count` each time.
+    Counted only when a word asked about is in the text at all (a test of the text lowercased)."""
 
     def __init__(self, text: str):
-        self.text, folded = text, anchors.fold(text)
-        self.counts = Counter(_TOKEN.findall(folded)) if folded is not None else None
+        self.text, self.folded = text, anchors.fold(text)
+
+    @cached_property
+    def counts(self) -> Counter[str] | None:
+        return Counter(_TOKEN.findall(self.folded)) if self.folded is not None else None
 
     def count(self, word: str) -> int:
-        if not word:
+        if not word or (self.folded is not None and word.lower() not in self.folded):
             return 0
         return _count(self.text, word) if self.counts is None else self.counts[word.lower()]
 
