@@ -64,12 +64,14 @@ class _Reader:
         self.problems: list[Problem] = []
         self.missing: list[catalog.Metric] = []  # the sentence metrics no sentence states
 
-    def _evidence(self, start: int, end: int) -> tuple[str, int, int]:
-        o_start, o_end = self.norm.span(start, end)
+    def _evidence(self, start: int, end: int, text: Mapped | None = None) -> tuple[str, int, int]:
+        """A span of `text` (`flat` unless said) as the decoded text's own characters, and where."""
+        o_start, o_end = (self.norm.flat if text is None else text).span(start, end)
         return self.text[o_start:o_end], o_start, o_end
 
-    def problem(self, geo: str, year: int, metric: str, check: str, reason: str, span: tuple[int, int]) -> None:
-        self.problems.append(Problem(geo, year, metric, check, reason, self._evidence(*span)[0]))
+    def problem(self, geo: str, year: int, metric: str, check: str, reason: str, span: tuple[int, int],
+                text: Mapped | None = None) -> None:
+        self.problems.append(Problem(geo, year, metric, check, reason, self._evidence(*span, text)[0]))
 
     def sentences(self) -> tuple[int, int] | None:
         """Every sentence metric; returns the span of the sentence announcing the table."""
@@ -112,31 +114,29 @@ class _Reader:
         found = captions.read(self.norm.flat.text, state, self.year)
         self._captioned(found, self.norm.flat)
         done = {c.metric for c in found.figures} | {u.metric for u in found.unpaired}
+        rows = found.rows
         if any(m.caption for m in state if m.metric not in done):
-            in_grid = grid.read(self.norm.plain.text, [m for m in state if m.metric not in done], not found.rows)
+            in_grid = grid.read(self.norm.plain.text, [m for m in state if m.metric not in done], not rows)
             self._captioned(in_grid, self.norm.plain)
             done |= {c.metric for c in in_grid.figures}
-            found.figures += in_grid.figures
+            rows = rows or in_grid.rows
         for metric in self.missing:
             if metric.metric not in done or metric.scope != "state":
                 self._lead_only(metric)
         order = {(m.metric, m.scope): i for i, m in enumerate(catalog.metrics())}
         self.problems.sort(key=lambda p: order.get((p.metric, catalog.scope_of(p.geo)), len(order)))
-        return found.rows
+        return rows
 
     def _captioned(self, found: captions.Captions, text: Mapped) -> None:
         for c in found.figures:
             geo = (catalog.resolve_place(c.place) or c.place) if c.place else self.geo
             unit = catalog.metric_index()[c.metric, "state"].unit
-            o_start, o_end = text.span(c.start, c.end)
             self.add(Observation(geo, self.year, c.metric, float(c.numeral.replace(",", "")), "exact", unit,
-                                 self.text[o_start:o_end], o_start, o_end), c.numeral, text.span(c.at, c.at)[0])
+                                 *self._evidence(c.start, c.end, text)), c.numeral, text.span(c.at, c.at)[0])
         for u in found.unpaired:
             check = "breakdown_unreadable" if u.row else "value_unreadable"
-            o_start, o_end = text.span(u.start, u.end)
-            self.problems.append(Problem(self.geo, self.year, u.metric, check,
-                                         f"The sheet sets its figures over captions, and {u.reason}.",
-                                         self.text[o_start:o_end]))
+            self.problem(self.geo, self.year, u.metric, check,
+                         f"The sheet sets its figures over captions, and {u.reason}.", (u.start, u.end), text)
 
     def _lead_only(self, metric: catalog.Metric) -> None:
         """The words leading up to a figure are there ("NCMEC reviewed 133") but the sentence does
@@ -172,18 +172,17 @@ class _Reader:
             return  # no row label anywhere: the sheet lists no row (absent, never 0)
         self._stray_rows(table)
         if table.unreadable:
-            o_start, o_end = plain.span(table.start, table.end)
+            evidence = self._evidence(table.start, table.end, plain)[0].strip()
             for metric in table.unreadable:
                 self.problems.append(Problem(self.geo, self.year, metric, "breakdown_unreadable",
                                              f"The missing-children table cannot be read for certain: {table.reason}.",
-                                             self.text[o_start:o_end].strip()))
+                                             evidence))
             return
         self.norm.footnotes.referenced |= table.markers
         for row in table.rows:
-            o_start, o_end = plain.span(row.start, row.end)
             unit = catalog.metric_index()[row.metric, "state"].unit
             self.add(Observation(self.geo, self.year, row.metric, row.value, "exact", unit,
-                                 self.text[o_start:o_end], o_start, o_end), row.numeral,
+                                 *self._evidence(row.start, row.end, plain)), row.numeral,
                      plain.span(row.end - len(row.numeral), row.end)[0])
 
     def _stray_rows(self, table: breakdown.Breakdown) -> None:
@@ -203,11 +202,9 @@ class _Reader:
                 what = "is printed in pieces, with other text between its words"
             span = next((s for s in spans if not table.start <= s[0] < table.end), None)
             if span:
-                o_start, o_end = plain.span(*span)
-                self.problems.append(Problem(
-                    self.geo, self.year, metric.metric, "breakdown_unreadable",
-                    f"The missing-children row '{' '.join(plain.text[slice(*span)].split())}' {what}, "
-                    "so no number can be paired with it.", self.text[o_start:o_end]))
+                self.problem(self.geo, self.year, metric.metric, "breakdown_unreadable",
+                             f"The missing-children row '{' '.join(plain.text[slice(*span)].split())}' {what}, "
+                             "so no number can be paired with it.", span, plain)
 
     def footnote_digits(self) -> None:
         """A note whose marker was found nowhere may have its digit stuck to a figure ("771"
