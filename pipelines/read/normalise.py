@@ -130,11 +130,12 @@ def repair_unicode(text: Mapped) -> Mapped:
 
 
 @cache
-def _lost_ligature(word: str) -> re.Pattern[str]:
-    """The word with one of its ligatures printed as one other letter; the letter is group 1."""
-    forms = {f"{re.escape(word[:i])}([^\\W\\d_])(?<!{lig[0]}){re.escape(word[i + len(lig):])}"
-             for lig in _LIGATURE_LETTERS for i in range(len(word)) if word.startswith(lig, i)}
-    return re.compile(rf"\b(?:{'|'.join(sorted(forms))})\b", re.IGNORECASE)
+def _lost_ligature(word: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """The word with one of its ligatures printed as one other letter, the letter in group k, and
+    the letters of the ligature each group k stands for."""
+    ligatures = tuple((lig, i) for lig in _LIGATURE_LETTERS for i in range(len(word)) if word.startswith(lig, i))
+    forms = [f"{re.escape(word[:i])}([^\\W\\d_])(?<!{lig[0]}){re.escape(word[i + len(lig):])}" for lig, i in ligatures]
+    return re.compile(rf"\b(?:{'|'.join(forms)})\b", re.IGNORECASE), tuple(lig for lig, _ in ligatures)
 
 
 def repair_lost_ligatures(text: Mapped) -> Mapped:
@@ -145,12 +146,11 @@ def repair_lost_ligatures(text: Mapped) -> Mapped:
     for word in LIGATURE_WORDS:
         if word in folded:
             continue
-        for m in _lost_ligature(word).finditer(text.text):
-            at = next(i for i in range(1, len(m.groups()) + 1) if m.group(i) is not None)
-            printed = m.group()
-            letters = next(lig for lig in _LIGATURE_LETTERS if printed.lower()[: m.start(at) - m.start()] +
-                           lig + printed.lower()[m.end(at) - m.start():] == word)
-            edits.append((m.start(at), m.end(at), letters.upper() if printed.isupper() else letters))
+        pattern, letters = _lost_ligature(word)
+        for m in pattern.finditer(text.text):
+            at = m.lastindex or 0  # the one group of the alternative that matched
+            lig = letters[at - 1]
+            edits.append((m.start(at), m.end(at), lig.upper() if m.group().isupper() else lig))
     return text.edit(sorted(edits)) if edits else text
 
 
