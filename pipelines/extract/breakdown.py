@@ -28,23 +28,13 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from pipelines.core import anchors, catalog
+from pipelines.extract import cells
 
 TOTAL = catalog.BREAKDOWN_TOTAL  # the state figure the table breaks down
 ROWS = catalog.breakdown_rows()  # its rows, in the catalog's order
 
-# Words and numbers: white space, pipes and colons separate them, and so do the seams of cells run
-# together ("Services30Other": a lower-case letter before a capital, a letter or ")" before a digit,
-# a digit before a letter), all in one pass of the engine, when the text has such a seam at all.
-_TOKEN = re.compile(r"[^\s|:]+")
-_GLUED_TOKEN = re.compile(r"[^\s|:]+?(?:(?=[\s|:])|\Z|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z)])(?=\d)|(?<=\d)(?=[A-Za-z]))")
-_SEAM = re.compile(r"[a-z][A-Z]|[A-Za-z)]\d|\d[A-Za-z]")  # a text without one reads the same either way
-_NUMBER = re.compile(r"\d[\d,.]*")
-_NOT_STATED = re.compile(r"N/?A", re.IGNORECASE)  # a row the table lists with no figure: absent, never 0
 _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+|0|[1-9]\d*")
-_NEWLINE = re.compile("\n")
-_RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
 _TOTAL_ROW = re.compile(r"Total", re.IGNORECASE)  # a row that repeats the total, read and left
-_WINDOW = 1500  # characters after the first label: the table is far shorter
 _MAX_HEADING_WORDS = 15  # the next heading, which some tools print before the table's numbers
 _MAX_HEADER_WORDS = 8  # a header row: "Type of case  Cases"
 _LEAD_CHARS = 300  # how far before its first label a table's header or first number may be
@@ -70,36 +60,17 @@ class Breakdown:
     end: int = 0
 
 
-class _Token:
-    """A word or a number of the table's text, and its line."""
-
-    __slots__ = ("start", "end", "text", "line", "number", "is_number")
-
-    def __init__(self, start: int, end: int, text: str, line: int):
-        self.start, self.end, self.text, self.line = start, end, text, line
-        self.number = text.strip(".,;()")
-        self.is_number = bool(_NUMBER.fullmatch(self.number) or _NOT_STATED.fullmatch(self.number))
-
-
 class _Label(NamedTuple):
     metric: str | None  # None: a "Total" row
     printed: str
-    first: _Token
-    last: _Token
+    first: cells.Token
+    last: cells.Token
 
 
-_Item = _Label | _Token
+_Item = _Label | cells.Token
 
 
-def _tokens(text: str, start: int, end: int | None = None) -> list[_Token]:
-    end = min(len(text), start + _WINDOW) if end is None else end
-    breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
-    tokens = _GLUED_TOKEN if _SEAM.search(text, start, end) else _TOKEN
-    return [_Token(m.start(), m.end(), m.group(), bisect_left(breaks, m.start()))
-            for m in tokens.finditer(text, start, end) if not _RULE.fullmatch(m.group())]
-
-
-def _labels(words: list[_Token]) -> dict[int, tuple[int, str | None]]:
+def _labels(words: list[cells.Token]) -> dict[int, tuple[int, str | None]]:
     """first word -> (last word, metric) of each row label among the words ("Total": None)."""
     stream, offsets = "", []
     for w in words:
@@ -120,7 +91,7 @@ def _labels(words: list[_Token]) -> dict[int, tuple[int, str | None]]:
     return out
 
 
-def _printed(text: str, first: _Token, last: _Token) -> str:
+def _printed(text: str, first: cells.Token, last: cells.Token) -> str:
     return " ".join(text[first.start : last.end].split())
 
 
@@ -145,9 +116,9 @@ def read(text: str, after: int = 0, markers: frozenset[int] = frozenset()) -> Br
 
 def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozenset[int]) -> Breakdown:
     # The table's text ends soon after its last label: past its numbers and the next heading.
-    window = text[start : start + _WINDOW]
-    last = max((m.end() for m in _any_label(glued=bool(_SEAM.search(window))).finditer(window)), default=0)
-    tokens = _tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
+    window = text[start : start + cells.WINDOW]
+    last = max((m.end() for m in _any_label(glued=cells.has_seam(window)).finditer(window)), default=0)
+    tokens = cells.tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
     items, stop, page_numbers = _items(text, tokens, header)
     end = tokens[stop - 1].end if stop else start
     rest = tokens[stop:]
@@ -179,11 +150,15 @@ def _first_label(text: str, after: int) -> int | None:
            if m.label_anchored and (lo := m.label_anchored.start(text, folded)) is not None]
     if not los:
         return None
-    starts = ([m.start() for m in _any_label().finditer(text, min(los))]
-              or [m.start() for m in _any_label(glued=True).finditer(text, min(los))])
-    if not starts:
-        return None
-    return next((s for s in starts if s >= after), starts[0])
+    for glued in (False, True):  # the labels as words, else as cells run together
+        first = None
+        for m in _any_label(glued).finditer(text, min(los)):  # lazily: the first at or after `after`
+            if m.start() >= after:
+                return m.start()
+            first = m.start() if first is None else first
+        if first is not None:
+            return first
+    return None
 
 
 def _header(text: str, after: int, first: int) -> tuple[str, ...] | None:
@@ -191,18 +166,18 @@ def _header(text: str, after: int, first: int) -> tuple[str, ...] | None:
     to be its header row ("Type of case  Cases"); None when the table is not right after it."""
     if not after or not 0 <= first - after <= _LEAD_CHARS:
         return None
-    words = tuple(t.number.lower() for t in _tokens(text[:first], after) if not t.is_number)
+    words = tuple(t.number.lower() for t in cells.tokens(text[:first], after) if not t.is_number)
     return words if len(words) <= _MAX_HEADER_WORDS else None
 
 
-def _items(text: str, tokens: list[_Token], header: tuple[str, ...]) -> tuple[list[_Item], int, list[_Token]]:
+def _items(text: str, tokens: list[cells.Token], header: tuple[str, ...]) -> tuple[list[_Item], int, list[cells.Token]]:
     """The table's labels and numbers in text order, up to the first word that is no part of a
     label (or of the header row, repeated after a page break); the index of that word; and the
     numbers just before a repeated header, which may be the page's number."""
     words = [t for t in tokens if not t.is_number]
     labels = _labels(words)
     items: list[_Item] = []
-    page_numbers: list[_Token] = []
+    page_numbers: list[cells.Token] = []
     w, label_end, i = 0, -1, 0
     while i < len(tokens):
         token = tokens[i]
@@ -214,7 +189,7 @@ def _items(text: str, tokens: list[_Token], header: tuple[str, ...]) -> tuple[li
         elif w <= label_end or (len(token.text) == 1 and token.text.isupper()):
             pass  # the rest of a label's words (a number among them is its row's), or a watermark's letter
         elif header and tuple(t.number.lower() for t in tokens[i : i + len(header)]) == header:
-            if items and isinstance(items[-1], _Token):
+            if items and isinstance(items[-1], cells.Token):
                 page_numbers.append(items[-1])
             w += len(header)
             i += len(header)
@@ -226,26 +201,26 @@ def _items(text: str, tokens: list[_Token], header: tuple[str, ...]) -> tuple[li
     return items, len(tokens), page_numbers
 
 
-def _marks(items: list[_Item], markers: frozenset[int]) -> list[_Token]:
+def _marks(items: list[_Item], markers: frozenset[int]) -> list[cells.Token]:
     """Numbers right after a label, on its last line, that are footnote markers."""
     return [number for label, number in pairwise(items)
-            if isinstance(label, _Label) and isinstance(number, _Token) and number.line == label.last.line
+            if isinstance(label, _Label) and isinstance(number, cells.Token) and number.line == label.last.line
             and number.number.isdigit() and int(number.number) in markers]
 
 
-def _pair(items: list[_Item], rest: list[_Token]) -> tuple[list[Row], str]:
+def _pair(items: list[_Item], rest: list[cells.Token]) -> tuple[list[Row], str]:
     """Labels first: each run of labels followed by as many numbers (which may come after the
     next heading when the labels end the table); else, with the number column first, each run
     of numbers followed by as many labels."""
     rows, error = _runs(items, rest, labels_first=True)
-    if error and items and isinstance(items[0], _Token):
+    if error and items and isinstance(items[0], cells.Token):
         rows, second = _runs(items, rest, labels_first=False)
         if not second:
             return rows, ""
     return rows, error
 
 
-def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[list[Row], str]:
+def _runs(items: list[_Item], rest: list[cells.Token], labels_first: bool) -> tuple[list[Row], str]:
     rows: list[Row] = []
     i = 0
     while i < len(items):
@@ -259,7 +234,7 @@ def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[l
             i += 1
         # lead and follow each hold one kind of item: split them by kind (and so by type).
         labels = [x for x in lead + follow if isinstance(x, _Label)]
-        numbers = [x for x in lead + follow if isinstance(x, _Token)]
+        numbers = [x for x in lead + follow if isinstance(x, cells.Token)]
         if not labels_first and not labels:
             return [], "numbers are not followed by row labels"
         if labels_first and not labels:
@@ -273,7 +248,7 @@ def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[l
                         f"{'followed' if labels_first else 'preceded'} by {len(numbers)} "
                         f"number{'' if len(numbers) == 1 else 's'}, so no number can be paired with its row")
         for label, number in zip(labels, numbers, strict=True):
-            if _NOT_STATED.fullmatch(number.number):
+            if cells.NOT_STATED.fullmatch(number.number):
                 continue  # "N/A": the row is there, and states no figure
             if not _WELL_FORMED.fullmatch(number.number):
                 return [], f"the number '{number.number}' of the row '{label.printed}' is not a well-formed figure"
@@ -285,7 +260,7 @@ def _runs(items: list[_Item], rest: list[_Token], labels_first: bool) -> tuple[l
     return rows, ""
 
 
-def _after_heading(rest: list[_Token], wanted: int) -> list[_Token]:
+def _after_heading(rest: list[cells.Token], wanted: int) -> list[cells.Token]:
     """The numbers a tool printed after the next heading: one short run of words, then exactly
     `wanted` numbers, each alone on its line, then text again."""
     k = 0

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from string import ascii_letters
 
 from pipelines.core import catalog
+from pipelines.core.pairs import Pairs
 from pipelines.read.textmap import Mapped
 
 _SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
@@ -27,6 +29,9 @@ _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 _GLUED = re.compile(r"(?=[1-9\[])"
                     r"(?:(?P<marker>[1-9](?<=[A-Za-z)%.][1-9])\d?)|\[(?<=[A-Za-z)%.]\[)(?P<bracketed>[1-9]\d?)\])"
                     r"(?=[\s;:!?)\]]|[,.](?!\d)|$)")
+# What each of its matches starts with, looked for in C: a digit or "[" right after a letter, ")",
+# "%" or ".".
+_GLUED_HINT = Pairs({"a": f"{ascii_letters})%.", "1": "123456789", "[": "["}, ("a1", "a["))
 # A grouped figure with a digit too many: "27,1303" is "27,130" and the marker 3.
 _OVERFLOW = re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+)(?P<marker>\d{1,2})\b(?![.,]\d)")
 # A note's marker at the start of its line: "1", "1.", "1)", "[1]", "¹" (or "- 1" in a list).
@@ -167,7 +172,8 @@ def strip_footnote_markers(text: Mapped) -> tuple[Mapped, Footnotes]:
     text = text.edit(_line_spans(text.text, spans))
     if not text.text.isascii():
         text = text.sub(_SUPERSCRIPT_RUN, superscript)
-    text = text.sub(_GLUED, glued)
+    if _GLUED_HINT.may_hold(text.text):
+        text = text.sub(_GLUED, glued)
 
     def overflow(m: re.Match[str]) -> str:
         marker = int(m.group("marker"))

@@ -24,9 +24,11 @@ _MIN_WORDS, _MIN_WORDS_WITH_FIGURES, _MIN_CHARS = 6, 2, 20
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _PAGE_NUMBER = anchors.compile(r"\bPage\s+\d{1,3}(?:\s+of\s+\d{1,3})?\b")
 _DASHED_PAGE = re.compile(r"(?m)^[ \t]*-[ \t]*\d{1,3}[ \t]*-[ \t]*$")  # "– 2 –", dashes folded by now
+_DASHED_HINT = re.compile(r"-[ \t]*\d{1,3}[ \t]*-")  # what each holds: a literal first, scanned for in C
 _COPYRIGHT = re.compile(r"(?im)^[ \t]*(?:copyright\b|\u00a9|\(c\)\s*\d{4})[^\n]*")
 _FIRST_SENTENCE = re.compile(r"\bIn (?:19|20)\d\d\b")
 _LONE_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,3})[ \t]*$")
+_LONE_HINT = re.compile(r"\n[ \t]*\d{1,3}[ \t]*(?:\n|\Z)")  # in "\n" + text: whether it holds one
 _PAGE_CHARS = 150  # the least text between two page numbers (each at a page's edge)
 _EDGE_CHARS = 8  # how near a page's edge (a form feed, a header) its number is printed
 _FORM_FEED = re.compile("\f")
@@ -58,15 +60,51 @@ def _as_pattern(shape: str) -> str:
     return r"\s+".join(re.escape(word).replace("\\#", "#").replace("#", r"\d+") for word in shape.split(" "))
 
 
+# ASCII white space as str.split() knows it, but the line break: taken out of each line, a line
+# that repeats another's shape repeats its letters and "#"s too.
+_ASCII_SPACES = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _may_repeat(shaped: str) -> bool:
+    """Whether any line but a blank one may repeat another's shape: with its white space out, no
+    line of ASCII text repeats (in C: split, a set, a count), so no shape does. Text that is not
+    ASCII holds other white space, and is asked line by line."""
+    if not shaped.isascii():
+        return True
+    for space in _ASCII_SPACES:
+        if space in shaped:
+            shaped = shaped.replace(space, "")
+    lines = shaped.split("\n")
+    blanks = lines.count("")
+    return len(lines) - len(set(lines)) > max(blanks - 1, 0)
+
+
+def _repeated(text: str) -> list[str]:
+    """The shapes of lines that repeat and look like furniture, the longest first."""
+    shaped = _DIGITS.sub("#", text)
+    if not _may_repeat(shaped):
+        return []
+    shapes = Counter(" ".join(line.split()) for line in shaped.split("\n"))
+    common = sorted((s for s, n in shapes.items() if n >= 2 and _furniture_like(s)), key=lambda s: -shapes[s])
+    return sorted(common[:_MAX_SHAPES], key=len, reverse=True)
+
+
+def _holds(text: str, *words: str) -> bool:
+    """Whether an ASCII text may hold one of the words in any case (a text that is not ASCII may:
+    its letters are compared as `re.IGNORECASE` compares them, not as `str.lower` does)."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in words)
+
+
 def strip_page_furniture(text: Mapped) -> Mapped:
     """Running headers and footers, page numbers and copyright lines out, wherever they landed.
 
     A header that also opens the first page before any figure is kept there: it may be the
-    sheet's only title.
+    sheet's only title. Each kind is looked for only where a test in C says the text may hold it.
     """
-    shapes = Counter(" ".join(line.split()) for line in _DIGITS.sub("#", text.text).split("\n"))
-    common = sorted((s for s, n in shapes.items() if n >= 2 and _furniture_like(s)), key=lambda s: -shapes[s])
-    repeated = sorted(common[:_MAX_SHAPES], key=len, reverse=True)
+    repeated = _repeated(text.text)
     edits: list[Edit] = []
     if repeated:
         first_figure = m.start() if (m := _FIRST_SENTENCE.search(text.text)) else len(text.text)
@@ -79,8 +117,10 @@ def strip_page_furniture(text: Mapped) -> Mapped:
             # line that carries a figure's words is never furniture.
             if not figures.meets(m.start(), m.end()):
                 edits.append((m.start(), m.end(), ""))
-    edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
-    edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
+    if _holds(text.text, "copyright", "(c)"):
+        edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
+    if _DASHED_HINT.search(text.text):
+        edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
     if b" x x x x x x " in text.text.encode("latin-1", "replace").translate(_ANY_CHARACTER):
         edits += [(m.start(), m.end(), "") for m in _LETTER_SPACED.finditer(text.text)
                   if not _FIGURE.search("".join(m.group().split()))]
@@ -124,6 +164,8 @@ def _page_numbers(text: str, furniture: list[Edit]) -> list[Edit]:
     """Lone numbers that count the pages: 1 (or 2), then the next number at least a page's worth
     of text later, and so on, each where a page starts or ends: by a form feed, the start or end
     of the text, or a header or footer. A lone number elsewhere is a table's cell."""
+    if not _LONE_HINT.search(f"\n{text}"):
+        return []
     edges = sorted([0, len(text), *(m.start() for m in _FORM_FEED.finditer(text)),
                     *(pos for start, end, _ in furniture for pos in (start, end))])
     lone = [(m, int(m.group(1))) for m in _LONE_NUMBER.finditer(text)
