@@ -124,3 +124,17 @@ def test_words_split_at_a_page_are_found_as_the_pattern_finds_them(text):
 
     assert [m.span() for m in n._split_at_page(text)] == [m.span() for m in n._SPLIT_AT_PAGE.finditer(text)]
 
+
+
+def test_the_same_length_table_writes_no_character_it_replaces():
+    from pipelines.read.normalise import _SAME_LENGTH
+
+    written = {ord(c) for c in "".join(_SAME_LENGTH.values())}
+    assert written.isdisjoint(_SAME_LENGTH)
+
+
+@given(st.text(alphabet="ab' -\"\u2018\u2019\u201c\u2013\u2014\u00a0\u2009\x0b\x0c\u3000\u00e9\n"))
+def test_translate_replacing_each_character_is_str_translate(text):
+    from pipelines.read.normalise import _SAME_LENGTH
+
+    assert Mapped(text).translate(_SAME_LENGTH).text == text.translate(_SAME_LENGTH)

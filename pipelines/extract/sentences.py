@@ -24,7 +24,7 @@ _BOUNDARY = re.compile(
 )
 # "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
 # sentence's year.
-_YEAR = re.compile(r"\bIn\s+((?:19|20)\d\d)\b")
+_YEAR = re.compile(r"In(?<!\wIn)\s+((?:19|20)\d\d)\b")  # "\bIn": the literal first, scanned for in C
 _INITIALS = re.compile(r"(?:\b[A-Z]\.)+[\"')\]]*$|\b(?:St|Mr|Mrs|Ms|Dr|No|Inc|vs|etc)\.$")
 
 
@@ -49,6 +49,21 @@ def sentence_spans(folded: str) -> list[tuple[int, int]]:
 def sentence_year(sentence: str) -> int | None:
     m = _YEAR.search(sentence)
     return int(m.group(1)) if m else None
+
+
+def sentence_years(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The year of each sentence (spans of `text`) that gives one: `sentence_year` of each, found
+    in one pass over the text instead of a pass over each sentence. A sentence's year is its first
+    match that lies inside it; a sentence starts after white space and ends before it, so a match's
+    word boundaries are the same in the text as in the sentence alone."""
+    starts = [a for a, _ in spans]
+    years, counted = [], -1
+    for m in _YEAR.finditer(text):
+        i = bisect_right(starts, m.start()) - 1
+        if i >= 0 and i != counted and m.end() <= spans[i][1]:
+            years.append(int(m.group(1)))
+            counted = i
+    return years
 
 
 class Sentences:

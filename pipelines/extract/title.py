@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from pipelines.core import anchors, catalog
-from pipelines.extract.sentences import sentence_year
+from pipelines.extract.sentences import sentence_years
 
 _TITLE = anchors.compile(
     r"Missing and Exploited Children\s+(?:for\s+)?(?:the\s+)?(?P<place>[^\n]{2,60}?)"
@@ -46,7 +46,7 @@ def _data_titles(flat: str, folded: str | None) -> list[str]:
 
 def sheet_year(flat: str, spans: list[tuple[int, int]]) -> int | None:
     """The year most of the sheet's sentences give ("In 2023, ..."); the latest on a tie."""
-    years = Counter(y for a, b in spans if (y := sentence_year(flat[a:b])) is not None)
+    years = Counter(sentence_years(flat, spans))
     if not years:
         return None
     top = max(years.values())

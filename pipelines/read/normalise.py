@@ -48,7 +48,7 @@ _SAME_LENGTH = str.maketrans({
 # ("identiocation", "traûcking", "Ofoce"). tests/test_catalog.py holds the list to the catalog.
 LIGATURE_WORDS = ("identification", "trafficking", "specific", "office", "files")
 _LIGATURE_LETTERS = ("ffi", "ffl", "ff", "fi", "fl")
-_GROUP_SPACE = re.compile(r"(?<=\d)[\u2009\u202f\u00a0](?=\d{3}(?!\d))")
+_GROUP_SPACE = re.compile(r"[\u2009\u202f\u00a0](?<=\d[\u2009\u202f\u00a0])(?=\d{3}(?!\d))")  # the space first
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 # A word broken at a line end: "exploi-\ntation", "social ser- \n\n**vice" (the markers are gone
 # by now), "exploi\u00ad\ntation" (a soft hyphen printed where the line broke).
