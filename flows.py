@@ -35,8 +35,8 @@ from pipelines.core.printable import printable
 from pipelines.orchestration import lifetime, run, server
 from pipelines.store.lock import RunLock, run_lock
 
-# Parse workers import this module to find `parse_batch`: pandas, pandera and DuckDB (about
-# 100 MiB a process) are imported where they are used, not here.
+# Parse workers import this module to find `parse_batch`: pandas and pandera (which a worker's
+# checks use) and DuckDB (which it never does) are imported where they are used, not here.
 if TYPE_CHECKING:
     from prefect.cache_policies import CachePolicy
     from prefect.client.schemas.objects import State
@@ -103,14 +103,9 @@ def record_unchanged(p: run.Plan) -> run.RunSummary:
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
-def parse_batch(raw: str, files: dict[str, str], limits: Limits, folder: str, part: int) -> run.Parsed:
-    """Parse one batch of files into the staging folder: on a worker when there are several."""
-    return run.parse_into(Path(raw), files, limits, Path(folder), part)
-
-
-@task(name="check-batch", cache_policy=NO_CACHE)
-def check_batch(stage: Staging, parsed: run.Parsed, load_id: str) -> run.Staged:
-    return run.check_parsed(stage, parsed, load_id)
+def parse_batch(raw: str, files: dict[str, str], limits: Limits, folder: str, part: int, load_id: str) -> run.Staged:
+    """Parse, check and stage one batch of files: on a worker when there are several."""
+    return run.parse_into(Path(raw), files, limits, Path(folder), part, load_id)
 
 
 @task(name="stage-known", cache_policy=NO_CACHE)
@@ -183,8 +178,8 @@ def warehouse_flow(
 
 def _stage_and_load(p: run.Plan, limits: Limits, prune: bool, batch_size: int, workers: int, task_runner: str,
                     dask_address: str | None) -> run.RunSummary:
-    """The new files parsed a batch a task on the workers, each batch checked and staged here as
-    it is done (the files already known first); then the checks across documents, and the load."""
+    """The new files parsed, checked and staged a batch a task on the workers (the files already
+    known staged here meanwhile); then the checks across documents, and the load."""
     from pipelines.validate.staging import staging_for
 
     # quote(): Prefect would otherwise walk every document and the stage looking for futures. A
@@ -192,13 +187,13 @@ def _stage_and_load(p: run.Plan, limits: Limits, prune: bool, batch_size: int, w
     with staging_for(p.db, p.load_id) as stage:
         parts = run.chunks(p.fresh, batch_size or run.batch_size(len(p.fresh), workers))
         with _runner(task_runner, workers, len(parts), dask_address) as runner:
-            batches: list[PrefectFuture[run.Parsed]] = [
+            batches: list[PrefectFuture[run.Staged]] = [
                 runner.submit(parse_batch, {"raw": str(p.raw), "files": files, "limits": limits,
-                                            "folder": str(stage.folder), "part": part})
+                                            "folder": str(stage.folder), "part": part, "load_id": p.load_id})
                 for part, files in enumerate(parts, 1)]
             staged = [stage_known(quote(stage), quote(p), len(parts))]  # type: ignore[call-overload]
-            for done, future in enumerate(as_completed(batches), 1):  # checked here, as each is parsed
-                staged.append(check_batch(quote(stage), future.result(), p.load_id))  # type: ignore[call-overload]
+            for done, future in enumerate(as_completed(batches), 1):
+                staged.append(future.result())
                 _progress(staged[1:], len(p.fresh), done, len(batches))
         staged.append(resolve_run(quote(stage), p.copies, p.load_id))  # type: ignore[call-overload]
         return load_warehouse(quote(p), quote(stage), staged, prune)  # type: ignore[call-overload]

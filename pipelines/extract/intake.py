@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import pickle
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -135,27 +134,6 @@ def batches(items: list[T], size: int) -> Iterator[list[T]]:
 class ParsedBatch:
     documents: Batch
     timings: dict[str, float] = field(default_factory=dict)  # seconds in "decode", "extract"
-
-
-def save(batch: ParsedBatch, path: Path) -> None:
-    """A parsed batch to a file of the run's own staging folder, whole or not at all: a parse
-    worker hands its batch over this way, not as its task's result, which Prefect's future would
-    hold until the run ends (the batches of 50,000 sheets are gigabytes). Only the run's process
-    and its workers write that folder (made by mkdtemp: the user's alone), so `load` may unpickle."""
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "wb") as f:
-        pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, path)
-
-
-def load(path: Path) -> ParsedBatch:
-    """A batch `save` wrote, read once: the file is removed."""
-    with open(path, "rb") as f:
-        batch = pickle.load(f)  # our own file: see save
-    os.unlink(path)
-    if not isinstance(batch, ParsedBatch):
-        raise TypeError(f"{path} holds no parsed batch")
-    return batch
 
 
 def unread(name: str, exc: Rejected) -> ParsedDocument:

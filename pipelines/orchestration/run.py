@@ -6,11 +6,12 @@ and what tests call.
         p = plan(raw, db, load_id, held)         # inventory, duplicates, what to reuse
         summary = execute(p)                     # the steps below, in this process
 
-`execute` parses each batch of new files into the run's staging folder (`parse_into`: a parse
-worker's work, or this process's), checks and stages it (`check_parsed`), so that no process
-holds more than a batch however many files there are; then the files already known
-(`stage_known`), the checks across documents (`resolve_staged`) and the load (`load_staged`),
-which read the staged parquet in DuckDB.
+`execute` parses, checks and stages each batch of new files (`parse_into`: a parse worker's
+work, or this process's), written by the process that parsed it straight to the run's staging
+folder as parquet, so that no process holds more than a batch however many files there are and
+no batch is handed from one process to another; then the files already known (`stage_known`),
+the checks across documents (`resolve_staged`) and the load (`load_staged`), which read the
+staged parquet in DuckDB.
 
 A session holds the warehouse's writer lock (pipelines/store/lock.py) from before the inventory
 until the load commits, records the run as `running` and, when anything fails, as `failed`.
@@ -32,8 +33,8 @@ from pipelines.core.printable import printable
 from pipelines.extract import intake
 from pipelines.store.lock import RunLock, run_lock
 
-# Parse workers import this module (through flows.py) and only parse: the checks, staging and
-# the load (pandas, pandera, DuckDB: about 85 MiB a process) are imported where they are used.
+# Parse workers import this module (through flows.py) and parse, check and stage: the checks and
+# staging (pandas, pandera) and the load (DuckDB, which a worker never uses) are imported where used.
 if TYPE_CHECKING:
     from pipelines.store.load import LoadStats
     from pipelines.validate.staging import Staging
@@ -46,16 +47,6 @@ IN_PROCESS_FILES = 1000
 # (Prefect's overhead). The largest batch bounds what a worker holds.
 BATCHES_PER_WORKER = 4
 MIN_BATCH, MAX_BATCH = 100, 1000
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A batch parsed into the staging folder (`parsed_path`): its part, its files, and the
-    seconds its decode and extract took."""
-
-    part: int
-    files: int
-    timings: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -166,27 +157,17 @@ def chunks(files: dict[str, str], size: int) -> list[dict[str, str]]:
     return [{name: files[name] for name in chunk} for chunk in intake.batches(list(files), size)]
 
 
-def parse_into(raw: Path, files: dict[str, str], limits: Limits, folder: Path, part: int) -> Parsed:
-    """Parse a batch of files into the run's staging folder, as `part` of the run: the work of a
-    parse worker (or of this process, for a small run). A file that is not read is a rejected
-    document, not an error."""
+def parse_into(raw: Path, files: dict[str, str], limits: Limits, folder: Path, part: int, load_id: str) -> Staged:
+    """Parse a batch of files, check it and stage it in the run's staging folder as `part` of the
+    run: the work of a parse worker (or of this process, for a small run), which writes its own
+    parquet (pipelines/validate/staging.py). A file that is not read is a rejected document, not
+    an error."""
+    from pipelines.validate import checks, staging
+
     parsed = intake.parse_files(Path(raw), list(files), files, limits)
-    intake.save(parsed, parsed_path(folder, part))
-    return Parsed(part, len(files), parsed.timings)
-
-
-def parsed_path(folder: Path, part: int) -> Path:
-    return Path(folder) / f"parsed-{part:06d}.pickle"
-
-
-def check_parsed(stage: Staging, parsed: Parsed, load_id: str) -> Staged:
-    """A parsed batch checked and staged (its parsed file then removed)."""
-    from pipelines.validate import checks
-
     clock = time.perf_counter()
-    documents = intake.load(parsed_path(stage.folder, parsed.part)).documents
-    stage.append(checks.check_batch(documents, load_id), parsed.part)
-    return Staged(parsed.files, {**parsed.timings, "validate": time.perf_counter() - clock})
+    staging.write_part(Path(folder), part, checks.check_batch(parsed.documents, load_id))
+    return Staged(len(files), {**parsed.timings, "validate": time.perf_counter() - clock})
 
 
 def stage_known(stage: Staging, p: Plan, after: int) -> Staged:
@@ -248,7 +229,7 @@ def execute(p: Plan, limits: Limits = DEFAULT, prune: bool = False) -> RunSummar
         return unchanged(p)
     with staging.staging_for(p.db, p.load_id) as stage:
         parts = chunks(p.fresh, BATCH_SIZE)
-        staged = [check_parsed(stage, parse_into(p.raw, files, limits, stage.folder, part), p.load_id)
+        staged = [parse_into(p.raw, files, limits, stage.folder, part, p.load_id)
                   for part, files in enumerate(parts, 1)]
         staged.append(stage_known(stage, p, after=len(parts)))
         staged.append(resolve_staged(stage, p.copies, p.load_id))
