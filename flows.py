@@ -195,7 +195,7 @@ def _stage_and_load(p: run.Plan, limits: Limits, prune: bool, batch_size: int, w
             for done, future in enumerate(as_completed(batches), 1):
                 staged.append(future.result())
                 _progress(staged[1:], len(p.fresh), done, len(batches))
-        staged.append(resolve_run(quote(stage), p.copies, p.load_id))  # type: ignore[call-overload]
+        staged.append(resolve_run(quote(stage), quote(p.copies), p.load_id))  # type: ignore[call-overload]
         return load_warehouse(quote(p), quote(stage), staged, prune)  # type: ignore[call-overload]
 
 

@@ -127,19 +127,13 @@ def test_the_command_line_run_names_each_and_exits_0(hostile, raw_dir, db_path, 
 
 def test_a_file_over_the_limit_is_never_read(raw_dir, monkeypatch):
     (raw_dir / "big.txt").write_text("x" * 2000)
-    opened = []
-    real_fdopen = os.fdopen
-
-    def reads(fd, *args, **kwargs):
-        handle = real_fdopen(fd, *args, **kwargs)
-        real_read = handle.read
-        handle.read = lambda n=-1: opened.append(n) or real_read(n)  # type: ignore[method-assign]
-        return handle
-
-    monkeypatch.setattr(intake.os, "fdopen", reads)
+    reads = []
+    real_read, real_pread = os.read, os.pread
+    monkeypatch.setattr(intake.os, "read", lambda fd, n: reads.append(("read", n)) or real_read(fd, n))
+    monkeypatch.setattr(intake.os, "pread", lambda fd, n, at: reads.append(("pread", n)) or real_pread(fd, n, at))
     with pytest.raises(Rejected, match="over the limit of 1000 bytes"):
         intake.read_input(raw_dir, "big.txt", Limits(text_bytes=1000, pdf_bytes=1000))
-    assert opened == [4]  # refused by fstat, once the first bytes said it is no PDF
+    assert reads == [("pread", 4)]  # refused by fstat, once the first bytes said it is no PDF
     assert intake.read_input(raw_dir, "big.txt", Limits(text_bytes=4000)) == b"x" * 2000
 
 
@@ -199,3 +193,11 @@ def test_big_text_within_the_limit_parses():
     data = (SHEET + "\n" + filler).encode()[: 1 << 20]
     doc = parse_bytes(data, "big.txt")
     assert not doc.rejected and len(doc.observations) == 20
+
+
+def test_a_file_read_in_pieces_is_read_whole(raw_dir, monkeypatch):
+    """A read may return fewer bytes than asked (a pipe, a network file system): read on to the end."""
+    (raw_dir / "wi.txt").write_text(SHEET, "utf-8")
+    real_read = os.read
+    monkeypatch.setattr(intake.os, "read", lambda fd, n: real_read(fd, min(n, 7)))
+    assert intake.read_input(raw_dir, "wi.txt") == SHEET.encode("utf-8")

@@ -90,6 +90,20 @@ def _checked(raw_dir: str, name: str) -> str:
     return path
 
 
+def _read_all(fd: int, most: int) -> bytes:
+    """Up to `most` bytes from the descriptor's position, fewer only at the end of the file (a
+    read may return less than asked). os.read, not a file object: a run reads every file of the
+    raw folder, and the buffered reader cost more than the read."""
+    data = os.read(fd, most)
+    if not data or len(data) == most:
+        return data
+    parts, got = [data], len(data)
+    while got < most and (more := os.read(fd, most - got)):
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
 def read_input(raw_dir: Path | str, name: str, limits: Limits = DEFAULT) -> bytes:
     """The bytes of one input, or `Rejected`: only a regular file in the raw folder, within its
     size limit (fstat, before more than its first four bytes are read); a file that changes
@@ -103,18 +117,20 @@ def read_input(raw_dir: Path | str, name: str, limits: Limits = DEFAULT) -> byte
         fd = os.open(_checked(str(raw_dir), name), _OPEN_FLAGS)
     except OSError as exc:
         raise Rejected("unreadable", f"cannot be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # swapped after the lstat
             raise Rejected("not_a_file", f"is {_kind(info.st_mode)}, not a regular file, so it is not read")
         try:
-            head = handle.read(4)  # which limit: a PDF's or a text's
-            limit = limits.pdf_bytes if head == b"%PDF" else limits.text_bytes
+            pdf = os.pread(fd, 4, 0) == b"%PDF"  # which limit: a PDF's or a text's
+            limit = limits.pdf_bytes if pdf else limits.text_bytes
             if info.st_size > limit:
-                raise Rejected("too_large", too_large(info.st_size, limit, head == b"%PDF"), info.st_size)
-            data = head + handle.read(info.st_size + 1 - len(head))  # a byte more, if it grew
+                raise Rejected("too_large", too_large(info.st_size, limit, pdf), info.st_size)
+            data = _read_all(fd, info.st_size + 1)  # a byte more, if it grew
         except OSError as exc:
             raise Rejected("unreadable", f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     if len(data) != info.st_size:
         raise Rejected("unreadable", "changed while the run read it (is it being written?); the next run reads it")
     return data
