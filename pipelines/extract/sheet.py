@@ -33,11 +33,13 @@ _WELL_FORMED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|(?:0|[1-9]\d*)(?:\
 
 
 def _value(num: str, scale: str | None) -> float:
+    """The figure's value: a float read from its digits (the nearest to them, as Decimal's would
+    be), or, scaled ("36.2 million"), the exact product as a Decimal first."""
     number = catalog.NUMBER_WORDS.get(num.lower())
+    if not scale:
+        return float(number if number is not None else num.replace(",", ""))
     amount = Decimal(number) if number is not None else Decimal(num.replace(",", ""))
-    if scale:
-        amount *= catalog.SCALES[scale.lower()]
-    return float(amount)
+    return float(amount * catalog.SCALES[scale.lower()])
 
 
 # A sheet states each of its figures once. Text that states most of them twice or more is a
