@@ -62,6 +62,19 @@ def _per_sheet(cpu: Any, r: dict[str, Any]) -> list[str]:
         docs = big["floor"][-1]["line"]["docs"]
         lines.append(f"Cross-check, the floor's own figures at N = {big['n']:,}: parse_s = {parse_s:.3f} "
                      f"for docs = {docs:,.0f}, {parse_s / docs * 1e6:,.0f} µs per sheet (wall, reading included).")
+    return [*lines, "", *_stages(cpu)]
+
+
+def _stages(cpu: Any) -> list[str]:
+    """Where the project's per-sheet CPU goes, stage by stage."""
+    stages = dict(cpu.get("stages") or {})
+    total = stages.pop("total", 0.0)
+    if not total:
+        return []
+    lines = ["Where a sheet's CPU goes: each stage's function timed (`time.process_time_ns`) as parse_bytes calls "
+             f"it, over the same sheets, in a pass of its own (mean {total:,.0f} µs a sheet, the timers included):",
+             "", "| stage | mean µs/sheet | share |", "|---|---|---|"]
+    lines += [f"| {label} | {us:,.0f} | {us / total:.0%} |" for label, us in stages.items()]
     return [*lines, ""]
 
 
@@ -97,8 +110,9 @@ def _sizes(sizes: list[dict[str, Any]], r: dict[str, Any]) -> list[str]:
 
 def _crawl(c: Any, r: dict[str, Any]) -> list[str]:
     floor, project = secs(c["floor"]), secs(c["project"])
-    st = {k: median([x[k] for x in c["stages"]]) for k in ("parsed", "duplicate", "facts")}
-    return [
+    keys = ("parsed", "duplicate", "facts", "in_flow", "decode", "extract", "validate", "load")
+    st = {k: median([x[k] for x in c["stages"]]) for k in keys if all(k in x for x in c["stages"])}
+    lines = [
         "## End to end, crawl archive",
         "",
         f"N = {c['n']:,} files, byte-identical copies of {st['parsed']:,.0f} distinct sheets; fresh warehouse, "
@@ -110,6 +124,14 @@ def _crawl(c: Any, r: dict[str, Any]) -> list[str]:
         f"{st['parsed']:,.0f} | {st['duplicate']:,.0f} | {st['facts']:,.0f} |",
         "",
     ]
+    if "in_flow" in st:
+        outside = project - st["in_flow"]
+        lines += [f"Where the project's {project:.1f} s go (medians, the run's own load_runs): {st['in_flow']:.1f} s "
+                  f"from the run's start to its end as the warehouse records them (the inventory of every file, "
+                  f"hashing each, among them; decode {st['decode']:.1f} s, extract {st['extract']:.1f} s, validate "
+                  f"{st['validate']:.1f} s, load {st['load']:.1f} s), and {outside:.1f} s before and after it "
+                  "(Python, imports, the CLI, Prefect's flow run and task runs, the summary).", ""]
+    return lines
 
 
 def _phase_rows(runs: list[dict[str, Any]], temporary: bool) -> list[tuple[str, float]]:

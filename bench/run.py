@@ -75,7 +75,8 @@ def measure_all(args: argparse.Namespace, results: dict[str, Any], save: Callabl
     results["floor_check"] = check_floor(paths[f"distinct-{sizes[0]}"], sizes[0], args.work)
     big = paths[f"distinct-{sizes[-1]}"]
     log(f"per-sheet CPU over {min(SAMPLE, sizes[-1]):,} sheets ...")
-    results["per_sheet"] = {**sheetcpu.per_sheet(big, SAMPLE), "archive": f"byte-distinct {sizes[-1]:,}-sheet"}
+    results["per_sheet"] = {**sheetcpu.per_sheet(big, SAMPLE), "archive": f"byte-distinct {sizes[-1]:,}-sheet",
+                            "stages": sheetcpu.stage_times(big, SAMPLE)}
     log("per-sheet CPU: project {project_median_us:,.0f} µs, floor {floor_median_us:,.0f} µs".format(
         **results["per_sheet"]))
     save()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from measure import median
 
@@ -103,3 +104,67 @@ def per_sheet(corpus: Path, sample: int, warmup: int = 100) -> dict[str, float]:
         result[f"{label}_median_us"] = median(values)
         result[f"{label}_mean_us"] = sum(values) / len(values)
     return result
+
+
+# Where a sheet's CPU goes: the extractor's stages, in the order parse_bytes runs them, each the
+# name it is called by (module, attribute): patched with a timer in this process only.
+STAGES = (
+    ("pipelines.extract.sheet", "sha256", "sha256"),
+    ("pipelines.extract.sheet", "decode", "decode (charset; PDF text)"),
+    ("pipelines.read.markup", "strip_html", "normalise: HTML"),
+    ("pipelines.read.normalise", "repair_unicode", "normalise: mojibake, quotes, dashes"),
+    ("pipelines.read.normalise", "repair_lost_ligatures", "normalise: lost ligatures"),
+    ("pipelines.read.markup", "strip_markdown", "normalise: markdown"),
+    ("pipelines.read.furniture", "strip_page_furniture", "normalise: page furniture"),
+    ("pipelines.read.footnotes", "strip_footnote_markers", "normalise: footnote markers"),
+    ("pipelines.read.normalise", "join_broken_words", "normalise: broken words"),
+    ("pipelines.read.normalise", "flatten", "normalise: white space"),
+    ("pipelines.extract.title", "sheet_place", "title: the place (with the folded text)"),
+    ("pipelines.extract.sheet", "sentence_spans", "sentences: split"),
+    ("pipelines.extract.title", "sheet_year", "title: the year"),
+    ("pipelines.extract.sheet", "_Reader.sentences", "sentence metrics (catalog patterns, evidence)"),
+    ("pipelines.extract.sheet", "_Reader.captioned", "captions and grids"),
+    ("pipelines.extract.sheet", "_Reader.table", "the missing-children table"),
+    ("pipelines.extract.sheet", "_Reader.footnote_digits", "footnote digits"),
+)
+
+
+def _timed(spent: dict[str, int], label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.process_time_ns()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[label] += time.process_time_ns() - t0
+
+    return timed
+
+
+def stage_times(corpus: Path, sample: int) -> dict[str, float]:
+    """Mean CPU microseconds per sheet of each stage (each stage's function wrapped in a timer,
+    over the same sheets as `per_sheet`), "other" for the rest of parse_bytes, and "total"."""
+    import importlib
+
+    project = _project(corpus)
+    names = sorted(os.listdir(corpus))
+    chosen = names[:: max(len(names) // sample, 1)][:sample]
+    spent = dict.fromkeys([label for _, _, label in STAGES], 0)
+    patched = []
+    for module_name, attribute, label in STAGES:
+        owner: Any = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        patched.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, _timed(spent, label, getattr(owner, name)))
+    try:
+        t0 = time.process_time_ns()
+        for name in chosen:
+            project(name)
+        total = time.process_time_ns() - t0
+    finally:
+        for owner, name, original in reversed(patched):
+            setattr(owner, name, original)
+    per = {label: ns / len(chosen) / 1000 for label, ns in spent.items()}
+    return {**per, "other (reading the file, the reader, rejections)": total / len(chosen) / 1000 - sum(per.values()),
+            "total": total / len(chosen) / 1000}
