@@ -16,22 +16,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from pipelines.core import catalog
 
-# DuckDB type -> (Arrow type, pandas dtype when nullable or not)
-_TYPES: dict[str, tuple[pa.DataType, Any, Any]] = {
-    "varchar": (pa.string(), str, str),
-    "integer": (pa.int32(), int, pd.Int64Dtype),
-    "bigint": (pa.int64(), int, pd.Int64Dtype),
-    "double": (pa.float64(), float, float),
-    "boolean": (pa.bool_(), bool, pd.BooleanDtype),
-    "timestamptz": (pa.timestamp("us", tz="UTC"), pd.DatetimeTZDtype("ns", "UTC"), pd.DatetimeTZDtype("ns", "UTC")),
-}
+# pyarrow and pandas (half a second of imports) only where a schema or a dtype is asked for: the
+# DDL is all that a run over unchanged inputs, or `ncmec status`, needs of this module.
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@cache
+def _types() -> dict[str, tuple[pa.DataType, Any, Any]]:
+    """DuckDB type -> (Arrow type, pandas dtype when nullable or not)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    return {
+        "varchar": (pa.string(), str, str),
+        "integer": (pa.int32(), int, pd.Int64Dtype),
+        "bigint": (pa.int64(), int, pd.Int64Dtype),
+        "double": (pa.float64(), float, float),
+        "boolean": (pa.bool_(), bool, pd.BooleanDtype),
+        "timestamptz": (pa.timestamp("us", tz="UTC"), pd.DatetimeTZDtype("ns", "UTC"), pd.DatetimeTZDtype("ns", "UTC")),
+    }
 
 
 def duckdb_type(type_: str) -> str:
@@ -52,10 +60,12 @@ class Column:
         return f'"{self.name}"' if self.name in ("check",) else self.name
 
     def dtype(self) -> Any:
-        return _TYPES[self.type][2 if self.nullable else 1]
+        return _types()[self.type][2 if self.nullable else 1]
 
     def arrow(self) -> pa.Field:
-        return pa.field(self.name, _TYPES[self.type][0], nullable=True)
+        import pyarrow as pa
+
+        return pa.field(self.name, _types()[self.type][0], nullable=True)
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ class Table:
         return f"create table if not exists {self.name} (\n{cols}\n);{comments}"
 
     def arrow_schema(self, extra: tuple[pa.Field, ...] = ()) -> pa.Schema:
+        import pyarrow as pa
+
         return pa.schema([c.arrow() for c in self.columns] + list(extra))
 
 

@@ -124,12 +124,12 @@ def plan(raw: Path, db: Path, load_id: str, held: RunLock, limits: Limits = DEFA
     parse, what to reuse and which files are copies. Needs the writer lock: what the warehouse
     holds must not change until the run ends."""
     from pipelines.store import warehouse
-    from pipelines.validate import checks
 
     held.check(db)
     found = intake.inventory(raw, intake.discover(raw), limits)
     if warehouse.stored_inventory(db) == {(d.source_file, d.sha256) for d in found}:
         return Plan(raw, db, load_id, True, [], {}, [], {})
+    from pipelines.validate import checks  # pandas and pandera: not for a run over unchanged inputs
     stored = warehouse.stored_content(db)
     primary = checks.primaries(((d.source_file, d.sha256) for d in found),
                                {sha: name for sha, (name, _) in stored.items()})
@@ -223,10 +223,10 @@ def unchanged(p: Plan) -> RunSummary:
 def execute(p: Plan, limits: Limits = DEFAULT, prune: bool = False) -> RunSummary:
     """What the plan says, in this process: parse, check and stage each batch, then the checks
     across documents and the load; when nothing changed, only the run recorded."""
-    from pipelines.validate import staging
-
     if p.unchanged:
         return unchanged(p)
+    from pipelines.validate import staging
+
     with staging.staging_for(p.db, p.load_id) as stage:
         parts = chunks(p.fresh, BATCH_SIZE)
         staged = [parse_into(p.raw, files, limits, stage.folder, part, p.load_id)
@@ -241,10 +241,10 @@ def open_run(db: Path, raw: Path, load_id: str, flow_run_id: str | None = None,
     """Record the run as `running` (and the Prefect flow run it is, if any, with its page in the
     Prefect UI), and clear what a killed run left behind."""
     from pipelines.store import load
-    from pipelines.validate import staging
+    from pipelines.validate import folders
 
     load.begin_run(db, str(raw), load_id, datetime.now(UTC), flow_run_id, flow_run_url)
-    staging.remove_stale(db)
+    folders.remove_stale(db)
 
 
 @contextmanager

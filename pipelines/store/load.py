@@ -15,15 +15,19 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from pipelines.core import catalog, faults, sqlpaths
 from pipelines.store import migrate, storage
 from pipelines.store.views import apply_views
 from pipelines.store.warehouse import WarehouseError, connect
-from pipelines.validate import schemas, staging
+
+# pandas, pandera and pyarrow (the staging and the reference tables) only in `load`: a run that
+# only records itself (inputs unchanged) never needs them.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Tables a run replaces, in this order, and the columns that identify a row's content.
 MIRRORED = ("metrics", "geos", "documents", "observations", "facts", "rejections")
@@ -110,6 +114,10 @@ def record_unchanged_run(db_path: Path, load_id: str) -> LoadStats:
 
 
 def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
+    import pandas as pd
+
+    from pipelines.validate import schemas
+
     metrics = pd.DataFrame(
         [dict(metric=m.metric, scope=m.scope, program=m.program, unit=m.unit,
               description=m.description, example=m.example, caveat=m.caveat, load_id=load_id)
@@ -183,6 +191,8 @@ def load(db_path: Path, stage_dir: Path, load_id: str, files_parsed: int,
 
     `timings` holds the seconds of the stages before this one (decode, extract, validate).
     """
+    from pipelines.validate import staging
+
     started = time.perf_counter()
     timings = timings or {}
     with sqlpaths.opened(stage_dir) as staged, _transaction(db_path) as con:

@@ -1,15 +1,15 @@
 """Stage 3c: a run's checked rows, batch by batch, in parquet files of their own.
 
-Each checked batch is written out as it comes, so the run's process holds one batch at a time
-however many sheets the run has (parse workers hand their batches over as files here too,
-pipelines/extract/intake.py: save). The checks across documents
+Each checked batch is written out by the process that parsed and checked it (a parse worker, or
+the run's own process in a small run: pipelines/orchestration/run.py, parse_into), so no process
+holds more than a batch however many sheets the run has. The checks across documents
 (`resolve.py`) and the load (`load.py`) then read the staged files with DuckDB, which streams
 them and spills to disk rather than growing. Files are written once and never changed: an
 observation a later check rejects is listed in `rejected_ids`, and `select_sql` folds that into
 `accepted`.
 
 The staging folder is hidden beside the warehouse (the same disk), removed when the run ends;
-one that a killed run left behind is removed by the next run (`remove_stale`). SQL never names
+one that a killed run left behind is removed by the next run (folders.py). SQL never names
 it by its path, which holds whatever the user's `--db` holds: it names the folder opened
 (pipelines/core/sqlpaths.py).
 """
@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from pipelines.core import sqlpaths, tables
 from pipelines.core.queries import BY_CHECK_SQL, REJECTED_FILES_SQL
 from pipelines.core.sqlpaths import literal
+from pipelines.validate import folders
 from pipelines.validate.checks import Frames
 
 # Parse workers write their batches here and never query them: DuckDB is imported by `con`.
@@ -167,30 +168,15 @@ class Staging:
         return dict(self.con.execute(BY_CHECK_SQL).fetchall())
 
 
-def _prefix(db_path: Path) -> str:
-    return f".{Path(db_path).name}.staging-"
-
-
 @contextmanager
 def staging_for(db_path: Path | None, load_id: str) -> Iterator[Staging]:
     """A staging folder, hidden beside the warehouse (or a temporary one), removed afterwards."""
     # Absolute: pyarrow, which writes the files, reads a leading "~" as the home folder.
     parent = Path(db_path).absolute().parent if db_path else None
-    prefix = f"{_prefix(db_path)}{load_id}-" if db_path else "ncmec-staging-"
+    prefix = f"{folders.prefix(db_path)}{load_id}-" if db_path else "ncmec-staging-"
     stage = Staging(Path(tempfile.mkdtemp(prefix=prefix, dir=parent)))
     try:
         yield stage
     finally:
         stage.close()
         shutil.rmtree(stage.folder, ignore_errors=True)
-
-
-def remove_stale(db_path: Path) -> None:
-    """Staging folders of runs that were killed; call only while holding the run lock."""
-    db_path = Path(db_path)
-    if db_path.parent.is_dir():
-        # By name, not Path.glob: the warehouse's name may hold glob characters itself.
-        with os.scandir(db_path.parent) as entries:
-            stale = [e.path for e in entries if e.name.startswith(_prefix(db_path)) and e.is_dir(follow_symlinks=False)]
-        for folder in stale:
-            shutil.rmtree(folder, ignore_errors=True)
