@@ -15,12 +15,14 @@ from pipelines.read.normalise import Normalised
 # a capital, digit, quote or bracket; at a colon followed by a capital (a table announced "as
 # follows:" and printed on the next line); or at a paragraph break unless the next paragraph
 # starts in lowercase (a page break inside a sentence). Initials ("U.S.", "D.C.") end no sentence.
-# (The look-ahead says what any boundary starts with: one test a position instead of three.)
+# (Each match starts with the character that ends the sentence, a class the engine scans for in C:
+# the spaces between words, every one of which a pattern starting at the space would be tried at,
+# are passed over.)
 _BOUNDARY = re.compile(
-    r"(?=[\"') \]\n])"
+    r"[.!?:\n]"
     r"(?:(?<=[.!?])[\"')\]]*(?P<gap> )(?=[\"'(\[]*[A-Z0-9])"
     r"|(?<=:)(?P<colon> )(?=[A-Z])"
-    r"|(?P<para>\n)(?![a-z]))"
+    r"|(?<=\n)(?![a-z]))"
 )
 # "In 2023," as the sheets write it: a copyright line, a revision date or "began in 2002" is no
 # sentence's year.
@@ -32,7 +34,8 @@ def sentence_spans(folded: str) -> list[tuple[int, int]]:
     """[start, end) of each sentence of the folded text, trimmed of white space."""
     cuts = [0]
     for m in _BOUNDARY.finditer(folded):
-        if m.group("gap") and _INITIALS.search(folded[max(0, m.start() - 12) : m.start("gap")]):
+        # (The 12 characters before the closing quotes and the gap: the match starts at the full stop.)
+        if m.group("gap") and _INITIALS.search(folded[max(0, m.start() + 1 - 12) : m.start("gap")]):
             continue
         cuts.append(m.end())
     cuts.append(len(folded))
