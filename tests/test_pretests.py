@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.extract import cells
-from pipelines.read import footnotes, furniture
+from pipelines.read import footnotes, furniture, normalise
 
 # Letters, digits and the punctuation the patterns name; white space str.split() knows (the line
 # break, the ASCII separators \x1c-\x1f, a no-break space); letters and digits outside ASCII,
@@ -67,3 +67,11 @@ def test_every_short_text_of_the_classes():
     for text in ["", *_ONE, *_PAIRS, *(a + b for a in _ONE for b in _PAIRS), *marked]:
         test_the_seam_test_agrees_with_the_seam_pattern.hypothesis.inner_test(text)
         test_no_glued_marker_where_the_hint_finds_none.hypothesis.inner_test(text)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["a", "Z", "-", "\u00ad", " ", "\t", "\n", "x-", "-\n", "word"]), max_size=12)
+       .map("".join))
+def test_no_broken_word_where_no_hyphen_ends_a_line(text):
+    if text.isascii() and not normalise._HYPHEN_AT_BREAK.search(text):
+        assert normalise._BROKEN_WORD.search(text) is None

@@ -55,6 +55,7 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 # (A look-behind comes after the first character: a pattern that starts with one is tried at every
 # position, one that starts with a character is scanned for in C, several times faster.)
 _BROKEN_WORD = re.compile(r"(?P<hyphen>-|\u00ad)(?<=[A-Za-z][-\u00ad])[ \t]*\n\s*(?=[A-Za-z])")
+_HYPHEN_AT_BREAK = re.compile(r"-[ \t]*\n")  # what each match holds in ASCII text, the literal first: scanned in C
 _WORD_BEFORE = re.compile(r"[A-Za-z]+$")
 _WORD_AFTER = re.compile(r"[A-Za-z]+")
 _TOKEN = re.compile(r"\w+")  # a word of its own: as far as `\b` on either side of it
@@ -207,7 +208,8 @@ def join_broken_words(text: Mapped) -> Mapped:
             return "-"
         return ""
 
-    text = text.sub(_BROKEN_WORD, join)
+    if not text.text.isascii() or _HYPHEN_AT_BREAK.search(text.text):
+        text = text.sub(_BROKEN_WORD, join)
     words = _Words(text.text)
 
     def rejoin(m: re.Match[str]) -> str:
