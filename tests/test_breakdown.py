@@ -167,3 +167,31 @@ def test_a_place_named_in_passing_never_moves_a_figure():
                         "information")
     doc = parse_bytes(text.encode(), "wi.txt")
     assert _facts(doc) == _facts(parse_bytes(SEED.encode(), "wi.txt"))
+
+
+_LABELS = ["Children Missing from Social Services", "Other Missing Children Cases",
+           "Missing Children Reported by HHS ORR", "Total", "Type of case Cases"]
+_WORDS = ["NCMEC", "handled", "cases", "of", "missing", "children", "as", "follows:", "|", "12", "1,234", "N/A",
+          "7", "Team", "HOPE", "\n", "\n\n", "Page", "2", "supported", "families", "x" * 40, "ServicesOther12"]
+
+
+def test_the_table_read_from_its_first_words_is_the_table_read_from_all(monkeypatch):
+    """The reader tokenises a little past the last label first, and all of its window only when
+    the table reaches that far or numbers come after the next heading: the same tables, rows and
+    reasons as reading every word at once, even when the first words stop at the last label."""
+    from pipelines.extract import breakdown
+    from pipelines.read.normalise import normalise
+
+    rng = random.Random(21)
+    texts = [normalise(p.read_text("utf-8")).plain.text for p in sorted(RAW.iterdir())]
+    texts += [" ".join(rng.choice(_LABELS) if rng.random() < 0.15 else rng.choice(_WORDS)
+                       for _ in range(rng.randint(5, 90))) for _ in range(1500)]
+
+    def read_all(past: int) -> list[str]:
+        monkeypatch.setattr(breakdown, "_PAST_LAST_LABEL", past)
+        return [repr(breakdown.read(t, after, markers)) for t in texts
+                for after in (0, len(t) // 4) for markers in (frozenset(), frozenset({1, 2}))]
+
+    eager = read_all(10**6)
+    assert read_all(0) == eager
+    assert read_all(160) == eager

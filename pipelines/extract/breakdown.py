@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
@@ -39,6 +40,11 @@ _MAX_HEADING_WORDS = 15  # the next heading, which some tools print before the t
 _MAX_HEADER_WORDS = 8  # a header row: "Type of case  Cases"
 _LEAD_CHARS = 300  # how far before its first label a table's header or first number may be
 _AFTER_LAST_LABEL = 400  # its numbers, a heading, and numbers set after the heading
+# The words read first: to this far past the last label (its numbers, when they follow the labels),
+# with words to spare after the table (a label or a header row read there is read whole: each is
+# at most _MARGIN words); the rest of the words only for numbers set after the next heading.
+_PAST_LAST_LABEL = 160
+_MARGIN = 12
 
 
 @dataclass(frozen=True)
@@ -118,10 +124,17 @@ def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozense
     # The table's text ends soon after its last label: past its numbers and the next heading.
     window = text[start : start + cells.WINDOW]
     last = max((m.end() for m in _any_label(glued=cells.has_seam(window)).finditer(window)), default=0)
-    tokens = cells.tokens(text, start, start + min(len(window), last + _AFTER_LAST_LABEL))
+    tokens, every = _words(text, start, start + last + _PAST_LAST_LABEL,
+                           start + min(len(window), last + _AFTER_LAST_LABEL))
     items, stop, page_numbers = _items(text, tokens, header)
+    if stop + _MARGIN > len(tokens) and len(tokens) < len(every()):  # near the first words' end: all of them
+        tokens = every()
+        items, stop, page_numbers = _items(text, tokens, header)
     end = tokens[stop - 1].end if stop else start
-    rest = tokens[stop:]
+
+    def rest() -> list[cells.Token]:
+        return every()[stop:]
+
     rows, error = _pair(items, rest)
     if not error:
         return Breakdown(rows=rows, start=start, end=end)
@@ -133,6 +146,17 @@ def _read_from(text: str, start: int, header: tuple[str, ...], markers: frozense
             return Breakdown(rows=rows, markers=used, start=start, end=end)
     found = [item.metric for item in items if isinstance(item, _Label) and item.metric]
     return Breakdown(unreadable=found, reason=error, start=start, end=end)
+
+
+def _words(text: str, start: int, upto: int, end: int) -> tuple[list[cells.Token], Callable[[], list[cells.Token]]]:
+    """The table's first words, to the first separator at `upto` or after, where most tables
+    have ended; and all its words to `end`, read when asked for. The first words are the first
+    of all the words: the same seams split them, and they end whole."""
+    glued = cells.has_seam(text, start, end)
+    cut = cells.SEPARATOR.search(text, min(end, upto), end)
+    first = cells.tokens(text, start, cut.start() if cut else end, glued)
+    every = cache(lambda: cells.tokens(text, start, end, glued) if cut else first)
+    return first, every
 
 
 @cache
@@ -208,7 +232,7 @@ def _marks(items: list[_Item], markers: frozenset[int]) -> list[cells.Token]:
             and number.number.isdigit() and int(number.number) in markers]
 
 
-def _pair(items: list[_Item], rest: list[cells.Token]) -> tuple[list[Row], str]:
+def _pair(items: list[_Item], rest: Callable[[], list[cells.Token]]) -> tuple[list[Row], str]:
     """Labels first: each run of labels followed by as many numbers (which may come after the
     next heading when the labels end the table); else, with the number column first, each run
     of numbers followed by as many labels."""
@@ -220,7 +244,7 @@ def _pair(items: list[_Item], rest: list[cells.Token]) -> tuple[list[Row], str]:
     return rows, error
 
 
-def _runs(items: list[_Item], rest: list[cells.Token], labels_first: bool) -> tuple[list[Row], str]:
+def _runs(items: list[_Item], rest: Callable[[], list[cells.Token]], labels_first: bool) -> tuple[list[Row], str]:
     rows: list[Row] = []
     i = 0
     while i < len(items):
@@ -240,7 +264,7 @@ def _runs(items: list[_Item], rest: list[cells.Token], labels_first: bool) -> tu
         if labels_first and not labels:
             return [], f"the number {numbers[0].number} comes before any row label"
         if labels_first and not numbers and i == len(items):
-            numbers = _after_heading(rest, len(labels))
+            numbers = _after_heading(rest(), len(labels))
         if len(numbers) != len(labels):
             names = ", ".join(f"'{label.printed}'" for label in labels)
             many = len(labels) > 1

@@ -24,6 +24,7 @@ _NEWLINE = re.compile("\n")
 _RULE = re.compile(r"[-=_*]+")  # what is left of a markdown table's delimiter row
 _NUMBER_CELL = re.compile(rf"{_NUMBER.pattern}|(?i:{NOT_STATED.pattern})")  # a figure, or "N/A"
 WINDOW = 1500  # characters after the table's first label: the table is far shorter
+SEPARATOR = re.compile(r"[\s|:]")  # between two words: where a text's first words end whole
 
 
 def has_seam(text: str, start: int = 0, end: int | None = None) -> bool:
@@ -43,11 +44,13 @@ class Token:
         self.is_number = _NUMBER_CELL.fullmatch(self.number) is not None
 
 
-def tokens(text: str, start: int, end: int | None = None) -> list[Token]:
-    """The words and numbers of text[start:end] (end: a WINDOW on), a markdown rule's dashes left out."""
+def tokens(text: str, start: int, end: int | None = None, glued: bool | None = None) -> list[Token]:
+    """The words and numbers of text[start:end] (end: a WINDOW on), a markdown rule's dashes left
+    out; split at seams where the text has one (`glued`, when given, says whether a longer text
+    whose first words these are has one)."""
     end = min(len(text), start + WINDOW) if end is None else end
     breaks = [m.start() for m in _NEWLINE.finditer(text, start, end)]
-    pattern = _GLUED_TOKEN if has_seam(text, start, end) else _TOKEN
+    pattern = _GLUED_TOKEN if (has_seam(text, start, end) if glued is None else glued) else _TOKEN
     return [Token(m.start(), m.end(), word, bisect_left(breaks, m.start()))
             for m in pattern.finditer(text, start, end)
             if not ((word := m.group())[0] in "-=_*" and _RULE.fullmatch(word))]
