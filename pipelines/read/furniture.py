@@ -60,30 +60,28 @@ def _as_pattern(shape: str) -> str:
     return r"\s+".join(re.escape(word).replace("\\#", "#").replace("#", r"\d+") for word in shape.split(" "))
 
 
-# ASCII white space as str.split() knows it, but the line break: taken out of each line, a line
-# that repeats another's shape repeats its letters and "#"s too.
-_ASCII_SPACES = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# What a line's shape does not tell apart, in ASCII: its digits (a run of them is "#"), a "#" itself,
+# and white space as str.split() knows it, the line break aside.
+_NOT_IN_SHAPE = b"0123456789# \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
-def _may_repeat(shaped: str) -> bool:
-    """Whether any line but a blank one may repeat another's shape: with its white space out, no
-    line of ASCII text repeats (in C: split, a set, a count), so no shape does. Text that is not
-    ASCII holds other white space, and is asked line by line."""
-    if not shaped.isascii():
+def _may_repeat(text: str) -> bool:
+    """Whether any line but a blank one may repeat another's shape: with what its shape does not
+    tell apart taken out (in C: bytes.translate, split, a set, a count), no line of ASCII text
+    repeats, so no shape does. Text that is not ASCII holds other digits and white space, and is
+    asked line by line."""
+    if not text.isascii():
         return True
-    for space in _ASCII_SPACES:
-        if space in shaped:
-            shaped = shaped.replace(space, "")
-    lines = shaped.split("\n")
-    blanks = lines.count("")
+    lines = text.encode("ascii").translate(None, _NOT_IN_SHAPE).split(b"\n")
+    blanks = lines.count(b"")
     return len(lines) - len(set(lines)) > max(blanks - 1, 0)
 
 
 def _repeated(text: str) -> list[str]:
     """The shapes of lines that repeat and look like furniture, the longest first."""
-    shaped = _DIGITS.sub("#", text)
-    if not _may_repeat(shaped):
+    if not _may_repeat(text):
         return []
+    shaped = _DIGITS.sub("#", text)
     shapes = Counter(" ".join(line.split()) for line in shaped.split("\n"))
     common = sorted((s for s, n in shapes.items() if n >= 2 and _furniture_like(s)), key=lambda s: -shapes[s])
     return sorted(common[:_MAX_SHAPES], key=len, reverse=True)
