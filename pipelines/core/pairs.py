@@ -1,11 +1,11 @@
-"""A test, in C, of whether a text holds two characters side by side of given classes: the
-first character a pattern needs, where a regex would try the pattern at every position.
+"""A test, in C, of whether a text holds two (or a few) characters side by side of given classes:
+the first characters a pattern needs, where a regex would try the pattern at every position.
 
     _SEAM = Pairs({"a": ascii_lowercase, "A": ascii_uppercase, "0": digits}, ("aA", "a0", "0a"))
     if _SEAM.may_hold(text): ...   # False: no lower-case letter is followed by a capital, ...
 
 Each character becomes its class's byte (`bytes.translate`, anything else a space) and the pairs
-are looked for as substrings. Exact for ASCII text; a text that is not ASCII may hold them
+(or longer runs of classes) are looked for as substrings. Exact for ASCII text; a text that is not ASCII may hold them
 (its letters and digits are more than these classes), so the pattern runs on it as before.
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from string import ascii_letters
+from string import ascii_lowercase, ascii_uppercase
 
 from pipelines.core import catalog
 from pipelines.core.pairs import Pairs
@@ -29,9 +29,11 @@ _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 _GLUED = re.compile(r"(?=[1-9\[])"
                     r"(?:(?P<marker>[1-9](?<=[A-Za-z)%.][1-9])\d?)|\[(?<=[A-Za-z)%.]\[)(?P<bracketed>[1-9]\d?)\])"
                     r"(?=[\s;:!?)\]]|[,.](?!\d)|$)")
-# What each of its matches starts with, looked for in C: a digit or "[" right after a letter, ")",
-# "%" or ".".
-_GLUED_HINT = Pairs({"a": f"{ascii_letters})%.", "1": "123456789", "[": "["}, ("a1", "a["))
+# What a match that `glued` takes off starts with, looked for in C: a digit or "[" right after a
+# letter, ")" or "%", or after a sentence's full stop (one a lower-case letter ends: "Wisconsin.4";
+# "29.3" is left as it is).
+_GLUED_HINT = Pairs({"a": ascii_lowercase, "A": f"{ascii_uppercase})%", ".": ".", "1": "123456789", "[": "["},
+                    ("a1", "A1", "a.1", "a[", "A[", "a.["))
 # A grouped figure with a digit too many: "27,1303" is "27,130" and the marker 3.
 _OVERFLOW = re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+)(?P<marker>\d{1,2})\b(?![.,]\d)")
 # A note's marker at the start of its line: "1", "1.", "1)", "[1]", "¹" (or "- 1" in a list).

@@ -66,10 +66,10 @@ _NOT_IN_SHAPE = b"0123456789# \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _may_repeat(text: str) -> bool:
-    """Whether any line but a blank one may repeat another's shape: with what its shape does not
-    tell apart taken out (in C: bytes.translate, split, a set, a count), no line of ASCII text
-    repeats, so no shape does. Text that is not ASCII holds other digits and white space, and is
-    asked line by line."""
+    """Whether a line with letters may repeat another's shape (a furniture-like shape has words):
+    when, with what a shape does not tell apart taken out (in C: bytes.translate, split, a set, a
+    count), no line of ASCII text but a blank one repeats, no such shape does. Text that is not
+    ASCII holds other digits and white space, and is asked line by line."""
     if not text.isascii():
         return True
     lines = text.encode("ascii").translate(None, _NOT_IN_SHAPE).split(b"\n")
