@@ -73,7 +73,7 @@ def test_no_repeated_shape_where_no_line_may_repeat(text):
 @settings(max_examples=500)
 @given(texts)
 def test_no_furniture_line_where_its_hint_finds_none(text):
-    if not furniture._holds(text, "copyright", "(c)"):
+    if not furniture._holds(furniture.anchors.fold(text), *furniture._COPYRIGHT_WORDS):
         assert furniture._COPYRIGHT.search(text) is None
     if not furniture._DASHED_HINT.search(text):
         assert furniture._DASHED_PAGE.search(text) is None

@@ -26,6 +26,7 @@ _PAGE_NUMBER = anchors.compile(r"\bPage\s+\d{1,3}(?:\s+of\s+\d{1,3})?\b")
 _DASHED_PAGE = re.compile(r"(?m)^[ \t]*-[ \t]*\d{1,3}[ \t]*-[ \t]*$")  # "– 2 –", dashes folded by now
 _DASHED_HINT = re.compile(r"-[ \t]*\d{1,3}[ \t]*-")  # what each holds: a literal first, scanned for in C
 _COPYRIGHT = re.compile(r"(?im)^[ \t]*(?:copyright\b|\u00a9|\(c\)\s*\d{4})[^\n]*")
+_COPYRIGHT_WORDS = ("copyright", "(c)", "\u00a9")  # one of which each match holds, in any case
 _FIRST_SENTENCE = re.compile(r"\bIn (?:19|20)\d\d\b")
 _LONE_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,3})[ \t]*$")
 _LONE_HINT = re.compile(r"\n[ \t]*\d{1,3}[ \t]*(?:\n|\Z)")  # in "\n" + text: whether it holds one
@@ -87,13 +88,10 @@ def _repeated(text: str) -> list[str]:
     return sorted(common[:_MAX_SHAPES], key=len, reverse=True)
 
 
-def _holds(text: str, *words: str) -> bool:
-    """Whether an ASCII text may hold one of the words in any case (a text that is not ASCII may:
-    its letters are compared as `re.IGNORECASE` compares them, not as `str.lower` does)."""
-    if not text.isascii():
-        return True
-    lowered = text.lower()
-    return any(word in lowered for word in words)
+def _holds(folded: str | None, *words: str) -> bool:
+    """Whether the text (`anchors.fold` of it) may hold one of the lowercase words in any case:
+    None, a text whose lowercasing is not exact, may."""
+    return folded is None or any(word in folded for word in words)
 
 
 def strip_page_furniture(text: Mapped) -> Mapped:
@@ -103,10 +101,11 @@ def strip_page_furniture(text: Mapped) -> Mapped:
     sheet's only title. Each kind is looked for only where a test in C says the text may hold it.
     """
     repeated = _repeated(text.text)
+    folded = anchors.fold(text.text)  # once, for each finder and hint that asks it
     edits: list[Edit] = []
     if repeated:
         first_figure = m.start() if (m := _FIRST_SENTENCE.search(text.text)) else len(text.text)
-        figures = _Spans(_figures(text.text))
+        figures = _Spans(_figures(text.text, folded))
         pattern = re.compile("|".join(_as_pattern(s) for s in repeated))
         for k, m in enumerate(pattern.finditer(text.text)):
             if k == 0 and m.end() <= first_figure:
@@ -115,7 +114,7 @@ def strip_page_furniture(text: Mapped) -> Mapped:
             # line that carries a figure's words is never furniture.
             if not figures.meets(m.start(), m.end()):
                 edits.append((m.start(), m.end(), ""))
-    if _holds(text.text, "copyright", "(c)"):
+    if _holds(folded, *_COPYRIGHT_WORDS):
         edits += [(m.start(), m.end(), "") for m in _COPYRIGHT.finditer(text.text)]
     if _DASHED_HINT.search(text.text):
         edits += [(m.start(), m.end(), "") for m in _DASHED_PAGE.finditer(text.text)]
@@ -123,7 +122,7 @@ def strip_page_furniture(text: Mapped) -> Mapped:
         edits += [(m.start(), m.end(), "") for m in _LETTER_SPACED.finditer(text.text)
                   if not _FIGURE.search("".join(m.group().split()))]
     if "age" in text.text or "AGE" in text.text:
-        edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text, anchors.fold(text.text))]
+        edits += [(m.start(), m.end(), "") for m in _PAGE_NUMBER.finditer(text.text, folded)]
     if any(w[:3] in text.text for w in _WATERMARKS):
         edits += [(m.start(), m.end(), "") for m in _WATERMARK.finditer(text.text)]
     edits += _page_numbers(text.text, edits)
@@ -149,9 +148,9 @@ class _Spans:
         return i < len(self.starts) and self.starts[i] < end
 
 
-def _figures(text: str) -> list[tuple[int, int]]:
-    """Where the catalog's sentences and table labels match the text as it is."""
-    spans, folded = [], anchors.fold(text)
+def _figures(text: str, folded: str | None) -> list[tuple[int, int]]:
+    """Where the catalog's sentences and table labels match the text as it is (`folded`: its fold)."""
+    spans: list[tuple[int, int]] = []
     for metric in catalog.metrics():
         for finder in (*metric.anchored, *((metric.label_anchored,) if metric.label_anchored else ())):
             spans += [m.span() for m in finder.finditer(text, folded)]

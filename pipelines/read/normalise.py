@@ -52,10 +52,11 @@ _GROUP_SPACE = re.compile(r"[\u2009\u202f\u00a0](?<=\d[\u2009\u202f\u00a0])(?=\d
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]+")
 # A word broken at a line end: "exploi-\ntation", "social ser- \n\n**vice" (the markers are gone
 # by now), "exploi\u00ad\ntation" (a soft hyphen printed where the line broke).
-# (A look-behind comes after the first character: a pattern that starts with one is tried at every
-# position, one that starts with a character is scanned for in C, several times faster.)
+# (A look-behind comes after the first character; even so, a choice of two first characters is
+# tried at every hyphen-less position: in ASCII text each match holds a hyphen before a line break,
+# a literal first, which the engine scans for in C, so that is asked first.)
 _BROKEN_WORD = re.compile(r"(?P<hyphen>-|\u00ad)(?<=[A-Za-z][-\u00ad])[ \t]*\n\s*(?=[A-Za-z])")
-_HYPHEN_AT_BREAK = re.compile(r"-[ \t]*\n")  # what each match holds in ASCII text, the literal first: scanned in C
+_HYPHEN_AT_BREAK = re.compile(r"-[ \t]*\n")
 _WORD_BEFORE = re.compile(r"[A-Za-z]+$")
 _WORD_AFTER = re.compile(r"[A-Za-z]+")
 _TOKEN = re.compile(r"\w+")  # a word of its own: as far as `\b` on either side of it
