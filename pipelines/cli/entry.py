@@ -9,7 +9,7 @@ a command did not turn into its own one-line error is a bug; it is still one lin
 
 from __future__ import annotations
 
-import gc
+import atexit
 import os
 import sys
 
@@ -62,13 +62,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def console() -> None:
     code = main()
-    # At exit the interpreter's last collections walk every object the imports made (Prefect,
-    # pandas, pydantic): 0.4 s after a run's summary is printed. Nothing left is garbage that
-    # needs collecting (each command closes its warehouse and files itself), so the collector
-    # is told to leave what exists alone; objects are still freed as the interpreter ends.
-    gc.freeze()
-    sys.exit(code)
-
+    # The interpreter's finalisation frees, one by one, every object the imports made (Prefect,
+    # pandas, pydantic): 0.4 s after a run's summary is printed, for nothing, since the process
+    # ends. Each command has closed its warehouse and files; what is left to do at exit is the
+    # exit functions (logging's, Prefect's drain of its log and event workers, temporary folders)
+    # and flushing the streams, which is done here before the process ends without finalising.
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`ncmec query | head`), a closed stream
+            code = code or 1
+    os._exit(code)
 
 if __name__ == "__main__":
     console()
