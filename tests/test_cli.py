@@ -98,13 +98,20 @@ def test_run_with_a_missing_folder_fails_in_one_line(cli, tmp_path, raw_dir, db_
 def test_console_script_and_flows_py_run_the_same_flow(prefect_server, raw_dir, tmp_path):
     """The installed `ncmec` and `python flows.py` as real processes, against the test server."""
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
+    runs = []
     for i, cmd in enumerate([[str(NCMEC), "run"], [sys.executable, str(REPO / "flows.py")]]):
         db = tmp_path / f"w{i}" / "ncmec.duckdb"
         db.parent.mkdir()
         done = subprocess.run([*cmd, "--raw", str(raw_dir), "--db", str(db)], env=env,
                               capture_output=True, text=True, timeout=300)
+        runs.append(done)
         assert done.returncode == 0, done.stderr[-2000:]
         assert query(db, "select count(*) from facts") == [(31,)]
+    # The console script ends without the interpreter's finalisation: its summary still arrives
+    # whole, and nothing is printed after it (no leak report from an extension, no traceback).
+    console = runs[0]
+    assert console.stdout.rstrip().splitlines()[-1].split() == ["rejections", "0"]
+    assert [line for line in console.stderr.splitlines() if " | " not in line] == []
 
 
 # Packages that a read-only command has no use for, each tenths of a second to import (issue 13:
