@@ -106,7 +106,8 @@ def _read_all(fd: int, most: int) -> bytes:
 
 def read_input(raw_dir: Path | str, name: str, limits: Limits = DEFAULT) -> bytes:
     """The bytes of one input, or `Rejected`: only a regular file in the raw folder, within its
-    size limit (fstat, before more than its first four bytes are read); a file that changes
+    size limit (fstat, before more than its first four bytes are read, and those only when the
+    size alone does not say it is within both limits); a file that changes
     size while it is read is refused too, never half read."""
     try:
         name.encode("utf-8")
@@ -122,10 +123,11 @@ def read_input(raw_dir: Path | str, name: str, limits: Limits = DEFAULT) -> byte
         if not stat.S_ISREG(info.st_mode):  # swapped after the lstat
             raise Rejected("not_a_file", f"is {_kind(info.st_mode)}, not a regular file, so it is not read")
         try:
-            pdf = os.pread(fd, 4, 0) == b"%PDF"  # which limit: a PDF's or a text's
-            limit = limits.pdf_bytes if pdf else limits.text_bytes
-            if info.st_size > limit:
-                raise Rejected("too_large", too_large(info.st_size, limit, pdf), info.st_size)
+            if info.st_size > min(limits.pdf_bytes, limits.text_bytes):
+                pdf = os.pread(fd, 4, 0) == b"%PDF"  # which limit: a PDF's or a text's
+                limit = limits.pdf_bytes if pdf else limits.text_bytes
+                if info.st_size > limit:
+                    raise Rejected("too_large", too_large(info.st_size, limit, pdf), info.st_size)
             data = _read_all(fd, info.st_size + 1)  # a byte more, if it grew
         except OSError as exc:
             raise Rejected("unreadable", f"cannot be read: {exc.strerror}") from None
