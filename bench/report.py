@@ -164,7 +164,8 @@ def _seeds(s: Any, r: dict[str, Any]) -> list[str]:
              "`ncmec run --raw raw --db DB` into a fresh warehouse; where the seconds go, from the time each "
              "line of the run's output arrived (Prefect's own log lines mark the phases) and the run's own "
              "stage seconds. A fresh shell with no server: PREFECT_API_URL unset, so Prefect starts and "
-             "stops a temporary server in the run (its database already made by an earlier run).", ""]
+             "stops a temporary server in the run (its database already made by an earlier run). Each mode has one "
+             "unmeasured warm-up run first, and memory is not sampled in these runs.", ""]
     for label, key in (("running server", "running"), ("no server (fresh shell)", "temporary")):
         rows = _phase_rows(s[key], key == "temporary")
         lines += [f"| {label} | s |", "|---|---|", *[f"| {name} | {value:.2f} |" for name, value in rows], ""]
