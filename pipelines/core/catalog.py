@@ -35,6 +35,7 @@ class Metric:
     description: str
     example: str
     evidence: str  # "sentence" or "row"
+    title: str  # what a page calls it ("CyberTipline reports to law enforcement")
     patterns: tuple[re.Pattern[str], ...]  # sentence metrics: what states the figure
     label: re.Pattern[str] | None = None  # table rows: the row's label (pipelines/extract/breakdown.py)
     caveat: str | None = None  # what a user must know before comparing or adding it up
@@ -59,6 +60,11 @@ class Metric:
 
 
 QUALIFIER_MARK = {"exact": "", "approximate": "≈", "at_least": "≥", "at_most": "≤"}
+
+
+def unit_words(unit: str) -> str:
+    """A unit as a reader reads it: "pieces of content", "%"."""
+    return "%" if unit == "percent" else unit.replace("_", " ")
 
 
 def fmt(value: float, unit: str = "", qualifier: str = "exact") -> str:
