@@ -1,60 +1,37 @@
-"""`ncmec report`: one self-contained HTML page of charts and the validation summary.
+"""`ncmec report`: one self-contained HTML page, made for 56 places over many years.
 
-Charts are matplotlib figures inlined as SVG: no script, font or stylesheet is fetched, so the
-page renders with no network. Each bar and point carries its evidence (the sentence or table
-row, and the file) as an SVG `<title>` tooltip, and a table under each chart repeats it.
-Every value in a table links to its explanation further down the page: the same lines as
-`ncmec explain GEO YEAR METRIC` prints (pipelines/outputs/explain.py), with a few of the documents that
-state it. The charts and all data are prepared here; the markup is `templates/report.html.j2`.
+For each state metric: the latest year with every place ranked, and the change over the years
+as small multiples (a card per place, by name). Then the national figures by year, the
+missing-children breakdown of the latest year, a section per place (every value by metric and
+year, and the sentence each comes from), and the validation summary. Titles and units come from
+the catalog. Only facts are drawn (pipelines/outputs/reportdata.py): a rejected value appears in
+the validation section and nowhere as a value; a key stated by several documents is drawn once.
+The page fetches nothing and runs no script; the markup is templates/report.html.j2.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pandas as pd
-
-from pipelines.core import catalog
+from pipelines.core import catalog, registry
 from pipelines.extract.breakdown import ROWS as BREAKDOWN_ROWS
 from pipelines.extract.breakdown import TOTAL as BREAKDOWN_TOTAL
 from pipelines.outputs import atomic as outputs
-from pipelines.outputs import charts, explain, explain_text
+from pipelines.outputs import charts
 from pipelines.outputs.dictionary import templates
-from pipelines.store import warehouse
+from pipelines.outputs.explain import number_in
+from pipelines.outputs.reportdata import Fact, Key, ReportError, Warehouse, read
 
-# The missing_breakdown view's numbers (its total, a column per row, their sum) and the metric of
-# each (the sum is the page's arithmetic, no metric's): from the table's rows in the catalog.
-BREAKDOWN_NUMBERS = ("total", *BREAKDOWN_ROWS, "parts_sum")
-BREAKDOWN_METRICS = (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS, None)
-SOURCES_SHOWN = 3  # documents listed per explanation; `ncmec explain` lists them all
-Row = dict[str, Any]  # what one table row, section or chart of the template reads
+__all__ = ["ReportError", "ReportSummary", "build", "write"]
 
-FACTS_SQL = """
-select f.geo, coalesce(g.name, f.geo) as name, f.year, f.metric, f.value, f.qualifier, f.unit,
-       f.source_file, f.n_sources, o.evidence
-from facts f
-left join geos g on g.geo = f.geo
-left join observations o
-  on o.source_file = f.source_file and o.geo = f.geo and o.year = f.year
- and o.metric = f.metric and o.value = f.value
-qualify row_number() over (partition by f.geo, f.year, f.metric order by o.char_start) = 1
-order by f.metric, f.geo, f.year
-"""
-BREAKDOWN_SQL = """
-select b.*, o.metric, o.evidence
-from missing_breakdown b
-join observations o on o.source_file = b.source_file and o.geo = b.geo and o.year = b.year
-where list_contains($metrics, o.metric)
-order by b.geo, b.year, b.source_file, o.char_start
-"""
-
-
-class ReportError(Exception):
-    """The report cannot be made; the message is one line for the user."""
+Row = dict[str, Any]  # what one section, chart or table row of the template reads
+NAMES = {g.geo: g.name for g in catalog.geos()}
+KINDS = {g.geo: g.kind for g in catalog.geos()}
+FILES_SHOWN = 3  # documents named with a value; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -65,126 +42,196 @@ class ReportSummary:
     bytes: int
 
 
-def _read(db: Path) -> tuple[dict[str, pd.DataFrame], dict[explain.Key, explain.Explanation]]:
-    con = warehouse.connect(db, read_only=True)
-    try:
-        warehouse.require_warehouse(con, db)
-        return {
-            "facts": con.sql(FACTS_SQL).df(),
-            "breakdown": con.execute(BREAKDOWN_SQL, {"metrics": [BREAKDOWN_TOTAL, *BREAKDOWN_ROWS]}).df(),
-            "rejections": con.sql('select source_file, geo, year, metric, "check", reason, evidence '
-                                  'from rejections order by source_file, "check", metric nulls first').df(),
-            "runs": con.sql("select load_id from load_runs where status = 'completed' "
-                            "order by finished_at desc limit 1").df(),
-            "documents": con.sql("select status, count(*) as n from documents group by status order by status").df(),
-        }, explain.explanations(con, per_key=SOURCES_SHOWN)
-    except duckdb.Error as exc:
-        raise ReportError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
-
-
-def _header(db: Path, data: dict[str, pd.DataFrame]) -> Row:
-    docs = ", ".join(f"{n} {s}" for s, n in zip(data["documents"]["status"], data["documents"]["n"], strict=True))
-    return {"db": str(db), "load_id": data["runs"]["load_id"].iloc[0] if len(data["runs"]) else "none",
-            "made": f"{datetime.now(UTC):%Y-%m-%d %H:%M}", "documents": docs or "none",
-            "facts": len(data["facts"]), "rejections": len(data["rejections"])}
+# A value's id on the page is short (the page holds one per value, twice: 6,875 at the real scale):
+# the place, the year and a letter for the metric, by its place in the catalog.
+CODES = {m: chr(ord("a") + i) for i, m in enumerate(catalog.metric_names())}
 
 
 def anchor(geo: str, year: int, metric: str) -> str:
-    """The id of a key's explanation on the page."""
-    return f"explain-{geo}-{year}-{metric}"
+    """The id of a value's evidence on the page: WI2023c."""
+    return f"{geo}{year}{CODES.get(metric, metric)}"
 
 
-def _evidence(rows: pd.DataFrame, by: str = "place") -> list[Row]:
-    """Every value with its file and evidence; `by` is the first column: the place or the metric."""
-    return [{"label": r.name if by == "place" else r.metric, "year": r.year, "value": charts.fmt(r.value, r.unit),
-             "anchor": anchor(r.geo, r.year, r.metric), "qualifier": r.qualifier, "sources": r.n_sources,
-             "file": r.source_file, "evidence": charts.said(r)} for r in rows.itertuples()]
+def name(geo: str) -> str:
+    return NAMES.get(geo, geo)
 
 
-def _explained(explanations: dict[explain.Key, explain.Explanation]) -> list[Row]:
-    """Each key's explanation as `ncmec explain` prints it: lines of (style, parts), where an
-    evidence line's parts are the text before the figure, the figure and the text after it."""
-    return [{"id": anchor(*key), "title": lines[0][1],
-             "lines": [(style, text.strip().split("\x00")) for style, text in lines[1:]]}
-            for key, lines in ((k, explain_text.as_text(explanations[k])) for k in sorted(explanations))]
+def by_name(geos: Any) -> list[str]:
+    return sorted(geos, key=lambda g: name(g).casefold())
 
 
-def _state_metrics(figs: charts.Figures, facts: pd.DataFrame) -> list[Row]:
+def sources(f: Fact) -> str:
+    shown = ", ".join(f.files[:FILES_SHOWN])
+    more = len(f.files) - FILES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def tip(f: Fact) -> str:
+    """A value's tooltip: place, year, figure, unit, and the documents that state it."""
+    return f"{name(f.geo)} {f.year}: {charts.fmt(f.value, f.unit, f.qualifier)} {catalog.unit_words(f.unit)} — " \
+           f"{sources(f)}"
+
+
+def plain(evidence: str) -> str:
+    """Evidence as the page prints it: white space folded, and an exporter's ** and __ emphasis
+    taken out (markup, not text: the warehouse keeps it verbatim)."""
+    return " ".join(evidence.replace("**", "").replace("__", "").split())
+
+
+def said(f: Fact) -> tuple[str, str, str]:
+    """A fact's evidence split around its figure, which the page marks."""
+    text = plain(f.evidence)
+    a, b = number_in(text, f.value, f.qualifier) or (len(text), len(text))
+    return text[:a], text[a:b], text[b:]
+
+
+def _ranked(m: catalog.Metric, facts: list[Fact], rejected: dict[Key, int]) -> Row:
+    """The latest year of the metric, every place that states it, largest first."""
+    year = max(f.year for f in facts)
+    latest = sorted((f for f in facts if f.year == year), key=lambda f: (-f.value, name(f.geo)))
+    top = latest[0].value if latest else 0
+    return {"year": year, "rows": [{"name": name(f.geo), "text": charts.fmt(f.value, f.unit, f.qualifier),
+                                    "width": charts.width(f.value, top), "exact": f.qualifier == "exact",
+                                    "href": anchor(*f.key), "tip": tip(f)} for f in latest],
+            "rejected": [{"name": name(g), "href": f"rejection-{i}"} for (g, y, k), i in rejected.items()
+                         if y == year and k == m.metric and g != catalog.NATION]}
+
+
+def _card(geo: str, series: dict[int, Fact], years: list[int]) -> Row:
+    first, last = series[min(series)], series[max(series)]
+    change = None
+    if last.year != first.year and first.value:
+        change = f"{(last.value - first.value) / first.value:+,.0%} since {first.year}"
+    return {"name": name(geo), "geo": geo, "spark": charts.spark(years, {y: f.value for y, f in series.items()}),
+            "latest": charts.fmt(last.value, last.unit, last.qualifier), "latest_year": last.year,
+            "change": change, "href": anchor(*last.key),
+            "tip": f"{name(geo)}: " + "; ".join(f"{y} {charts.fmt(series[y].value)}" for y in sorted(series))}
+
+
+def _multiples(facts: list[Fact], years: list[int]) -> list[Row]:
+    """A card per place, by name: its line over the years, its latest figure and the change."""
+    per_place: dict[str, dict[int, Fact]] = defaultdict(dict)
+    for f in facts:
+        per_place[f.geo][f.year] = f
+    return [_card(geo, per_place[geo], years) for geo in by_name(per_place)]
+
+
+def _metric_sections(w: Warehouse, rejected: dict[Key, int]) -> list[Row]:
     sections = []
     for m in (m for m in catalog.metrics() if m.scope == "state"):
-        rows = facts[(facts["metric"] == m.metric) & (facts["geo"] != catalog.NATION)]
-        section: Row = {"metric": m, "by_place": None, "trend": None, "evidence": []}
-        if not rows.empty:
-            section |= {"by_place": charts.across_places(figs, rows, f"{m.metric} by place"),
-                        "trend": charts.trend(figs, rows, f"{m.metric} across years"), "evidence": _evidence(rows)}
+        facts = [f for f in w.facts if f.metric == m.metric and f.geo != catalog.NATION]
+        years = sorted({f.year for f in facts})
+        section: Row = {"metric": m, "unit": catalog.unit_words(m.unit), "id": f"metric-{m.metric}",
+                        "ranked": _ranked(m, facts, rejected) if facts else None, "years": years,
+                        "multiples": _multiples(facts, years) if len(years) > 1 else []}
         sections.append(section)
     return sections
 
 
-def _breakdown(figs: charts.Figures, bd: pd.DataFrame, explained: set[explain.Key]) -> Row | None:
-    if bd.empty:
+def _national(w: Warehouse) -> list[Row]:
+    cards = []
+    for m in (m for m in catalog.metrics() if m.scope == "national"):
+        facts = {f.year: f for f in w.facts if f.geo == catalog.NATION and f.metric == m.metric}
+        if not facts:
+            continue
+        cards.append({"metric": m, "unit": catalog.unit_words(m.unit),
+                      "chart": charts.columns({y: f.value for y, f in facts.items()}, m.unit),
+                      "facts": [facts[y] for y in sorted(facts)],
+                      "tips": {y: tip(f) for y, f in facts.items()}, "caveat": m.caveat})
+    return cards
+
+
+def _breakdown(w: Warehouse, rejected: dict[Key, int]) -> Row | None:
+    """The latest year's tables, a stacked bar per place, largest total first."""
+    parts = {f.key: f for f in w.facts if f.metric in (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS) and f.geo != catalog.NATION}
+    totals = [f for f in parts.values() if f.metric == BREAKDOWN_TOTAL
+              and any((f.geo, f.year, r) in parts for r in BREAKDOWN_ROWS)]
+    if not totals:
         return None
-    sheets = bd.drop(columns=["metric", "evidence"]).drop_duplicates(["source_file", "geo", "year"])
-    evidence = {(r.source_file, r.geo, r.metric): r.evidence for r in bd.itertuples()}
-    return {
-        "chart": charts.breakdown_chart(figs, sheets, evidence),
-        "sheets": [{"geo": s.geo, "year": s.year, "file": s.source_file,
-                    "numbers": [{"value": "" if pd.isna(v) else charts.fmt(v),
-                                 "anchor": anchor(s.geo, s.year, m) if m and (s.geo, s.year, m) in explained else None}
-                                for v, m in zip((getattr(s, n) for n in BREAKDOWN_NUMBERS), BREAKDOWN_METRICS,
-                                                strict=True)],
-                    "agrees": None if pd.isna(s.agrees) else bool(s.agrees)} for s in sheets.itertuples()],
-        "stated": [r | {"anchor": anchor(r["geo"], r["year"], r["metric"])}
-                   for r in bd[["geo", "year", "metric", "source_file", "evidence"]].to_dict("records")],
-    }
+    year = max(f.year for f in totals)
+    latest = sorted((f for f in totals if f.year == year), key=lambda f: (-f.value, name(f.geo)))
+    top = latest[0].value
+    colors = dict(zip(BREAKDOWN_ROWS, charts.PALETTE, strict=False))
+    titles = {m.metric: m.title for m in catalog.metrics() if m.scope == "state"}
+    rows = [{"name": name(t.geo), "total": charts.fmt(t.value), "href": anchor(*t.key),
+             "parts": [{"width": charts.width(p.value, top), "color": colors[p.metric], "href": anchor(*p.key),
+                        "tip": f"{titles[p.metric]}: {tip(p)}"}
+                       for r in BREAKDOWN_ROWS if (p := parts.get((t.geo, year, r)))]} for t in latest]
+    left_out = {g: i for (g, y, k), i in sorted(rejected.items(), key=lambda kv: kv[1], reverse=True)
+                if y == year and k in (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS)}  # each place's first rejection
+    return {"year": year, "rows": rows, "legend": [(titles[r], colors[r]) for r in BREAKDOWN_ROWS],
+            "left_out": [{"name": name(g), "href": f"rejection-{left_out[g]}"} for g in by_name(left_out)]}
 
 
-def _national(figs: charts.Figures, national: pd.DataFrame) -> Row | None:
-    if national.empty:
-        return None
-    years = sorted(national["year"].unique())
-    cells = {(r.metric, r.year): {"value": charts.fmt(r.value, r.unit, r.qualifier), "tip": charts.tip(r),
-                                  "anchor": anchor(r.geo, r.year, r.metric)} for r in national.itertuples()}
-    metrics = [m.metric for m in catalog.metrics() if m.scope == "national"]
-    return {"chart": charts.national_chart(figs, national), "columns": ["metric", *map(str, years)],
-            "table": [{"metric": m, "cells": [cells.get((m, y)) for y in years]} for m in metrics],
-            "evidence": _evidence(national.sort_values(["metric", "year"]), by="metric")}
+def _cell(key: Key, fact: Fact | None, rejected: dict[Key, int]) -> Row | None:
+    """A place table's cell: the value, linked to its evidence; "rejected", linked to why; or none."""
+    if fact:
+        return {"text": charts.fmt(fact.value, fact.unit, fact.qualifier), "href": anchor(*key), "bad": False}
+    if key in rejected:
+        return {"text": "rejected", "href": f"rejection-{rejected[key]}", "bad": True}
+    return None
 
 
-def _what(r: Any) -> str:
-    """The rejected value's place, year and metric, or the whole file."""
-    parts = [v for v in (r.geo, r.year, r.metric) if not pd.isna(v)]
-    return " ".join(str(int(v)) if isinstance(v, float) else str(v) for v in parts) or "whole file"
+def _places(w: Warehouse, rejected: dict[Key, int]) -> list[Row]:
+    """A section per place: a table of metric by year, newest first, and each value's evidence."""
+    state = [m for m in catalog.metrics() if m.scope == "state"]
+    facts: dict[str, dict[Key, Fact]] = defaultdict(dict)
+    for f in w.facts:
+        if f.geo != catalog.NATION:
+            facts[f.geo][f.key] = f
+    sections = []
+    for geo in by_name(set(facts) | {g for g, _, _ in rejected if g != catalog.NATION}):
+        mine = facts.get(geo, {})
+        years = sorted({y for _, y, _ in mine} | {y for g, y, _ in rejected if g == geo}, reverse=True)
+        rows = [{"title": m.title, "cells": [_cell((geo, y, m.metric), mine.get((geo, y, m.metric)), rejected)
+                                             for y in years]} for m in state]
+        evidence = [{"id": anchor(*v.key), "year": v.year, "title": m.title, "fact": v,
+                     "text": charts.fmt(v.value, v.unit, v.qualifier), "said": said(v), "sources": sources(v)}
+                    for y in years for m in state if (v := mine.get((geo, y, m.metric)))]
+        sections.append({"geo": geo, "name": name(geo), "kind": KINDS.get(geo, ""), "years": years, "rows": rows,
+                         "evidence": evidence})
+    return sections
 
 
-def _validation(rej: pd.DataFrame, explained: set[explain.Key]) -> Row:
-    def key(r: Any) -> explain.Key | None:
-        if pd.isna(r.geo) or pd.isna(r.year) or pd.isna(r.metric):  # a whole file's rejection
-            return None
-        k = (r.geo, int(r.year), r.metric)
-        return k if k in explained else None
+def _validation(w: Warehouse) -> Row:
+    means = {c.name: c.means for c in registry.CHECKS}
+    counts: dict[str, int] = defaultdict(int)
+    for r in w.rejections:
+        counts[r.check] += 1
+    titles = {(m.metric, m.scope): m.title for m in catalog.metrics()}
+    scope = {None: "", catalog.NATION: "national"}
+    rows = [{"id": f"rejection-{i}", "place": name(r.geo) if r.geo else "", "year": r.year or "",
+             "what": titles.get((r.metric or "", scope.get(r.geo, "state")), r.metric or "whole file"),
+             "check": r.check, "reason": r.reason, "evidence": plain(r.evidence) if r.evidence else None,
+             "file": r.source_file}
+            for i, r in enumerate(w.rejections)]
+    return {"counts": sorted(((c, n, means.get(c, "")) for c, n in counts.items()), key=lambda t: (-t[1], t[0])),
+            "rows": rows}
 
-    return {"counts": list(rej["check"].value_counts().items()),
-            "rows": [{"file": r.source_file, "check": r.check, "what": _what(r), "reason": r.reason,
-                      "anchor": anchor(*k) if (k := key(r)) else None,
-                      "evidence": r.evidence if isinstance(r.evidence, str) else None} for r in rej.itertuples()]}
+
+def _header(w: Warehouse) -> Row:
+    years = sorted({f.year for f in w.facts})
+    return {"db": str(w.db), "load_id": w.load_id or "none", "made": f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+            "documents": ", ".join(f"{n:,} {s}" for s, n in w.documents.items()) or "none",
+            "facts": len(w.facts), "rejections": len(w.rejections),
+            "places": len({f.geo for f in w.facts if f.geo != catalog.NATION}),
+            "years": f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "none")}
 
 
 def build(db: Path) -> tuple[str, int, int]:
     """The page's HTML, the number of charts and of rejections shown."""
-    data, explanations = _read(db)
-    facts = data["facts"]
-    figs = charts.Figures(sorted(facts["year"].unique()), sorted(facts["geo"].unique()))
-    # Charts are numbered as they are drawn (their SVG ids): state metrics, breakdown, national.
+    w = read(db)
+    rejected = w.rejected_keys()
+    metrics = _metric_sections(w, rejected)
+    national = _national(w)
+    breakdown = _breakdown(w, rejected)
+    places = _places(w, rejected)
     page = templates().get_template("report.html.j2").render(
-        header=_header(db, data), caveats=catalog.caveats(), state=_state_metrics(figs, facts),
-        breakdown=_breakdown(figs, data["breakdown"], set(explanations)),
-        national=_national(figs, facts[facts["geo"] == catalog.NATION]),
-        validation=_validation(data["rejections"], set(explanations)), explained=_explained(explanations),
-        sources_shown=SOURCES_SHOWN)
-    return page, figs.count, len(data["rejections"])
+        header=_header(w), caveats=catalog.caveats(), metrics=metrics, national=national, breakdown=breakdown,
+        places=places, validation=_validation(w), palette=charts.PALETTE, spark=charts, cols=charts,
+        anchor=anchor, fmt=charts.fmt, split=said)
+    count = sum(bool(s["ranked"]) + bool(s["multiples"]) for s in metrics) + len(national) + bool(breakdown)
+    return page, count, len(w.rejections)
 
 
 # The page says who made it in its head (templates/report.html.j2): an existing --out is
@@ -208,8 +255,8 @@ def write(db: Path, out: Path) -> ReportSummary:
     """Build the page and put it at `out` whole (written beside it, then renamed)."""
     out = Path(out)
     outputs.file_target(out, db, ours=is_report, what="report page")
-    page, charts, rejections = build(db)
+    page, count, rejections = build(db)
     with outputs.staged(out) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(page)
-    return ReportSummary(out=out, charts=charts, rejections=rejections, bytes=out.stat().st_size)
+    return ReportSummary(out=out, charts=count, rejections=rejections, bytes=out.stat().st_size)
