@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= raw
 DB     ?= warehouse/ncmec.duckdb
 
-.PHONY: install run lint test bench clean
+.PHONY: install run demo lint test bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,15 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: install
 	$(BIN)/ncmec run --raw $(RAW) --db $(DB)
+
+# The README's example warehouse (its five questions and outputs): the two seeds and six variant sheets
+# that scripts/readme_examples.py lists, in DEMO_RAW, loaded into DEMO_DB by a real run.
+DEMO_RAW ?= build/demo-raw
+DEMO_DB  ?= warehouse/demo.duckdb
+demo: install
+	$(BIN)/python scripts/readme_examples.py --demo-raw $(DEMO_RAW)
+	$(BIN)/ncmec run --raw $(DEMO_RAW) --db $(DEMO_DB)
+	@echo "the README's example warehouse is $(DEMO_DB): .venv/bin/ncmec status --db $(DEMO_DB)"
 
 # The lint and type gate (settings in pyproject.toml): CI fails on a lint or type error too.
 lint: install

@@ -252,17 +252,35 @@ def first_difference(old: str, new: str) -> str | None:
     return "README.md differs from what the examples print outside any output block"
 
 
+def inputs() -> dict[str, Path]:
+    """The README's inputs by file name: the two seeds and the variant sheets."""
+    return {**{n: REPO / "raw" / n for n in SEEDS}, **{n: REPO / "tests" / "variants" / n for n in VARIANTS}}
+
+
+def demo_raw(raw: Path) -> Path:
+    """Make raw hold exactly the README's inputs (`make demo` loads it). An existing folder is
+    replaced only when it holds nothing but some of those files: it may be somebody's sheets."""
+    wanted = inputs()
+    if raw.is_symlink() or raw.exists() and not raw.is_dir():
+        raise ValueError(f"{raw} is not a folder")
+    if raw.is_dir():
+        foreign = sorted(p.name for p in raw.iterdir() if p.name not in wanted or not p.is_file() or p.is_symlink())
+        if foreign:
+            raise ValueError(f"{raw} holds files that are not the README's inputs ({', '.join(foreign[:3])}): "
+                             "give make demo another DEMO_RAW")
+        shutil.rmtree(raw)
+    raw.mkdir(parents=True)
+    for name, source in wanted.items():
+        shutil.copyfile(source, raw / name)
+    return raw
+
+
 def build_warehouse(folder: Path) -> Path:
     """Run the real flow on the README's inputs: folder/raw -> folder/warehouse/ncmec.duckdb."""
     # Like the tests: a throwaway Prefect home and a temporary server, never a developer's own.
     os.environ["PREFECT_HOME"] = str(folder / "prefect")
     os.environ.pop("PREFECT_API_URL", None)
-    raw = folder / "raw"
-    raw.mkdir()
-    for name in SEEDS:
-        shutil.copyfile(REPO / "raw" / name, raw / name)
-    for name in VARIANTS:
-        shutil.copyfile(REPO / "tests" / "variants" / name, raw / name)
+    raw = demo_raw(folder / "raw")
     db = folder / "warehouse" / "ncmec.duckdb"
     db.parent.mkdir()
     from flows import warehouse_flow  # imports Prefect: only after its home is set
@@ -276,11 +294,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when README.md is stale")
     parser.add_argument("--db", type=Path, help="a warehouse already built from the README's inputs "
                         "(default: build one with the flow, about 15 s)")
+    parser.add_argument("--demo-raw", type=Path, metavar="DIR", help="only write the README's inputs into DIR "
+                        "(make demo loads them into its example warehouse), then exit")
     parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
     parser.add_argument("--invoke", action="store_true", help=argparse.SUPPRESS)  # run_ncmec's child
     args = parser.parse_args(argv)
     if args.invoke:
         return _invoke()
+    if args.demo_raw:
+        try:
+            print(f"{demo_raw(args.demo_raw)}: the README's {len(inputs())} input sheets")
+        except (ValueError, OSError) as exc:
+            print(f"readme_examples: {exc}", file=sys.stderr)
+            return 2
+        return 0
     old = args.readme.read_text("utf-8")
     try:
         with tempfile.TemporaryDirectory(prefix="ncmec-readme-build-") as tmp:

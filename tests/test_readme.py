@@ -52,3 +52,35 @@ def test_an_output_block_must_be_marked_as_generated():
     text = README.read_text("utf-8").replace(readme_examples.MARKER + "\n", "", 1)
     with pytest.raises(ValueError, match="not marked as generated"):
         readme_examples.find_examples(text)
+
+
+def test_make_demo_builds_the_warehouse_the_readme_answers_from(analyst_db, tmp_path):
+    """The README's questions run on a warehouse a command builds: `make demo` loads the same
+    inputs with a real run, and gets the same facts and rejections as the analyst warehouse."""
+    import os
+    import subprocess
+
+    from conftest import snapshot
+
+    raw, db = tmp_path / "demo-raw", tmp_path / "demo.duckdb"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    done = subprocess.run(["make", "-s", "demo", f"DEMO_RAW={raw}", f"DEMO_DB={db}"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in raw.iterdir()) == sorted(readme_examples.inputs())
+    keep = ("facts", "rejections")
+    strip = lambda rows: sorted(r[:-1] for r in rows)  # noqa: E731  (the load id differs)
+    want, got = snapshot(analyst_db, keep), snapshot(db, keep)
+    assert all(strip(got[t]) == strip(want[t]) for t in keep)
+    assert f"the README's example warehouse is {db}" in done.stdout
+
+
+def test_the_demo_never_replaces_a_folder_of_other_sheets(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "my_sheet.txt").write_text("mine", "utf-8")
+    assert readme_examples.main(["--demo-raw", str(raw)]) == 2
+    assert "my_sheet.txt" in capsys.readouterr().err
+    assert [p.name for p in raw.iterdir()] == ["my_sheet.txt"]
+    assert readme_examples.main(["--demo-raw", str(tmp_path / "new")]) == 0
+    assert readme_examples.main(["--demo-raw", str(tmp_path / "new")]) == 0  # its own folder: replaced
