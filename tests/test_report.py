@@ -196,3 +196,15 @@ def test_report_errors_are_one_line(analyst_db, tmp_path):
     result = runner.invoke(app, ["report", "--db", str(analyst_db), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "is a folder" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_new_year_with_its_first_few_sheets_is_not_ranked_alone():
+    from pipelines.outputs.reportdata import Fact
+
+    def fact(geo, year, value):
+        return Fact(geo, year, "missing_other", value, "exact", "cases", "", ("f.txt",))
+
+    facts = [fact(g, y, 10) for g in ("WI", "IL", "OH", "IA") for y in (2022, 2023)] + [fact("WI", 2024, 3)]
+    assert report.ranked_year(facts) == (2023, [2024])
+    facts += [fact("IL", 2024, 3)]  # two of four places: half, enough to rank
+    assert report.ranked_year(facts) == (2024, [])

@@ -85,12 +85,25 @@ def said(f: Fact) -> tuple[str, str, str]:
     return text[:a], text[a:b], text[b:]
 
 
+def ranked_year(facts: list[Fact]) -> tuple[int, list[int]]:
+    """The year to rank: the latest that at least half as many places state as the best-covered
+    year does (the first sheets of a new year are not a ranking of two places), and the newer
+    years left out."""
+    places: dict[int, int] = defaultdict(int)
+    for f in facts:
+        places[f.year] += 1
+    best = max(places.values())
+    year = max(y for y, n in places.items() if 2 * n >= best)
+    return year, sorted(y for y in places if y > year)
+
+
 def _ranked(m: catalog.Metric, facts: list[Fact], rejected: dict[Key, int]) -> Row:
-    """The latest year of the metric, every place that states it, largest first."""
-    year = max(f.year for f in facts)
+    """A year of the metric (ranked_year), every place that states it, largest first."""
+    year, newer = ranked_year(facts)
     latest = sorted((f for f in facts if f.year == year), key=lambda f: (-f.value, name(f.geo)))
     top = latest[0].value if latest else 0
-    return {"year": year, "rows": [{"name": name(f.geo), "text": charts.fmt(f.value, f.unit, f.qualifier),
+    return {"year": year, "newer": [(y, sum(f.year == y for f in facts)) for y in newer],
+            "rows": [{"name": name(f.geo), "text": charts.fmt(f.value, f.unit, f.qualifier),
                                     "width": charts.width(f.value, top), "exact": f.qualifier == "exact",
                                     "href": anchor(*f.key), "tip": tip(f)} for f in latest],
             "rejected": [{"name": name(g), "href": f"rejection-{i}"} for (g, y, k), i in rejected.items()
@@ -142,13 +155,13 @@ def _national(w: Warehouse) -> list[Row]:
 
 
 def _breakdown(w: Warehouse, rejected: dict[Key, int]) -> Row | None:
-    """The latest year's tables, a stacked bar per place, largest total first."""
+    """A year's tables (the one ranked_year picks), a stacked bar per place, largest total first."""
     parts = {f.key: f for f in w.facts if f.metric in (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS) and f.geo != catalog.NATION}
     totals = [f for f in parts.values() if f.metric == BREAKDOWN_TOTAL
               and any((f.geo, f.year, r) in parts for r in BREAKDOWN_ROWS)]
     if not totals:
         return None
-    year = max(f.year for f in totals)
+    year, _ = ranked_year(totals)
     latest = sorted((f for f in totals if f.year == year), key=lambda f: (-f.value, name(f.geo)))
     top = latest[0].value
     colors = dict(zip(BREAKDOWN_ROWS, charts.PALETTE, strict=False))
