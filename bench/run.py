@@ -1,11 +1,12 @@
 """`make bench`: the real `ncmec run` against the shared floor, all in one invocation.
 
 Steps: generate (or reuse) the flat archives (bench/archive.py); check that the floor reads every
-sheet; per-sheet CPU of the project's decode + extract and of the floor's loop body; start a
-Prefect server; the two seeds (with it and with none) and where their seconds go; the read-only
-commands; then for each N the floor and `ncmec run` end to end (running server, `--repeat` times,
-a no-change re-run each time; no server once), and the crawl archive at the largest N. The
-report is rewritten after each step, so an interrupted run leaves what it measured.
+sheet; per-sheet CPU of the project's decode + extract and of the floor's loop body; `ncmec report`
+at the real scale (616 sheets, tests/bigwarehouse.py); start a Prefect server; the two seeds (with
+it and with none) and where their seconds go; the read-only commands; then for each N the floor and
+`ncmec run` end to end (running server, `--repeat` times, a no-change re-run each time; no server
+once), and the crawl archive at the largest N. The report is rewritten after each step, so an
+interrupted run leaves what it measured.
 
     python bench/run.py [--sizes 1000,10000,50000] [--repeat 3] [--out bench/report.md]
 """
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import archive
 import endtoend
+import pages
 import report
 import seeds
 import sheetcpu
@@ -79,6 +81,8 @@ def measure_all(args: argparse.Namespace, results: dict[str, Any], save: Callabl
                             "stages": sheetcpu.stage_times(big, SAMPLE)}
     log("per-sheet CPU: project {project_median_us:,.0f} µs, floor {floor_median_us:,.0f} µs".format(
         **results["per_sheet"]))
+    save()
+    results["report"] = pages.report_at_scale(args.work, args.repeat)
     save()
     log("starting a Prefect server ...")
     server = PrefectServer(args.work)

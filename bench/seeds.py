@@ -75,6 +75,8 @@ def read_only(work: Path, server: PrefectServer, times: int = 5) -> dict[str, fl
         "ncmec query": ["query", "--db", db, "select count(*) from facts"],
         "ncmec status": ["status", "--db", db],
         "ncmec parse": ["parse", str(REPO / "raw" / "wisconsin_2023.txt")],
+        "ncmec explain": ["explain", "WI", "2023", "missing_child_cases", "--db", db],
+        "ncmec --version": ["--version"],
     }
     found = {}
     for label, args in commands.items():
