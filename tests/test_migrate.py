@@ -91,6 +91,22 @@ def test_migrations_rename_and_retype_columns(tmp_path):
     con.close()
 
 
+def test_a_migration_that_fails_leaves_the_warehouse_as_it_was(tmp_path):
+    """The pending migrations run in one transaction: one that fails half way undoes them all."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    migrate.migrate(con)
+    con.execute("insert into geos values ('WI', 'Wisconsin', 'state', '55', 'L0')")
+    folder = tmp_path / "migrations"
+    shutil.copytree(Path(migrate.__file__).parent / "migrations", folder)
+    (folder / "900_geos_rebuilt.sql").write_text("delete from geos; alter table geos rename to geos_old;")
+    (folder / "901_broken.sql").write_text("select no_such_column from documents;")
+    with pytest.raises(duckdb.BinderException):
+        migrate.migrate(con, folder)
+    assert con.execute("select geo from geos").fetchall() == [("WI",)]
+    assert con.execute("select max(version) from schema_migrations").fetchall() == [(len(migrate.migrations()),)]
+    con.close()
+
+
 def test_a_warehouse_that_does_not_match_is_refused_with_a_reason(tmp_path):
     db = tmp_path / "odd.duckdb"
     con = duckdb.connect(str(db))
