@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines.core import catalog
+from pipelines.core import catalog, figures
 from pipelines.extract.breakdown import ROWS as BREAKDOWN_ROWS
 from pipelines.extract.breakdown import TOTAL as BREAKDOWN_TOTAL
 from pipelines.outputs import atomic as outputs
@@ -33,14 +33,14 @@ BREAKDOWN_METRICS = (BREAKDOWN_TOTAL, *BREAKDOWN_ROWS, None)
 SOURCES_SHOWN = 3  # documents listed per explanation; `ncmec explain` lists them all
 Row = dict[str, Any]  # what one table row, section or chart of the template reads
 
-FACTS_SQL = """
-select f.geo, coalesce(g.name, f.geo) as name, f.year, f.metric, f.value, f.qualifier, f.unit,
+FACTS_SQL = f"""
+select f.geo, coalesce(g.name, f.geo) as name, f.year, f.metric, {figures.exact("f.")} as value, f.qualifier, f.unit,
        f.source_file, f.n_sources, o.evidence
 from facts f
 left join geos g on g.geo = f.geo
 left join observations o
   on o.source_file = f.source_file and o.geo = f.geo and o.year = f.year
- and o.metric = f.metric and o.value = f.value
+ and o.metric = f.metric and {figures.exact("o.")} = {figures.exact("f.")}
 qualify row_number() over (partition by f.geo, f.year, f.metric order by o.char_start) = 1
 order by f.metric, f.geo, f.year
 """
