@@ -19,6 +19,7 @@ from pipelines.orchestration import run
 
 runner = CliRunner()
 PCT = "cst_likely_victim_share_pct"
+VARIANTS = Path(__file__).parent / "variants"
 
 
 def decimal_sheet() -> str:
@@ -131,6 +132,18 @@ def test_a_percentage_with_decimals_keeps_them(decimal_db, tmp_path):
     for table in ("facts", "observations"):
         rows = pq.read_table(out / table / "year=2023" / "part-0.parquet").to_pylist()
         assert [(r["value"], r["percent"]) for r in rows if r["metric"] == PCT] == wanted, table
+
+
+def test_year_over_year_changes_a_percentage_in_points_with_its_decimals(tmp_path):
+    """17% in 2021, 19.5% in 2023: the whole-number columns say what they can (17; no 19.5), the
+    percent columns the rest, and pct_change is computed from the exact figures."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "wi_2023.txt").write_text(decimal_sheet(), "utf-8")
+    (tmp_path / "raw" / "wi_2021.txt").write_bytes((VARIANTS / "wi_2021.txt").read_bytes())
+    run.run(tmp_path / "raw", tmp_path / "w.duckdb")
+    row = query(tmp_path / "w.duckdb", "select previous_value, value, change, previous_percent, percent, "
+                "change_percent, round(pct_change, 2) from year_over_year where metric = ?", [PCT])
+    assert row == [(17, None, None, 17.0, 19.5, 2.5, 14.71)]
 
 
 def test_a_change_to_a_percentage_is_recorded_with_its_decimals(decimal_db):
