@@ -119,6 +119,16 @@ def test_field_checks():
     assert "Atlantis" in " ".join(frames.rejections["reason"])
 
 
+def test_a_count_too_large_to_hold_exactly_is_not_whole():
+    """A double reads "99999999999999999999" as 1e20, and no BIGINT holds it: the count is rejected
+    by count_whole, never loaded as a figure the sheet did not state (the reason states what was read)."""
+    frames = validated([doc(WI, "wi.txt", ("8,468 CyberTipline", "99999999999999999999 CyberTipline"))], "L")
+    assert rejected(frames, "count_whole") == {("wi.txt", "cybertipline_reports_to_law_enforcement")}
+    assert "is 1e+20, but a count of reports must be a whole number of at most 9,007,199,254,740,992" in \
+        " ".join(frames.rejections["reason"])
+    assert fact(frames, "WI", "cybertipline_reports_to_law_enforcement") is None
+
+
 def test_negative_value_and_unknown_metric_are_rejected():
     base = doc(WI, "wi.txt")
     o = base.observations[0]

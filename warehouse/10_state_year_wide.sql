@@ -3,12 +3,13 @@
 -- pipelines/store/views.py when the views are applied). Only facts: values that
 -- passed every check. A metric a sheet does not state is null, never 0. National figures are the
 -- rows with geo = 'US'; a metric name of both scopes in the catalog holds, in the US row, the
--- national figure.
+-- national figure. A count's column is a whole number (BIGINT, the facts' value); a percentage's
+-- keeps its decimals (DOUBLE, the exact figure).
 
 create or replace view state_year_wide as
 
 with fact_values as (
-    select geo, year, metric, value
+    select geo, year, metric, value, percent
     from facts
 ),
 

@@ -132,10 +132,6 @@ def serve(
     lifetime.serve(scheduled)
 
 
-def _json_value(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
-
-
 @app.command()
 def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)],
           max_text_size: TextSizeOption = LIMITS.text_bytes, max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes) -> None:
@@ -143,6 +139,7 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
     states but that cannot be read for certain are named on stderr."""
     from dataclasses import asdict
 
+    from pipelines.core import figures
     from pipelines.core.limits import Limits
     from pipelines.extract.intake import parse_path
 
@@ -153,7 +150,7 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
         _fail("parse", f"{file} rejected ({doc.rejected_check}): {doc.rejected_reason}", 1)
     for o in doc.observations:
         row = {"source_file": doc.source_file, **asdict(o)}
-        row["value"] = _json_value(row["value"])
+        row["value"] = figures.number(row["value"])
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     # A value the text states but that cannot be read for certain is no observation: say so.
     for p in doc.problems:

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 CUMULATIVE = "cvip_children_identified_cumulative"  # a running total: it never falls
 FIRST_YEAR = 1984  # NCMEC was founded in 1984: no sheet speaks of an earlier year.
+# The largest count a sheet may state: a figure is read as a double, which holds every whole number
+# up to 2**53 exactly ("99999999999999999999" reads as 1e20), and the warehouse keeps a count as a
+# BIGINT (pipelines/core/tables.py), which must never be handed a figure it cannot hold.
+WHOLE_LIMIT = 2**53
 LEVELS = {
     "file": "a whole input, rejected before or while it is read",
     "extraction": "a value the text no longer carries for certain",
@@ -119,9 +123,11 @@ CHECKS: tuple[Check, ...] = (
     Check("percent_range", "field", "a percent is within 0..100", lambda m, s, unit: unit == "percent",
           reason="{metric} is {value:g}%, outside 0..100",
           rule=lambda df: (df["unit"] != "percent") | df["value"].between(0, 100)),
-    Check("count_whole", "field", "a count is a whole number", lambda m, s, unit: unit != "percent",
-          reason="{metric} is {value:g}, but a count of {unit} must be a whole number",
-          rule=lambda df: (df["unit"] == "percent") | (df["value"] % 1 == 0)),
+    Check("count_whole", "field", f"a count is a whole number (at most {WHOLE_LIMIT:,})",
+          lambda m, s, unit: unit != "percent",
+          reason="{metric} is {value:g}, but a count of {unit} must be a whole number of at most "
+                 f"{WHOLE_LIMIT:,}",
+          rule=lambda df: (df["unit"] == "percent") | ((df["value"] % 1 == 0) & (df["value"].abs() <= WHOLE_LIMIT))),
     Check("year_matches_sheet", "document", "the sentence's year is the sheet's",
           reason="The sentence is about {year}, but the sheet is about {sheet_year}."),
     Check("place_matches_sheet", "document", "the sentence's place is the sheet's", _state,

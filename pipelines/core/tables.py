@@ -7,6 +7,9 @@ data dictionary of an export (dictionary.py), and the column lists and dtypes of
 checks build (checks.py). A new column is one line here, and a numbered migration
 (pipelines/store/migrations/) for warehouses that already exist.
 
+A figure is staged as read, one exact DOUBLE, and written to the warehouse in two columns
+(pipelines/core/figures.py): a table's `staged()` form is what the stages before the load make.
+
 Declared in Python rather than as SQL read back through `duckdb_columns()`: the pandera checks
 (`isin`, `ge`, keys) and the reader-facing descriptions sit beside the type, and no stage needs
 a database to learn a table's columns.
@@ -14,11 +17,12 @@ a database to learn a table's columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pipelines.core import catalog
+from pipelines.core.figures import FIGURE, percent, whole
 
 # pyarrow and pandas (half a second of imports) only where a schema or a dtype is asked for: the
 # DDL is all that a run over unchanged inputs, or `ncmec status`, needs of this module.
@@ -54,6 +58,9 @@ class Column:
     description: str  # for a reader who has only this column: the dictionary and COMMENT ON
     nullable: bool = False
     checks: dict[str, Any] = field(default_factory=dict)  # pandera Field arguments (isin, ge, unique)
+    # SQL over the staged row that the load writes this column as (pipelines/store/load.py), for a
+    # column the pipeline does not stage as declared: the figure's two columns, and the scope.
+    written: str | None = None
 
     @property
     def sql_name(self) -> str:
@@ -88,6 +95,18 @@ class Table:
                            for c in self.columns)
         return f"create table if not exists {self.name} (\n{cols}\n);{comments}"
 
+    def staged(self) -> Table:
+        """The table as the pipeline stages and checks it: the figure as read, one exact DOUBLE
+        `value`, and none of the other columns the load writes from it."""
+        staged = tuple(replace(c, type="double", nullable=False, written=None) if c.name == FIGURE else c
+                       for c in self.columns if c.written is None or c.name == FIGURE)
+        return Table(self.name, self.grain, staged)
+
+    def write_sql(self) -> str:
+        """The SELECT list that makes a staged row (`staged()`) the table's row: the one place where
+        a figure is split in two and the scope is written."""
+        return ", ".join(f"{c.written} as {c.sql_name}" if c.written else c.sql_name for c in self.columns)
+
     def arrow_schema(self, extra: tuple[pa.Field, ...] = ()) -> pa.Schema:
         import pyarrow as pa
 
@@ -98,6 +117,21 @@ def _col(name: str, type_: str, description: str, nullable: bool = False, **chec
     return Column(name, type_, description, nullable, checks)
 
 
+def figure_columns(value_description: str, **checks: Any) -> tuple[Column, Column]:
+    """A figure's two columns, written from the staged `value` (to which `checks` apply)."""
+    return (Column(FIGURE, "bigint", value_description, True, checks, written=whole(FIGURE)),
+            Column("percent", "double", PERCENT, True, written=percent(FIGURE, "unit")))
+
+
+# The same rule as catalog.scope_of, in SQL over the staged row's geo.
+SCOPE = Column("scope", "varchar", "`state` (a state's, DC's or a territory's figure) or `national` (`geo = "
+               f"'{catalog.NATION}'`): join `metrics` on (metric, scope), since a metric name may be of both scopes",
+               checks={"isin": list(catalog.SCOPES)},
+               written=f"case when geo = '{catalog.NATION}' then 'national' else 'state' end")
+VALUE = ("the figure as a whole number: every count, and a percentage when it is whole (19%); null only for a "
+         "percentage with decimals (see `percent`). \"36.2 million\" is stored as 36200000")
+PERCENT = ("a percentage's figure with its decimals (19.5); null for counts. The exact figure of any row is "
+           "`coalesce(percent, value)`")
 GEO = "USPS code of the place (`WI`, `DC`, `PR`); `US` for national figures"
 YEAR = "the sheet's year (hive partition: the folder name `year=YYYY`, read back as a column)"
 METRIC = "metric name from the catalog (see Metrics below)"
@@ -131,7 +165,10 @@ OBSERVATIONS = Table("observations", "value extracted from a document", (
     _col("year", "integer", "the year the sentence states (the sheet's year, unless a `year_matches_sheet` "
          "rejection says otherwise); hive partition, read back as a column"),
     _col("metric", "varchar", METRIC),
-    _col("value", "double", "the figure; \"36.2 million\" is stored as 36200000"),
+    SCOPE,
+    *figure_columns("the figure as a whole number: every count, and a percentage when it is whole (19%); null for "
+                    "a percentage with decimals (see `percent`), and for a count that is not whole (rejected by "
+                    "`count_whole`, whose reason states the figure). \"36.2 million\" is stored as 36200000"),
     _col("qualifier", "varchar", QUALIFIER, isin=list(catalog.QUALIFIERS)),
     _col("unit", "varchar", UNIT),
     _col("evidence", "varchar", EVIDENCE, str_length={"min_value": 1}),
@@ -145,7 +182,8 @@ FACTS = Table("facts", "(`geo`, `year`, `metric`)", (
     _col("geo", "varchar", GEO),
     _col("year", "integer", YEAR),
     _col("metric", "varchar", METRIC),
-    _col("value", "double", "the figure; \"36.2 million\" is stored as 36200000", ge=0),
+    SCOPE,
+    *figure_columns(VALUE, ge=0),
     _col("qualifier", "varchar", QUALIFIER, isin=list(catalog.QUALIFIERS)),
     _col("unit", "varchar", UNIT),
     _col("source_file", "varchar", "the first (by name) of the sheets that give this value; join "
@@ -171,6 +209,7 @@ METRICS = Table("metrics", "metric in the catalog", (
     _col("metric", "varchar", METRIC),
     _col("scope", "varchar", "`state` (each sheet, for its own state) or `national` (`geo = 'US'`)",
          isin=list(catalog.SCOPES)),
+    _col("title", "varchar", "what a page calls the metric (\"Team HOPE: families supported\")"),
     _col("program", "varchar", "the NCMEC program the figure belongs to"),
     _col("unit", "varchar", "what the figure counts in"),
     _col("description", "varchar", "what the figure counts"),
@@ -222,8 +261,12 @@ FACT_CHANGES = Table("fact_changes", "fact added, changed or removed by a run", 
     _col("year", "integer", YEAR),
     _col("metric", "varchar", METRIC),
     _col("change", "varchar", "`added`, `changed` or `removed`", isin=["added", "changed", "removed"]),
-    _col("old_value", "double", "the value before the run; null when added", True),
-    _col("new_value", "double", "the value after the run; null when removed", True),
+    _col("old_value", "bigint", "the fact's `value` before the run; null when added, or a percentage with "
+         "decimals", True),
+    _col("new_value", "bigint", "the fact's `value` after the run; null when removed, or a percentage with "
+         "decimals", True),
+    _col("old_percent", "double", "the fact's `percent` before the run; null for a count, or when added", True),
+    _col("new_percent", "double", "the fact's `percent` after the run; null for a count, or when removed", True),
     _col("old_qualifier", "varchar", "the qualifier before the run", True),
     _col("new_qualifier", "varchar", "the qualifier after the run", True),
     _col("load_id", "varchar", "the run that made the change"),
@@ -240,11 +283,12 @@ def ddl() -> str:
 
 @cache
 def model(name: str) -> type:
-    """The table's pandera DataFrameModel: strict, coercing, with its columns' checks."""
+    """The pandera DataFrameModel of the table as staged (`Table.staged`): strict, coercing, with
+    its columns' checks."""
     import pandera.pandas as pandera
     from pandera.typing.pandas import Series
 
-    table = TABLES[name]
+    table = TABLES[name].staged()  # the frames the pipeline makes; the load writes the rest
     attrs: dict[str, Any] = {
         # pandera reads the dtype from Series[...]; here it is a run-time value, not a static type.
         "__annotations__": {c.name: Series[c.dtype()] for c in table.columns},  # type: ignore[misc]

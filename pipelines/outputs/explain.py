@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.core import catalog, registry
+from pipelines.core import catalog, figures, registry
 from pipelines.core.printable import shortened
 from pipelines.store import warehouse
 
@@ -36,7 +36,7 @@ class Source:
     source_file: str
     sha256: str
     load_id: str
-    value: float
+    value: int | float
     qualifier: str
     accepted: bool
     evidence: str
@@ -107,7 +107,7 @@ def _check_year(con: duckdb.DuckDBPyConnection, geo: str, year: int) -> None:
         raise UnknownKey(f"no sheet of {geo} {year} is loaded (years loaded for {geo}: {shown})")
 
 
-def number_in(evidence: str, value: float, qualifier: str) -> tuple[int, int] | None:
+def number_in(evidence: str, value: int | float, qualifier: str) -> tuple[int, int] | None:
     """Where the figure stands in its evidence ("8,468", "36.2 million", "19%")."""
     candidates = [f"{value:,.0f}", f"{value:.0f}", f"{value:g}"]
     for scale, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
@@ -124,10 +124,11 @@ Key = tuple[str, int, str]  # (geo, year, metric)
 
 # Every query reads all keys, or one: `$all` or the key's columns ($geo, $year, $metric).
 _ONE_OR_ALL = "($all or (geo = $geo and year = $year and metric = $metric))"
-_FACTS_SQL = f"""select geo, year, metric, value, qualifier, unit, n_sources, source_file, load_id
+# Figures are read exact (figures.exact), and given back as JSON prints them (`_figures`).
+_FACTS_SQL = f"""select geo, year, metric, {figures.exact()} as value, qualifier, unit, n_sources, source_file, load_id
                  from facts where {_ONE_OR_ALL} or (geo = 'US' and ($all or (year = $year and metric = $metric)))"""
-_SOURCES_SQL = f"""select o.geo, o.year, o.metric, o.source_file, d.sha256, o.load_id, o.value, o.qualifier,
-                          o.accepted, o.evidence, o.char_start, o.char_end,
+_SOURCES_SQL = f"""select o.geo, o.year, o.metric, o.source_file, d.sha256, o.load_id,
+                          {figures.exact("o.")} as value, o.qualifier, o.accepted, o.evidence, o.char_start, o.char_end,
                           count(*) over w as n_sources
                    from (select * from observations where {_ONE_OR_ALL}) o join documents d using (source_file)
                    window w as (partition by o.geo, o.year, o.metric)
@@ -135,8 +136,9 @@ _SOURCES_SQL = f"""select o.geo, o.year, o.metric, o.source_file, d.sha256, o.lo
                    order by o.geo, o.year, o.metric, o.source_file, o.char_start"""
 _REJECTIONS_SQL = f"""select geo, year, metric, source_file, "check", reason, evidence from rejections
                       where {_ONE_OR_ALL} and metric is not null order by source_file, 5"""
-_HISTORY_SQL = f"""select f.geo, f.year, f.metric, f.change, f.old_value, f.new_value, f.old_qualifier,
-                          f.new_qualifier, f.load_id, r.started_at
+_HISTORY_SQL = f"""select f.geo, f.year, f.metric, f.change, {figures.exact("f.old_")} as old_value,
+                          {figures.exact("f.new_")} as new_value, f.old_qualifier, f.new_qualifier, f.load_id,
+                          r.started_at
                    from (select * from fact_changes where {_ONE_OR_ALL}) f left join load_runs r using (load_id)
                    order by r.started_at, f.load_id"""
 
@@ -160,7 +162,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
     of (for the report), with at most `per_key` documents each (all when None)."""
     params: dict[str, Any] = {"all": key is None, "geo": key[0] if key else "", "year": key[1] if key else 0,
               "metric": key[2] if key else ""}
-    facts = {_key(r): r for r in warehouse.rows(con, _FACTS_SQL, params)}
+    facts = {_key(r): r for r in _figures(con, _FACTS_SQL, params)}
     out: dict[Key, Explanation] = {}
 
     def of(k: Key) -> Explanation | None:
@@ -175,14 +177,14 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
 
     for k in [key] if key else facts:
         of(k)
-    for s in warehouse.rows(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
+    for s in _figures(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
         if e := of(_key(s)):
             e.more_sources = max(0, s.pop("n_sources") - len(e.sources) - 1)
             e.sources.append(Source(**_unkeyed(s), number=number_in(s["evidence"], s["value"], s["qualifier"])))
     for r in warehouse.rows(con, _REJECTIONS_SQL, params):
         if e := of(_key(r)):
             e.rejections.append(_unkeyed(r))
-    for h in warehouse.rows(con, _HISTORY_SQL, params):
+    for h in _figures(con, _HISTORY_SQL, params):
         if e := of(_key(h)):
             e.history.append(_unkeyed(h))
     for e in out.values():
@@ -193,6 +195,12 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
         else:
             e.why_no_fact = _why_no_fact(e)
     return out
+
+
+def _figures(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of `sql`, each figure as JSON prints it: a count an integer (figures.number)."""
+    return [{k: figures.number(v) if k in ("value", "old_value", "new_value") and v is not None else v
+             for k, v in row.items()} for row in warehouse.rows(con, sql, params)]
 
 
 def _key(row: dict[str, Any]) -> Key:

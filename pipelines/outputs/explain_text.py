@@ -13,7 +13,7 @@ from pipelines.core.printable import printable as p
 from pipelines.outputs.explain import Explanation, number_in
 
 
-def _fmt(value: float | None, unit: str = "", qualifier: str = "exact") -> str:
+def _fmt(value: int | float | None, unit: str = "", qualifier: str = "exact") -> str:
     return "—" if value is None else catalog.fmt(value, unit, qualifier)
 
 

@@ -154,6 +154,10 @@ def _columns(cursor: duckdb.DuckDBPyConnection) -> list[str]:
     return [d[0] for d in cursor.description or []]
 
 
+def _grouped(cursor: duckdb.DuckDBPyConnection) -> list[bool]:
+    return terminal.grouped([str(d[1]) for d in cursor.description or []])
+
+
 def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
     if not cursor.description:
         return
@@ -164,13 +168,13 @@ def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
 def _print(console: Console, fmt: str, cursor: duckdb.DuckDBPyConnection) -> None:
     columns = _columns(cursor)
     if fmt == "table":
-        terminal.print_rows(console, columns, list(_batches(cursor)))
+        terminal.print_rows(console, columns, list(_batches(cursor)), _grouped(cursor))
     else:
-        _write_text(sys.stdout, fmt, columns, _batches(cursor), terminal=sys.stdout.isatty())
+        _write_text(sys.stdout, fmt, columns, _batches(cursor), terminal=sys.stdout.isatty(), group=_grouped(cursor))
 
 
 def _write_text(f: IO[str], fmt: str, columns: list[str], rows: Iterable[tuple[Any, ...]],
-                terminal: bool = False) -> None:
+                terminal: bool = False, group: list[bool] | None = None) -> None:
     if fmt == "json":
         for row in rows:
             f.write(json_text(dict(zip(columns, row, strict=True))) + "\n")
@@ -180,10 +184,10 @@ def _write_text(f: IO[str], fmt: str, columns: list[str], rows: Iterable[tuple[A
         writer.writerow([shown(c) for c in columns])
         writer.writerows([shown(v) if isinstance(v, str) else v for v in row] for row in rows)
     else:
-        _write_markdown(f, columns, list(rows))
+        _write_markdown(f, columns, list(rows), group or [False] * len(columns))
 
 
-def _write_markdown(f: IO[str], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _write_markdown(f: IO[str], columns: list[str], rows: list[tuple[Any, ...]], group: list[bool]) -> None:
     def md(text: str) -> str:
         return text.replace("\\", "\\\\").replace("|", "\\|")
 
@@ -191,7 +195,7 @@ def _write_markdown(f: IO[str], columns: list[str], rows: list[tuple[Any, ...]])
     f.write("| " + " | ".join(md(printable(c)) for c in columns) + " |\n")
     f.write("|" + "|".join("---:" if n else "---" for n in numeric) + "|\n")
     for row in rows:
-        f.write("| " + " | ".join(md(terminal.cell(v)) for v in row) + " |\n")
+        f.write("| " + " | ".join(md(terminal.cell(v, g)) for v, g in zip(row, group, strict=True)) + " |\n")
 
 
 def _write_file(out: Path, fmt: str, cursor: duckdb.DuckDBPyConnection) -> None:
@@ -208,4 +212,4 @@ def _write_file(out: Path, fmt: str, cursor: duckdb.DuckDBPyConnection) -> None:
             pq.write_table(table, tmp)
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as f:
-                _write_text(f, fmt, _columns(cursor), _batches(cursor))
+                _write_text(f, fmt, _columns(cursor), _batches(cursor), group=_grouped(cursor))

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core import catalog
+from pipelines.core.figures import exact
 from pipelines.store import warehouse
 
 Key = tuple[str, int, str]  # (geo, year, metric)
@@ -24,7 +25,7 @@ Key = tuple[str, int, str]  # (geo, year, metric)
 # file, then position) of a document that nothing was rejected from, where there is one: a national
 # figure is in every sheet, and its sentence should not be the one of a sheet whose state figure in
 # the same sentence was rejected ("including 99,000 survivors/families in Alaska").
-FACTS_SQL = """
+FACTS_SQL = f"""
 with flagged as (select distinct source_file from rejections),
 stated as (
     select o.geo, o.year, o.metric,
@@ -32,10 +33,10 @@ stated as (
                                || lpad(o.char_start::varchar, 10, '0')) as evidence,
            list(distinct o.source_file order by o.source_file) as files
     from observations o join facts f using (geo, year, metric) left join flagged x on x.source_file = o.source_file
-    where o.accepted and o.value = f.value and o.qualifier = f.qualifier
+    where o.accepted and {exact("o.")} = {exact("f.")} and o.qualifier = f.qualifier
     group by all
 )
-select f.geo, f.year, f.metric, f.value, f.qualifier, f.unit, f.source_file,
+select f.geo, f.year, f.metric, {exact("f.")} as value, f.qualifier, f.unit, f.source_file,
        coalesce(s.evidence, '') as evidence, coalesce(s.files, [f.source_file]) as files
 from facts f left join stated s using (geo, year, metric)
 order by f.geo, f.year, f.metric

@@ -49,13 +49,25 @@ def print_summary(out: Console, summary: RunSummary) -> None:
                   soft_wrap=True)
 
 
-def cell(value: object) -> str:
-    """A query result's value as the table (and a markdown file) shows it."""
+# Types of the columns whose integers are shown grouped (8,468): figures and counts (the warehouse's
+# `value`, `count(*)`, sums). Years, offsets and small counts are INTEGER, shown bare (2023).
+GROUPED_TYPES = frozenset({"BIGINT", "HUGEINT", "UBIGINT", "UHUGEINT"})
+
+
+def grouped(types: list[str]) -> list[bool]:
+    """Which columns, by their DuckDB types, show their integers grouped."""
+    return [t in GROUPED_TYPES for t in types]
+
+
+def cell(value: object, group: bool = False) -> str:
+    """A query result's value as the table (and a markdown file) shows it; `group`: an integer of
+    a column of figures (see GROUPED_TYPES)."""
     if value is None:
         return ""
     if isinstance(value, float):
-        # Measured values are DOUBLE; counts such as year or char_start are integers, shown bare.
         return catalog.fmt(value)
+    if group and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     # A tab stays: rich expands it to spaces, as the sheet's own table layout (README example).
     return "\t".join(printable(part) for part in str(value).split("\t"))
 
@@ -67,13 +79,15 @@ def is_number(value: object) -> bool:
 TEXT_AT_LEAST = 8  # a text column narrower than this reads as noise: show records instead
 
 
-def print_rows(out: Console, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Query results as a table, then the row count. Numbers are never cut: numeric columns
+def print_rows(out: Console, columns: list[str], rows: list[tuple[Any, ...]], group: list[bool] | None = None) -> None:
+    """Query results as a table, then the row count; `group` (see `grouped`) says which columns
+    show their integers grouped. Numbers are never cut: numeric columns
     are right-aligned and never wrap (text columns wrap, and fold what is longer than they are);
     when even the figures do not fit the terminal, each row prints as a block of
     `column: value` lines instead."""
     names = [printable(c) for c in columns]
-    shown = [[cell(v) for v in row] for row in rows]
+    group = group or [False] * len(columns)
+    shown = [[cell(v, g) for v, g in zip(row, group, strict=True)] for row in rows]
     numeric = [any(is_number(r[i]) for r in rows) for i in range(len(columns))]
     if not fits(out, names, shown, numeric):
         print_records(out, names, shown)

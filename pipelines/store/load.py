@@ -3,7 +3,9 @@
 The warehouse mirrors the raw folder: each table is replaced by what this run computed, but a
 row whose content did not change keeps the `load_id` of the run that first wrote it, so a
 re-run over unchanged inputs changes nothing. Facts that appear, change or go are logged in
-`fact_changes`. Documents that left the raw folder stay in `documents` as `removed`.
+`fact_changes`. Documents that left the raw folder stay in `documents` as `removed`. A staged
+row becomes the table's row here (`Table.write_sql`, pipelines/core/tables.py): each figure as read
+is written as its whole-number `value` and its `percent`, and each value gets its `scope`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipelines.core import catalog, faults, sqlpaths
+from pipelines.core import catalog, faults, figures, sqlpaths, tables
 from pipelines.store import migrate, storage
 from pipelines.store.views import apply_views
 from pipelines.store.warehouse import WarehouseError, connect
@@ -119,7 +121,7 @@ def reference_frames(load_id: str) -> dict[str, pd.DataFrame]:
     from pipelines.validate import schemas
 
     metrics = pd.DataFrame(
-        [dict(metric=m.metric, scope=m.scope, program=m.program, unit=m.unit,
+        [dict(metric=m.metric, scope=m.scope, title=m.title, program=m.program, unit=m.unit,
               description=m.description, example=m.example, caveat=m.caveat, load_id=load_id)
          for m in catalog.metrics()]
     )
@@ -172,15 +174,17 @@ select * replace ('removed' as status, 0 as n_observations, ? as load_id) from d
 where source_file not in (select source_file from staged_documents)
 """
 
-_FACT_DIFF = """
-insert into fact_changes
-select coalesce(n.geo, o.geo), coalesce(n.year, o.year), coalesce(n.metric, o.metric),
-       case when o.geo is null then 'added' when n.geo is null then 'removed' else 'changed' end,
-       o.value, n.value, o.qualifier, n.qualifier, ?
+# Both sides are warehouse rows (the staged facts as the load writes them): compared by their exact figures.
+_FACT_DIFF = f"""
+insert into fact_changes by name
+select coalesce(n.geo, o.geo) as geo, coalesce(n.year, o.year) as year, coalesce(n.metric, o.metric) as metric,
+       case when o.geo is null then 'added' when n.geo is null then 'removed' else 'changed' end as change,
+       o.value as old_value, n.value as new_value, o.percent as old_percent, n.percent as new_percent,
+       o.qualifier as old_qualifier, n.qualifier as new_qualifier, ? as load_id
 from staged_facts n
 full outer join facts o on n.geo = o.geo and n.year = o.year and n.metric = o.metric
 where o.geo is null or n.geo is null
-   or n.value is distinct from o.value or n.qualifier is distinct from o.qualifier
+   or {figures.exact("n.")} is distinct from {figures.exact("o.")} or n.qualifier is distinct from o.qualifier
 """
 
 
@@ -198,8 +202,9 @@ def load(db_path: Path, stage_dir: Path, load_id: str, files_parsed: int,
     with sqlpaths.opened(stage_dir) as staged, _transaction(db_path) as con:
         faults.pause_point("load")
         staging.configure(con)
-        for table in ("documents", "observations", "rejections", "facts"):
-            con.execute(f"create temp view staged_{table} as {staging.select_sql(staged, table)}")
+        for table in ("documents", "observations", "rejections", "facts"):  # as the warehouse's rows
+            con.execute(f"create temp view staged_{table} as select {tables.TABLES[table].write_sql()} "
+                        f"from ({staging.select_sql(staged, table)})")
         con.execute(_FACT_DIFF, [load_id])
         for name, df in reference_frames(load_id).items():
             con.register(f"reference_{name}", df)

@@ -5,8 +5,9 @@ numbered migrations it has not had, in order, each a SQL file in pipelines/store
 `NNN_what.sql`: any statement DuckDB takes, so a migration can add, rename or retype a column
 (`alter table ... rename column ...`, `alter table ... alter column ... type ...`), fill it,
 or add a table. `schema_migrations` records which ran. A warehouse from before migrations
-existed (release 0.1.0) has had none. After migrating, the tables must be exactly the declared
-ones: a difference is an error that names it, never a silent half-schema.
+existed (release 0.1.0) has had none. The migrations a warehouse needs run in one transaction, so
+a failure leaves it as it was (004 rebuilds four tables). After migrating, the tables must be
+exactly the declared ones: a difference is an error that names it, never a silent half-schema.
 """
 
 from __future__ import annotations
@@ -45,8 +46,24 @@ def _existing(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, folder: Traversable | None = None) -> list[str]:
-    """Create or migrate the warehouse's tables; returns the names of the migrations applied."""
+    """Create or migrate the warehouse's tables, all or nothing; returns the names of the
+    migrations applied."""
     steps = migrations(folder)
+    con.execute("begin transaction")
+    try:
+        applied = _apply(con, steps)
+        con.execute("commit")
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        raise
+    check(con)
+    return applied
+
+
+def _apply(con: duckdb.DuckDBPyConnection, steps: list[tuple[int, str, str]]) -> list[str]:
     existing = _existing(con)
     con.execute(_LEDGER)
     now = datetime.now(UTC)
@@ -63,7 +80,6 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Traversable | None = None) -
             applied.append(f"{version:03d}_{name}")
     if applied:
         con.execute(tables.ddl())  # tables added since, and every column's description
-    check(con)
     return applied
 
 

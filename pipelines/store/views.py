@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 
 import duckdb
 
-from pipelines.core import catalog, registry
+from pipelines.core import catalog, figures, registry
 from pipelines.core.sqlpaths import literal
 from pipelines.store.warehouse import WarehouseError
 
@@ -33,7 +33,10 @@ def view_files() -> list[Traversable]:
 
 
 def _pivot(names: tuple[str, ...]) -> list[str]:
-    return [f"max(value) filter (where metric = {literal(name)}) as {name}" for name in names]
+    """A column per metric name: a count's whole `value` (BIGINT), a percentage's exact figure (DOUBLE)."""
+    percents = {m.metric for m in catalog.metrics() if m.unit == "percent"}
+    return [f"max({figures.exact() if name in percents else 'value'}) filter (where metric = {literal(name)}) as {name}"
+            for name in names]
 
 
 def placeholders() -> dict[str, str | list[str]]:
@@ -43,6 +46,7 @@ def placeholders() -> dict[str, str | list[str]]:
     listed = lambda names: ", ".join(literal(n) for n in names)  # noqa: E731
     return {
         "metric_columns": _pivot(tuple(catalog.metric_names())),  # a column per metric name, once
+        "figure": figures.exact(),  # a row's exact figure, to compute with
         "breakdown_total": literal(catalog.BREAKDOWN_TOTAL),
         "breakdown_metrics": listed((catalog.BREAKDOWN_TOTAL, *rows)),
         "breakdown_rows": listed(rows),

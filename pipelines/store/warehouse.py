@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.core import sqlpaths
+from pipelines.core import figures, sqlpaths
 from pipelines.core.documents import Observation, ParsedDocument, parser_fingerprint
 from pipelines.core.printable import first_line, printable
 from pipelines.core.queries import BY_CHECK_SQL, REJECTED_FILES_SQL
@@ -107,13 +107,23 @@ def files_gone(db_path: Path, load_id: str) -> list[str]:
         con.close()
 
 
+# A migration applied since the last completed run: the tables are this release's whole only once
+# a load rewrites them (what the catalog gives, as 004's metrics.title), so that run is no
+# unchanged one; it reuses what was parsed.
+_MIGRATED_SINCE_LOAD = """select exists (select 1 from schema_migrations where applied_at >
+    coalesce((select max(finished_at) from load_runs where status = 'completed'), '-infinity'::timestamptz))"""
+
+
 def stored_inventory(db_path: Path) -> set[tuple[str, str]] | None:
-    """(source_file, sha256) of every current document, if all were parsed by this extractor."""
+    """(source_file, sha256) of every current document, if all were parsed by this extractor
+    and no migration was applied since the last load (else None)."""
     if not Path(db_path).exists():
         return None
     con = connect(db_path, read_only=True)
     try:
-        if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
+        if not {"documents", "schema_migrations"} <= {r[0] for r in con.execute("show tables").fetchall()}:
+            return None
+        if con.execute(_MIGRATED_SINCE_LOAD).fetchall()[0][0]:
             return None
         rows = con.execute("select source_file, sha256, parser = ? from documents where status <> 'removed'",
                            [parser_fingerprint()]).fetchall()
@@ -141,11 +151,17 @@ def rejections_by_check(db_path: Path) -> dict[str, int]:
         con.close()
 
 
+# A stored document whose every figure the warehouse holds: none is a count that is not whole,
+# which `value` cannot hold (its rejection states it), so that reusing it gives what parsing gives.
+_FIGURES_HELD = f"""source_file not in (select source_file from observations where {figures.exact()} is null)"""
+
+
 def stored_content(db_path: Path) -> dict[str, tuple[str, bool]]:
     """sha256 -> (file, reusable) of every loaded or rejected document the warehouse holds.
 
     The file is the incumbent for duplicates (`checks.primaries`); reusable content was parsed
-    by this extractor, so it needs no parsing again (`stored_documents`).
+    by this extractor, and the warehouse holds all its figures, so it needs no parsing again
+    (`stored_documents`).
     """
     if not Path(db_path).exists():
         return {}
@@ -153,7 +169,7 @@ def stored_content(db_path: Path) -> dict[str, tuple[str, bool]]:
     try:
         if "documents" not in {r[0] for r in con.execute("show tables").fetchall()}:
             return {}
-        rows = con.execute("select sha256, source_file, parser = ? from documents "
+        rows = con.execute(f"select sha256, source_file, parser = ? and {_FIGURES_HELD} from documents "
                            "where status in ('loaded', 'rejected')", [parser_fingerprint()]).fetchall()
     finally:
         con.close()
@@ -174,9 +190,11 @@ def stored_documents(db_path: Path, found: list[ParsedDocument]) -> list[ParsedD
                from documents where parser = ? and status in ('loaded', 'rejected')
                and sha256 in (select sha256 from wanted)""", [parser_fingerprint()]
         ).df()
-        fields = list(Observation.__dataclass_fields__)
+        # Each figure as it was read: the exact one the warehouse wrote in two columns.
+        fields = [f"{figures.exact('o.')} as value" if f == figures.FIGURE else f"o.{f}"
+                  for f in Observation.__dataclass_fields__]
         obs = con.execute(
-            f"""select o.source_file, {", ".join("o." + f for f in fields)} from observations o
+            f"""select o.source_file, {", ".join(fields)} from observations o
                 join documents d using (source_file) where d.parser = ? and d.status = 'loaded'
                 and d.sha256 in (select sha256 from wanted)""", [parser_fingerprint()]
         ).df()

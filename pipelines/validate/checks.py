@@ -22,10 +22,11 @@ from pipelines.extract.breakdown import ROWS as BREAKDOWN_PARTS
 from pipelines.extract.breakdown import TOTAL as BREAKDOWN_TOTAL
 from pipelines.validate import schemas
 
-OBS_COLUMNS = tables.OBSERVATIONS.names
+STAGED_OBSERVATIONS = tables.OBSERVATIONS.staged()  # the figure as read: the load writes the rest
+OBS_COLUMNS = STAGED_OBSERVATIONS.names
 # Explicit dtypes: an empty frame of object columns would make `obs[obs["accepted"]]` select
 # columns instead of rows.
-OBS_DTYPES = {c.name: c.dtype() for c in tables.OBSERVATIONS.columns if c.type != "varchar"}
+OBS_DTYPES = {c.name: c.dtype() for c in STAGED_OBSERVATIONS.columns if c.type != "varchar"}
 REJECTION_COLUMNS = tables.REJECTIONS.names
 DOCUMENT_COLUMNS = tables.DOCUMENTS.names
 

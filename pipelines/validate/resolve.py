@@ -144,7 +144,7 @@ def resolve(stage: Staging, load_id: str) -> None:
     path = stage.folder / "facts-resolved.parquet"
     written = f"{stage.sql_folder}/{path.name}"
     source = {"source_file": "first_file", "n_sources": "n", "load_id": literal(load_id)}
-    columns = ", ".join(f"{source.get(c.name, c.name)}::{c.type} as {c.name}" for c in tables.FACTS.columns)
+    columns = ", ".join(f"{source.get(c.name, c.name)}::{c.type} as {c.name}" for c in tables.FACTS.staged().columns)
     con.execute(f"copy (select {columns} from winners order by geo, year, metric) "
                 f"to {literal(written)} (format parquet)")
     schemas.validate_table(schemas.Facts, pd.read_parquet(path))

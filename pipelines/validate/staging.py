@@ -51,11 +51,12 @@ TABLES = ("documents", "observations", "rejections", "facts", "rejected_ids")
 
 @cache
 def arrow_schemas() -> dict[str, pa.Schema]:
-    """The warehouse's column types as Arrow schemas (pipelines/core/tables.py), so every staged file
-    has the same ones (a batch whose column is all null would otherwise have no type at all).
-    Staged observations carry `obs_id` too (see Staging.append)."""
+    """The staged tables' column types as Arrow schemas (pipelines/core/tables.py, `Table.staged`:
+    a figure as read, which the load writes to the warehouse), so every staged file has the same
+    ones (a batch whose column is all null would otherwise have no type at all). Staged
+    observations carry `obs_id` too (see Staging.append)."""
     obs_id = (pa.field("obs_id", pa.int64()),)
-    schemas = {t: tables.TABLES[t].arrow_schema(obs_id if t == "observations" else ()) for t in TABLES[:-1]}
+    schemas = {t: tables.TABLES[t].staged().arrow_schema(obs_id if t == "observations" else ()) for t in TABLES[:-1]}
     return {**schemas, "rejected_ids": pa.schema(obs_id)}
 
 
