@@ -164,3 +164,11 @@ def test_parse_prints_counts_as_integers_and_a_percentage_with_its_decimals(tmp_
     values = {r["metric"]: r["value"] for r in map(json.loads, result.stdout.splitlines()) if r["geo"] == "US"}
     assert values[PCT] == 19.5 and values["missing_child_cases"] == 28886
     assert '"value": 28886,' in result.stdout
+
+
+def test_the_report_draws_a_percentage_with_its_decimals(decimal_db, tmp_path):
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", "--db", str(decimal_db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    national = out.read_text("utf-8").split('<h2 id=national>')[1].split("<h2 ")[0]
+    assert ">19.5%<" in national and "<mark>19.5</mark>% of these" in national
