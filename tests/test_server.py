@@ -8,10 +8,13 @@ none is left behind and the port is free again. The others need no server.
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,6 +64,19 @@ def test_a_run_uses_the_project_server_which_then_stops(tmp_path, raw_dir, db_pa
     assert f"http://127.0.0.1:{port}\n" in output and f"http://127.0.0.1:{port}/api\n" in output, output
     code, output = _ncmec(processes, "again", ["server", "start", "--port", str(port)], env, project)
     assert code == 2 and "already runs" in output, output
+    # From another folder the server is not that folder's, and the port is not "another program's".
+    other = tmp_path / "other"
+    other.mkdir()
+    pid = json.loads((project / ".prefect" / server.STATE).read_text())["pid"]
+    code, output = _ncmec(processes, "other-start", ["server", "start", "--port", str(port)], env, other)
+    assert code == 2 and output.count("\n") == 1, output
+    assert (f"port {port} on 127.0.0.1 is held by the ncmec server of {project} (its home {project / '.prefect'}, "
+            f"pid {pid}, UI http://127.0.0.1:{port}): use it from that folder") in output, output
+    assert not (other / ".prefect" / server.STATE).exists()
+    code, output = _ncmec(processes, "other-status", ["server", "status"], env, other)
+    assert code == 1 and "no Prefect server of this project is running" in output, output
+    assert f"running from another folder: the ncmec server of {project} (" in output, output
+
 
     code, output = _ncmec(processes, "run", ["run", "--raw", str(raw_dir), "--db", str(db_path)], env, project)
     assert code == 0, output
@@ -143,3 +159,56 @@ def test_a_server_that_exits_at_start_names_its_log(tmp_path, stand_in):
     assert message.startswith("the Prefect server exited (code 3) before it answered")
     assert f"its log is {home / server.LOG}" in message and "Port 4200 is already in use." in message
     assert not (home / server.STATE).exists()
+
+
+@pytest.fixture
+def stand_in_api():
+    """A stand-in for a Prefect server's API on a free loopback port, in this process (which is
+    then the port's listening process): /api/health, and /api/admin/settings naming the home that
+    `serve(home)` gives. Yields `serve`; returns the port."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def serve(home: Path) -> int:
+        class Api(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = {"/api/health": True, "/api/admin/settings": {"home": str(home)}}.get(self.path)
+                self.send_response(404 if body is None else 200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(body).encode())
+
+            def log_message(self, *args):
+                pass
+
+        api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+        threading.Thread(target=api.serve_forever, daemon=True).start()
+        servers.append(api)
+        return api.server_address[1]
+
+    yield serve
+    for api in servers:
+        api.shutdown()
+        api.server_close()
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["ncmec's", "prefect's"])
+def test_start_says_whose_server_holds_the_port(recorded, tmp_path, monkeypatch, stand_in_api):
+    """From another folder, the server of the folder `ncmec server start` ran in (or a Prefect
+    server of someone else's) is named with its home, pid and UI: no "another program"."""
+    (tmp_path / "here").mkdir()
+    there = tmp_path / "there" / ".prefect"
+    there.mkdir(parents=True)
+    port = stand_in_api(there)
+    if recorded:  # what `ncmec server start` there wrote: the listening process (this one) and the port
+        (there / server.STATE).write_text(json.dumps({"pid": os.getpid(), "port": port}))
+    monkeypatch.chdir(tmp_path / "here")
+    result = runner.invoke(app, ["server", "start", "--port", str(port)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    whose = (f"the ncmec server of {there.parent} (its home {there}, pid {os.getpid()}, UI http://127.0.0.1:{port}): "
+             "use it from that folder (`ncmec server status` there), stop it there with `ncmec server stop`, or "
+             "start this folder's own with --port" if recorded else
+             f"a Prefect server that `ncmec server start` did not start (its home {there}, pid {os.getpid()}, "
+             f"UI http://127.0.0.1:{port}): stop it, or choose another port with --port")
+    assert result.stderr == f"ncmec server start: error: port {port} on 127.0.0.1 is held by {whose}\n"
+    assert "another program" not in result.stderr
+    assert not (tmp_path / "here" / ".prefect").exists()

@@ -42,6 +42,14 @@ class ServerError(Exception):
     """The server cannot be started or stopped; the message is one line for the user."""
 
 
+class PortTaken(ServerError):
+    """The port is held by another process; pipelines/orchestration/holder.py says whose."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(f"port {port} on {HOST} is in use by another program; choose another with --port")
+        self.port = port
+
+
 @dataclass(frozen=True)
 class Server:
     home: Path
@@ -95,13 +103,20 @@ def port_free(port: int) -> bool:
     return True
 
 
+def record(home: Path) -> Server | None:
+    """What `ncmec server start` recorded in this home (the server may have ended since)."""
+    try:
+        state = json.loads((home / STATE).read_text("utf-8"))
+        return Server(home, int(state["pid"]), int(state["port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def recorded(home: Path) -> Server | None:
     """The server `ncmec server start` started from this home, if it still runs (answering or
     not); the record of one that ended is removed."""
-    try:
-        state = json.loads((home / STATE).read_text("utf-8"))
-        server = Server(home, int(state["pid"]), int(state["port"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    server = record(home)
+    if server is None:
         return None
     if _alive(server.pid):
         return server
@@ -161,7 +176,7 @@ def start(home: Path, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT) 
         raise ServerError(f"this project's Prefect server already runs (pid {current.pid}, {current.ui_url}); "
                           "`ncmec server stop` stops it")
     if not port_free(port):
-        raise ServerError(f"port {port} on {HOST} is in use by another program; choose another with --port")
+        raise PortTaken(port)
     home.mkdir(parents=True, exist_ok=True)
     proc = _launch(home, port)
     server = Server(home, proc.pid, port)
