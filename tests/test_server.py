@@ -143,7 +143,8 @@ def stand_in(monkeypatch):
 def test_a_server_that_does_not_answer_in_time_is_stopped(tmp_path, stand_in):
     launched = stand_in("import time; time.sleep(600)")
     home = tmp_path / ".prefect"
-    with pytest.raises(server.ServerError, match="did not answer .* within 1 s, so it was stopped") as caught:
+    stopped = r"did not answer .* after 1 s \(--timeout 1\), so it was stopped"
+    with pytest.raises(server.ServerError, match=stopped) as caught:
         server.start(home, free_port(), timeout=1)
     assert str(home / server.LOG) in str(caught.value)
     assert launched[0].poll() is not None  # ended, and reaped
@@ -212,3 +213,36 @@ def test_start_says_whose_server_holds_the_port(recorded, tmp_path, monkeypatch,
     assert result.stderr == f"ncmec server start: error: port {port} on 127.0.0.1 is held by {whose}\n"
     assert "another program" not in result.stderr
     assert not (tmp_path / "here" / ".prefect").exists()
+
+
+def test_the_server_skips_the_block_catalogue_unless_asked(tmp_path, monkeypatch):
+    """Registering Prefect's block types cost 2 of a first start's 10 s; the product uses none."""
+    monkeypatch.delenv("PREFECT_API_BLOCKS_REGISTER_ON_START", raising=False)
+    env = server._environment(tmp_path / ".prefect", 4321)
+    assert env["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "false"
+    assert env["PREFECT_HOME"] == str(tmp_path / ".prefect") and env["PREFECT_API_URL"] == "http://127.0.0.1:4321/api"
+    monkeypatch.setenv("PREFECT_API_BLOCKS_REGISTER_ON_START", "true")
+    assert server._environment(tmp_path / ".prefect", 4321)["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
+
+
+def test_start_shows_its_progress_and_its_timeout_says_how_long_and_where_the_log_is(tmp_path, monkeypatch,
+                                                                                   stand_in):
+    """Not on a terminal (this runner's stderr): a line when the server is launched, one every
+    LINE_EVERY seconds with the seconds waited, then the timeout in one line."""
+    from pipelines.cli import server as cli_server
+
+    stand_in("import time; time.sleep(600)")
+    monkeypatch.setattr(cli_server, "LINE_EVERY", 0.5)
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    result = runner.invoke(app, ["server", "start", "--port", str(port), "--timeout", "2"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == (f"starting the Prefect server on port {port}, its first start in this folder (it creates its "
+                        f"database): about {server.TYPICAL_FIRST} s"), lines
+    assert lines[1:-1] and all(line.startswith("  waiting for it to answer: ") for line in lines[1:-1]), lines
+    assert lines[-1].startswith(f"ncmec server start: error: the Prefect server did not answer on "
+                                f"http://127.0.0.1:{port}/api after 2 s (--timeout 2), so it was stopped; its log is "
+                                f"{tmp_path / '.prefect' / server.LOG}"), lines
+    help_text = runner.invoke(app, ["server", "start", "--help"], env={"COLUMNS": "200"}).stdout
+    assert f"a first start in a folder takes about {server.TYPICAL_FIRST} s" in " ".join(help_text.split())

@@ -3,11 +3,14 @@ cli/commands.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from pipelines.core.printable import printable
 from pipelines.orchestration import server
@@ -16,6 +19,9 @@ app = typer.Typer(help="This project's Prefect server, in the background: its UI
                        "Its home (database, log) is .prefect/ in the current folder.", no_args_is_help=True)
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
+LINE_EVERY = 5.0  # seconds between progress lines when stderr is no terminal (a log, CI)
+TYPICAL = (f"a first start in a folder takes about {server.TYPICAL_FIRST} s on an idle 2-core machine, later starts "
+           f"about {server.TYPICAL_LATER} s; more when the machine is busy")
 
 
 def _fail(command: str, message: str, code: int) -> NoReturn:
@@ -29,15 +35,45 @@ def _describe(s: server.Server, state: str) -> None:
         out.print(printable(f"  {label:<4} {value}"), markup=False, soft_wrap=True)
 
 
-@app.command()
+@contextmanager
+def _waiting(port: int, home: Path) -> Iterator[Callable[[float], None]]:
+    """Progress on stderr once the server is launched, with the seconds waited: a live line on a
+    terminal, else a line at first and one every LINE_EVERY seconds. (Nothing before: a refusal
+    is then the only line.)"""
+    label = (f"starting the Prefect server on port {port}, "
+             + (f"its first start in this folder (it creates its database): about {server.TYPICAL_FIRST} s"
+                if server.first_start(home) else f"about {server.TYPICAL_LATER} s"))
+    live = err.status(Text(label)) if err.is_terminal else None
+    shown = [-LINE_EVERY]  # the seconds of the last line printed
+
+    def show(waited: float) -> None:
+        if live is not None:
+            live.start()  # at once if already started
+            live.update(Text(f"{label}; {waited:.0f} s so far"))
+        elif shown[0] < 0:
+            err.print(label, markup=False, soft_wrap=True)
+            shown[0] = 0.0
+        elif waited >= shown[0] + LINE_EVERY:
+            shown[0] = waited // LINE_EVERY * LINE_EVERY
+            err.print(f"  waiting for it to answer: {shown[0]:.0f} s", markup=False)
+
+    try:
+        yield show
+    finally:
+        if live is not None:
+            live.stop()
+
+
+@app.command(help=f"Start the server in the background and wait until it answers ({TYPICAL}).")
 def start(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Its port on 127.0.0.1.")] = server.DEFAULT_PORT,
     timeout: Annotated[float, typer.Option("--timeout", min=1, metavar="SECONDS",
                                            help="How long to wait for it to answer.")] = server.START_TIMEOUT,
 ) -> None:
-    """Start the server in the background and wait until it answers (10–20 s)."""
+    home = server.home_dir()
     try:
-        started = server.start(server.home_dir(), port, timeout)
+        with _waiting(port, home) as progress:
+            started = server.start(home, port, timeout, on_wait=progress)
     except server.PortTaken:
         from pipelines.orchestration import holder
 
