@@ -1,9 +1,11 @@
-"""`ncmec server start|stop|status`: the project's Prefect server, and `ncmec run` using it.
+"""`ncmec server start|stop|status`: the project's Prefect server, and `ncmec run` and `ncmec
+serve` using it.
 
-The real test starts the server with the venv's `ncmec` in a project folder under the test's
-temporary folder (so its Prefect home, `.prefect/`, is there too), runs the flow on the two
-seeds, and stops it; every process is watched (tests/realprocesses.py), so it can show that
-none is left behind and the port is free again. The others need no server.
+The real tests start the server with the venv's `ncmec` in a project folder under the test's
+temporary folder (so its Prefect home, `.prefect/`, is there too), run the flow on the two
+seeds or serve it, and stop it; every process is watched (tests/realprocesses.py), so they can
+show that none is left behind and the port is free again. The others need no server: a
+stand-in answers as Prefect's API does, or stands for the server's process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import query
 from realprocesses import BIN, SERVER_START, environment, free_port, healthy, port_open, until
@@ -77,7 +80,6 @@ def test_a_run_uses_the_project_server_which_then_stops(tmp_path, raw_dir, db_pa
     assert code == 1 and "no Prefect server of this project is running" in output, output
     assert f"running from another folder: the ncmec server of {project} (" in output, output
 
-
     code, output = _ncmec(processes, "run", ["run", "--raw", str(raw_dir), "--db", str(db_path)], env, project)
     assert code == 0, output
     assert f"Prefect server: this project's (ncmec server), UI http://127.0.0.1:{port}" in output, output
@@ -93,6 +95,45 @@ def test_a_run_uses_the_project_server_which_then_stops(tmp_path, raw_dir, db_pa
     assert (project / ".prefect" / server.LOG).stat().st_size > 0
     code, output = _ncmec(processes, "status-after", ["server", "status"], env, project)
     assert code == 1 and "no Prefect server of this project is running" in output, output
+
+
+REGISTER = 120  # seconds: `ncmec serve` imports Prefect and the flow, then registers the deployment
+
+
+def _scheduled_runs(api: httpx.Client, name: str) -> list[dict]:
+    """The runs the server's scheduler created for the deployment (none while it is unknown)."""
+    response = api.get(f"/deployments/name/ncmec-warehouse/{name}")
+    if response.status_code == 404:
+        return []
+    deployment_id = response.raise_for_status().json()["id"]
+    runs = api.post("/flow_runs/filter", json={"deployments": {"id": {"any_": [deployment_id]}}, "offset": 0,
+                                               "limit": 10}).raise_for_status().json()
+    return [r for r in runs if r["auto_scheduled"] and r["state_type"] == "SCHEDULED"]
+
+
+@pytest.mark.server
+def test_serve_uses_the_project_server(tmp_path, raw_dir, db_path, processes):
+    """`ncmec serve` without PREFECT_API_URL, where `ncmec server` runs: it serves there, and the
+    server's scheduler schedules its runs (the cron wait itself is tests/test_scheduled.py's)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    env = environment(tmp_path / "client-home")
+    port = _start(processes, env, project)
+    processes.start("serve", [str(BIN / "ncmec"), "serve", "--name", "weekly-here", "--raw", str(raw_dir),
+                              "--db", str(db_path)], env, project)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api", timeout=10, trust_env=False) as api:
+        runs = until("the project's server scheduling the runs of `ncmec serve`", REGISTER,
+                     lambda: _scheduled_runs(api, "weekly-here"), processes, "serve")
+    assert runs[0]["expected_start_time"].endswith("T06:00:00Z"), runs  # "0 6 * * 1", UTC
+    assert processes.stop("serve") == 0, processes.tail("serve")
+    output = (processes.logs / "serve.log").read_text(errors="replace")
+    assert f"Prefect server: this project's (ncmec server), UI http://127.0.0.1:{port}\n" in output, output
+    assert f"against http://127.0.0.1:{port}/api; Ctrl-C stops" in output and "Traceback" not in output, output
+
+    code, output = _ncmec(processes, "stop", ["server", "stop"], env, project)
+    assert code == 0, output
+    assert processes.alive() == []
+    assert not port_open(port), f"port {port} still open after the server stopped"
 
 
 def test_status_and_stop_without_a_server(tmp_path, monkeypatch):

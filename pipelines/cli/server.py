@@ -15,8 +15,9 @@ from rich.text import Text
 from pipelines.core.printable import printable
 from pipelines.orchestration import server
 
-app = typer.Typer(help="This project's Prefect server, in the background: its UI shows the runs of `ncmec run`. "
-                       "Its home (database, log) is .prefect/ in the current folder.", no_args_is_help=True)
+app = typer.Typer(help="This project's Prefect server, in the background: its UI shows the runs of `ncmec run` and "
+                       "the schedule of `ncmec serve`. Its home (database, log) is .prefect/ in the current folder.",
+                  no_args_is_help=True)
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
 LINE_EVERY = 5.0  # seconds between progress lines when stderr is no terminal (a log, CI)
@@ -81,8 +82,8 @@ def start(
     except server.ServerError as exc:
         _fail("start", str(exc), 2)
     _describe(started, "started")
-    out.print("`ncmec run` uses it (unless PREFECT_API_URL is set); `ncmec server stop` stops it", markup=False,
-              soft_wrap=True)
+    out.print("`ncmec run` and `ncmec serve` use it (unless PREFECT_API_URL is set); `ncmec server stop` stops it",
+              markup=False, soft_wrap=True)
 
 
 @app.command()

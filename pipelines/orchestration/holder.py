@@ -139,3 +139,20 @@ def taken(port: int) -> str:
         return f"port {port} on {HOST} is held by {whose(h)}: stop it, or choose another port with --port"
     return f"port {port} on {HOST} is in use by {whose(h)}; choose another with --port"
 
+
+def no_server(home: Path) -> str:
+    """Why `ncmec serve` (or `python flows.py serve`) has no server to serve against, and both ways
+    out: one line."""
+    here = server.recorded(home)
+    if here is not None:
+        why, fix = (f"this folder's `ncmec server` (pid {here.pid}) does not answer on {here.ui_url}",
+                    "wait until `ncmec server status` says it runs")
+    else:
+        why, fix = (f"no `ncmec server` runs in this folder (its home would be {home})",
+                    "start one with `ncmec server start` here")
+    line = (f"no Prefect server to serve against: {why}, and PREFECT_API_URL is not set; {fix}, or set "
+            "PREFECT_API_URL to a running server's API (http://HOST:PORT/api)")
+    for h in elsewhere(home):
+        line += (f"; the ncmec server of {h.folder} runs ({h.ui_url}): serve there, or set "
+                 f"PREFECT_API_URL={h.ui_url}/api")
+    return line
