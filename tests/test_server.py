@@ -279,8 +279,7 @@ def test_start_shows_its_progress_and_its_timeout_says_how_long_and_where_the_lo
     result = runner.invoke(app, ["server", "start", "--port", str(port), "--timeout", "2"])
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
-    assert lines[0] == (f"starting the Prefect server on port {port}, its first start in this folder (it creates its "
-                        f"database): about {server.TYPICAL_FIRST} s"), lines
+    assert lines[0] == f"starting the Prefect server on port {port} (first start here: about {server.TYPICAL_FIRST} s)"
     assert lines[1:-1] and all(line.startswith("  waiting for it to answer: ") for line in lines[1:-1]), lines
     assert lines[-1].startswith(f"ncmec server start: error: the Prefect server did not answer on "
                                 f"http://127.0.0.1:{port}/api after 2 s (--timeout 2), so it was stopped; its log is "

@@ -21,8 +21,8 @@ app = typer.Typer(help="This project's Prefect server, in the background: its UI
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
 LINE_EVERY = 5.0  # seconds between progress lines when stderr is no terminal (a log, CI)
-TYPICAL = (f"a first start in a folder takes about {server.TYPICAL_FIRST} s on an idle 2-core machine, later starts "
-           f"about {server.TYPICAL_LATER} s; more when the machine is busy")
+TYPICAL = (f"a first start in a folder takes about {server.TYPICAL_FIRST} s, later starts about {server.TYPICAL_LATER} "
+           "s: medians on a 2-core machine shared with other work; longer when it is busier")
 
 
 def _fail(command: str, message: str, code: int) -> NoReturn:
@@ -41,16 +41,16 @@ def _waiting(port: int, home: Path) -> Iterator[Callable[[float], None]]:
     """Progress on stderr once the server is launched, with the seconds waited: a live line on a
     terminal, else a line at first and one every LINE_EVERY seconds. (Nothing before: a refusal
     is then the only line.)"""
-    label = (f"starting the Prefect server on port {port}, "
-             + (f"its first start in this folder (it creates its database): about {server.TYPICAL_FIRST} s"
-                if server.first_start(home) else f"about {server.TYPICAL_LATER} s"))
+    typical = (f"first start here: about {server.TYPICAL_FIRST} s"
+               if server.first_start(home) else f"about {server.TYPICAL_LATER} s")
+    label = f"starting the Prefect server on port {port} ({typical})"
     live = err.status(Text(label)) if err.is_terminal else None
     shown = [-LINE_EVERY]  # the seconds of the last line printed
 
     def show(waited: float) -> None:
         if live is not None:
             live.start()  # at once if already started
-            live.update(Text(f"{label}; {waited:.0f} s so far"))
+            live.update(Text(f"{label}: {waited:.0f} s"))
         elif shown[0] < 0:
             err.print(label, markup=False, soft_wrap=True)
             shown[0] = 0.0

@@ -12,11 +12,12 @@ server's output to a pipe that closes when the command returns: no log to read w
 Its pid goes to Prefect's pid file too, so `prefect server stop` with this PREFECT_HOME stops it.
 Nothing here imports Prefect but `configured`: `status` answers at once.
 
-What a start costs (median of 5 on a 2-core machine, scripts/server_start_times.py): Python
-importing Prefect's server (about 3 s of CPU, every start); on the first start in a folder,
-Alembic's 114 migrations creating its database (about 4 s more); and Prefect registering its
-block types, about 2 s on a first start and 0.5 s on later ones (memoised), which the project's
-server skips (`_environment`). Its UI and its scheduler cost next to nothing at start.
+What a start costs, measured on a 2-core machine (scripts/server_start_times.py, and Prefect's
+start phase by phase): every start spends about 3 s of CPU importing Prefect's server; the first
+start in a folder about 4 s more on Alembic's 114 migrations, which create its database; Prefect's
+registration of its block types 1-2 s of a first start and 0.5 s of later ones (memoised), which
+the project's server skips (`_environment`). The UI and the services cost next to nothing at
+start. It is all CPU, so a machine busy with other work stretches it (a first start once took 46 s).
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ DEFAULT_PORT = 4200
 START_TIMEOUT = 120.0  # seconds; a first start took 46 s on a 2-core machine shared with other work
 STOP_TIMEOUT = 30.0
 POLL = 0.2  # seconds between health checks while it starts
-# What a start takes, in seconds: medians of 5 on a 2-core machine (scripts/server_start_times.py).
-TYPICAL_FIRST = 9  # the first start in a folder, which creates the server's database
-TYPICAL_LATER = 4
+# What a start takes, in seconds: medians on a 2-core machine shared with other work (load average
+# 2-3), scripts/server_start_times.py --rounds 5 on 2026-12-08: first starts 10.1 s (5), later 5.1 s
+# (10); on the machine at rest about 8 and 4 s.
+TYPICAL_FIRST = 10  # the first start in a folder, which creates the server's database
+TYPICAL_LATER = 5
 STATE = "ncmec-server.json"  # pid and port of the server that `ncmec server start` started
 PREFECT_PID = "server.pid"  # Prefect's own, read by `prefect server stop`
 LOG = "server.log"
@@ -148,8 +151,8 @@ def _forget(home: Path) -> None:
 def _environment(home: Path, port: int) -> dict[str, str]:
     """The server's settings. Prefect's catalogue of block types is not registered unless the
     user asks (PREFECT_API_BLOCKS_REGISTER_ON_START=true): the product uses no blocks, and the
-    registration cost a fifth of a first start (2 of 10 s). A block that a user's code saves
-    registers its own type."""
+    registration cost 1-2 s of a first start (about 10 s) and 0.5 s of later ones. A block that
+    a user's code saves registers its own type."""
     return {"PREFECT_API_BLOCKS_REGISTER_ON_START": "false", **os.environ, "PREFECT_HOME": str(home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_API_URL": f"http://{HOST}:{port}/api"}  # the UI calls the API at this address
