@@ -125,4 +125,3 @@ def status() -> None:
     _describe(found, "running" if answering else "not answering (starting, or stuck: see its log)")
     if not answering:
         raise typer.Exit(1)
-
