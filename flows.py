@@ -267,10 +267,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--name", default="weekly")
     args = parser.parse_args(argv)
     with server.configured(temporary=args.command == "run") as using:
+        if args.command == "serve" and not PREFECT_API_URL.value():  # a temporary server would vanish with it
+            from pipelines.orchestration.holder import no_server
+
+            print(f"flows.py serve: error: {no_server(server.home_dir())}", file=sys.stderr)
+            return 2
+        print(using)
         if args.command == "serve":
             lifetime.serve(deployment(args.name, args.cron, args.timezone, args.raw, args.db))
         else:
-            print(using)
             warehouse_flow(raw=args.raw, db=args.db)
     return 0
 

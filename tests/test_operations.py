@@ -82,16 +82,19 @@ def test_ncmec_serve_registers_its_schedule_and_stops_on_ctrl_c(prefect_server, 
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "no Prefect server to serve against: start one with `prefect server start`"),
+    # Both ways out: this folder's `ncmec server` (the test's folder has none), or PREFECT_API_URL.
+    ([], "no Prefect server to serve against: no `ncmec server` runs in this folder (its home would be {home}), "
+         "and PREFECT_API_URL is not set; start one with `ncmec server start` here, or set PREFECT_API_URL"),
     (["--cron", "every monday"], 'Invalid cron string: "every monday"'),
     (["--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
 ])
-def test_serve_refuses_in_one_line(args, message, prefect_server, raw_dir, db_path):
+def test_serve_refuses_in_one_line(args, message, prefect_server, raw_dir, db_path, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     if args:
         env["PREFECT_API_URL"] = prefect_server
     result = subprocess.run([NCMEC, "serve", "--raw", str(raw_dir), "--db", str(db_path), *args],
-                            env=env, capture_output=True, text=True, timeout=120)
+                            env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    message = message.format(home=tmp_path / ".prefect")
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
 
 

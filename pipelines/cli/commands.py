@@ -106,12 +106,8 @@ def serve(
     tz: Annotated[str, typer.Option("--timezone", help="The time zone of --cron (IANA name).")] = "UTC",
     name: Annotated[str, typer.Option("--name", help="The deployment's name in Prefect.")] = "weekly",
 ) -> None:
-    """Serve the flow on a schedule against a running Prefect server, until stopped (Ctrl-C)."""
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
-        _fail("serve", "no Prefect server to serve against: start one with `prefect server start`, then "
-              "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (see the README, Scheduled runs)")
+    """Serve the flow on a schedule, until stopped (Ctrl-C), on the Prefect server `ncmec run` uses:
+    PREFECT_API_URL's if set, else this folder's `ncmec server` (a temporary one would vanish)."""
     if not raw.is_dir():
         _fail("serve", f"the raw folder {raw} does not exist")
     if not db.parent.is_dir():
@@ -120,16 +116,24 @@ def serve(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         _fail("serve", f"unknown time zone {tz!r}: use an IANA name such as UTC or America/Chicago")
-    from flows import deployment
-    from pipelines.orchestration import lifetime
+    from prefect.settings import PREFECT_API_URL
 
-    try:
-        scheduled = deployment(name, cron, tz, str(raw), str(db))
-    except ValueError as exc:  # a bad --cron
-        _fail("serve", str(exc).splitlines()[0])
-    out.print(f"serving ncmec-warehouse/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
-              "Ctrl-C stops", markup=False, soft_wrap=True)
-    lifetime.serve(scheduled)
+    from pipelines.orchestration import holder, lifetime
+    from pipelines.orchestration.server import configured, home_dir
+
+    with configured(temporary=False) as using:
+        if not PREFECT_API_URL.value():
+            _fail("serve", holder.no_server(home_dir()))
+        from flows import deployment
+
+        try:
+            scheduled = deployment(name, cron, tz, str(raw), str(db))
+        except ValueError as exc:  # a bad --cron
+            _fail("serve", str(exc).splitlines()[0])
+        out.print(using, markup=False, soft_wrap=True)
+        out.print(f"serving ncmec-warehouse/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
+                  "Ctrl-C stops", markup=False, soft_wrap=True)
+        lifetime.serve(scheduled)
 
 
 @app.command()

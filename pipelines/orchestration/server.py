@@ -11,6 +11,13 @@ The server is Prefect's own `prefect server start`, in a session of its own with
 server's output to a pipe that closes when the command returns: no log to read when it fails.)
 Its pid goes to Prefect's pid file too, so `prefect server stop` with this PREFECT_HOME stops it.
 Nothing here imports Prefect but `configured`: `status` answers at once.
+
+What a start costs, measured on a 2-core machine (scripts/server_start_times.py, and Prefect's
+start phase by phase): every start spends about 3 s of CPU importing Prefect's server; the first
+start in a folder about 4 s more on Alembic's 114 migrations, which create its database; Prefect's
+registration of its block types 1-2 s of a first start and 0.5 s of later ones (memoised), which
+the project's server skips (`_environment`). The UI and the services cost next to nothing at
+start. It is all CPU, so a machine busy with other work stretches it (a first start once took 46 s).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +38,14 @@ from pipelines.orchestration.prefect_api import HOST, healthy
 
 HOME = ".prefect"
 DEFAULT_PORT = 4200
-START_TIMEOUT = 120.0  # seconds; a server takes 10–20 s to answer on a busy 2-core machine
+START_TIMEOUT = 120.0  # seconds; a first start took 46 s on a 2-core machine shared with other work
 STOP_TIMEOUT = 30.0
+POLL = 0.2  # seconds between health checks while it starts
+# What a start takes, in seconds: medians on a 2-core machine shared with other work (load average
+# 2-3), scripts/server_start_times.py --rounds 5 on 2026-12-08: first starts 10.1 s (5), later 5.1 s
+# (10); on the machine at rest about 8 and 4 s.
+TYPICAL_FIRST = 10  # the first start in a folder, which creates the server's database
+TYPICAL_LATER = 5
 STATE = "ncmec-server.json"  # pid and port of the server that `ncmec server start` started
 PREFECT_PID = "server.pid"  # Prefect's own, read by `prefect server stop`
 LOG = "server.log"
@@ -40,6 +53,14 @@ LOG = "server.log"
 
 class ServerError(Exception):
     """The server cannot be started or stopped; the message is one line for the user."""
+
+
+class PortTaken(ServerError):
+    """The port is held by another process; pipelines/orchestration/holder.py says whose."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(f"port {port} on {HOST} is in use by another program; choose another with --port")
+        self.port = port
 
 
 @dataclass(frozen=True)
@@ -95,13 +116,20 @@ def port_free(port: int) -> bool:
     return True
 
 
+def record(home: Path) -> Server | None:
+    """What `ncmec server start` recorded in this home (the server may have ended since)."""
+    try:
+        state = json.loads((home / STATE).read_text("utf-8"))
+        return Server(home, int(state["pid"]), int(state["port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def recorded(home: Path) -> Server | None:
     """The server `ncmec server start` started from this home, if it still runs (answering or
     not); the record of one that ended is removed."""
-    try:
-        state = json.loads((home / STATE).read_text("utf-8"))
-        server = Server(home, int(state["pid"]), int(state["port"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    server = record(home)
+    if server is None:
         return None
     if _alive(server.pid):
         return server
@@ -120,11 +148,25 @@ def _forget(home: Path) -> None:
         (home / name).unlink(missing_ok=True)
 
 
+def _environment(home: Path, port: int) -> dict[str, str]:
+    """The server's settings. Prefect's catalogue of block types is not registered unless the
+    user asks (PREFECT_API_BLOCKS_REGISTER_ON_START=true): the product uses no blocks, and the
+    registration cost 1-2 s of a first start (about 10 s) and 0.5 s of later ones. A block that
+    a user's code saves registers its own type."""
+    return {"PREFECT_API_BLOCKS_REGISTER_ON_START": "false", **os.environ, "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_API_URL": f"http://{HOST}:{port}/api"}  # the UI calls the API at this address
+
+
+def first_start(home: Path) -> bool:
+    """Whether a start would create the server's database (its migrations: seconds more)."""
+    return not (home / "prefect.db").exists()
+
+
 def _launch(home: Path, port: int) -> subprocess.Popen:
     """`prefect server start` in a session of its own (the terminal's Ctrl-C or hang-up does not
     reach it), its output in the log."""
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_API_URL": f"http://{HOST}:{port}/api"}  # the UI calls the API at this address
+    env = _environment(home, port)
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port),
                "--analytics-off"]
     with open(home / LOG, "wb") as log:
@@ -140,35 +182,41 @@ def _last_line(log: Path) -> str:
     return f' (it ends: "{lines[-1][:200]}")' if lines else ""
 
 
-def _wait_ready(server: Server, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_ready(server: Server, proc: subprocess.Popen, timeout: float,
+                on_wait: Callable[[float], None]) -> None:
+    began = time.monotonic()
     while not healthy(server.port):
+        waited = time.monotonic() - began
         code = proc.poll()
         if code is not None:
             raise ServerError(f"the Prefect server exited (code {code}) before it answered; "
                               f"its log is {server.log}{_last_line(server.log)}")
-        if time.monotonic() > deadline:
-            raise ServerError(f"the Prefect server did not answer on {server.api_url} within {timeout:g} s, "
-                              f"so it was stopped; its log is {server.log}")
-        time.sleep(0.5)
+        if waited > timeout:
+            raise ServerError(f"the Prefect server did not answer on {server.api_url} after {waited:.0f} s "
+                              f"(--timeout {timeout:g}), so it was stopped; its log is {server.log}"
+                              f"{_last_line(server.log)}")
+        on_wait(waited)
+        time.sleep(POLL)
 
 
-def start(home: Path, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT) -> Server:
-    """Start the project's server on the port and wait until it answers; a server that does not
-    answer in time is stopped again."""
+def start(home: Path, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT,
+          on_wait: Callable[[float], None] = lambda waited: None) -> Server:
+    """Start the project's server on the port and wait until it answers (`on_wait` is called
+    with the seconds waited so far, a few times a second); a server that does not answer in
+    time is stopped again."""
     current = recorded(home)
     if current is not None:
         raise ServerError(f"this project's Prefect server already runs (pid {current.pid}, {current.ui_url}); "
                           "`ncmec server stop` stops it")
     if not port_free(port):
-        raise ServerError(f"port {port} on {HOST} is in use by another program; choose another with --port")
+        raise PortTaken(port)
     home.mkdir(parents=True, exist_ok=True)
     proc = _launch(home, port)
     server = Server(home, proc.pid, port)
     (home / STATE).write_text(json.dumps({"pid": server.pid, "port": port}) + "\n", "utf-8")
     (home / PREFECT_PID).write_text(str(server.pid), "utf-8")
     try:
-        _wait_ready(server, proc, timeout)
+        _wait_ready(server, proc, timeout, on_wait)
     except BaseException:  # Ctrl-C too: no half-started server is left
         _terminate(server.pid, STOP_TIMEOUT)
         _forget(home)
