@@ -148,9 +148,17 @@ _BY_NAME = {c.name: c for c in CHECKS}
 
 
 def say(check: str, *, case: str = "", **fields: Any) -> str:
-    """The reason a rejection by `check` gives: its template (or its template for `case`) filled in."""
+    """The reason a rejection by `check` gives: its template (or its template for `case`) filled in.
+    A year is printed as the whole number it is, whatever column it came from: a nullable integer
+    column that pandas reads as floats (the sheets' years, where a rejected file has none) would
+    otherwise say "the sheet is about 2023.0"."""
     reason = _BY_NAME[check].reason
-    return (reason[case] if isinstance(reason, Mapping) else reason).format(**fields)
+    years = {k: _whole(v) for k, v in fields.items() if k == "year" or k.endswith("_year")}
+    return (reason[case] if isinstance(reason, Mapping) else reason).format(**(fields | years))
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def field_rules() -> dict[str, Rule]:
