@@ -121,6 +121,7 @@ READ_ONLY = {
     "status": lambda db: ["status", "--db", str(db)],
     "query": lambda db: ["query", "--db", str(db), "select metric, value from facts where geo = 'WI'"],
     "parse": lambda db: ["parse", str(RAW / "wisconsin_2023.txt")],
+    "explain": lambda db: ["explain", "--db", str(db), "wisconsin", "2023", "missing_other"],
 }
 
 
@@ -141,6 +142,17 @@ def test_read_only_commands_import_nothing_heavy(analyst_db, command, help_only)
     imported = _imported(*args)
     assert {"pipelines", "typer"} <= imported  # the listing is read right
     assert sorted(imported.intersection(HEAVY)) == []
+
+
+def test_explain_compiles_none_of_the_extraction_patterns(analyst_db):
+    """What explain needs of the catalog (names, units, descriptions) is read without compiling the
+    patterns that read sheets: some 70 ms of a start that query and status do not pay either."""
+    probe = ("import sys; from pipelines.cli.entry import main; code = main(sys.argv[1:]); "
+             "from pipelines.core import catalog; print(code, catalog.load_catalog.cache_info().currsize)")
+    for key in (("wisconsin", "2023", "missing_other"), ("NV", "2023", "missing_other"), ("US", "2023", "bogus")):
+        done = subprocess.run([sys.executable, "-c", probe, "explain", "--db", str(analyst_db), *key],
+                              capture_output=True, text=True, timeout=120)
+        assert done.stdout.splitlines()[-1] == f"{1 if key[2] == 'bogus' else 0} 0", done.stderr[-2000:]
 
 
 def test_dask_is_an_extra_and_its_absence_is_one_line(raw_dir, db_path, monkeypatch):

@@ -127,7 +127,7 @@ CHECKS: tuple[Check, ...] = (
     Check("place_matches_sheet", "document", "the sentence's place is the sheet's", _state,
           reason="The sentence names {place}, but the sheet is about {sheet_place}."),
     Check("state_within_national", "document", "a state's value is at most the national value of the metric",
-          lambda metric, scope, u: scope == "state" and (metric, "national") in catalog.metric_index(),
+          lambda metric, scope, u: scope == "state" and (metric, "national") in catalog.about(),
           reason="The state figure {value} for {metric} is larger than the national figure {national}."),
     Check("breakdown_row_within_total", "document", "no row of the missing-children table exceeds its total",
           _breakdown, reason="The missing-children row {metric} is {value}, more than the sheet's total of "

@@ -85,17 +85,17 @@ def resolve_geo(text: str) -> str:
     raise UnknownKey(f"unknown place {shortened(repr(text))}{hint}")
 
 
-def resolve_metric(text: str, geo: str) -> catalog.Metric:
+def resolve_metric(text: str, geo: str) -> catalog.About:
     scope = catalog.scope_of(geo)
-    metric = catalog.metric_index().get((text, scope))
+    metric = catalog.about().get((text, scope))
     if metric:
         return metric
-    names = sorted({m.metric for m in catalog.metrics()})
+    names = sorted({m for m, _ in catalog.about()})
     shown = shortened(repr(text))
     if text in names:  # a metric of the other scope
-        other = next(m.scope for m in catalog.metrics() if m.metric == text)
+        other = next(s for m, s in catalog.about() if m == text)
         raise UnknownKey(f"{text} is a {other} metric; for {geo} use one of the {scope} metrics "
-                         f"({', '.join(m.metric for m in catalog.metrics() if m.scope == scope)})")
+                         f"({', '.join(m for m, s in catalog.about() if s == scope)})")
     near = difflib.get_close_matches(text, names, n=3, cutoff=0.4)
     raise UnknownKey(f"unknown metric {shown}" + (f"; did you mean {', '.join(near)}?" if near else
                                                     "; `ncmec query \"select metric from metrics\"` lists them"))
@@ -176,7 +176,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
 
     def of(k: Key) -> Explanation | None:
         if k not in out:
-            metric = catalog.metric_index().get((k[2], catalog.scope_of(k[0])))
+            metric = catalog.about().get((k[2], catalog.scope_of(k[0])))
             if metric is None or k[0] not in catalog.known_geos():  # rejected as not in the catalog: no key
                 return None
             out[k] = Explanation(geo=k[0], place=catalog.geo_name(k[0]), year=k[1], metric=metric.metric,
