@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-RAW    ?= raw
-DB     ?= warehouse/ncmec.duckdb
+# `make run RAW=dir DB=file`; without them, ncmec's own rule: $NCMEC_RAW and $NCMEC_DB, else raw
+# and warehouse/ncmec.duckdb.
+RAW    ?=
+DB     ?=
 
 .PHONY: install run lint test bench clean
 
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 run: install
-	$(BIN)/ncmec run --raw $(RAW) --db $(DB)
+	$(BIN)/ncmec run $(if $(RAW),--raw $(RAW)) $(if $(DB),--db $(DB))
 
 # The lint and type gate (settings in pyproject.toml): CI fails on a lint or type error too.
 lint: install

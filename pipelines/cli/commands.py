@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.console import Console
 
+from pipelines.cli import options
 from pipelines.cli import server as cli_server
 from pipelines.cli.options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
 from pipelines.core.limits import DEFAULT as LIMITS
@@ -52,8 +53,8 @@ def _fail(command: str, message: str, code: int = 2) -> NoReturn:
 
 @app.command()
 def run(
-    raw: RawOption = Path("raw"),
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    raw: RawOption = options.DEFAULT_RAW,
+    db: DbOption = options.DEFAULT_DB,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")] = False,
     wait: Annotated[float, typer.Option("--wait", metavar="SECONDS",
                                         help="When another run holds the warehouse, wait up to this long.")] = 0.0,
@@ -100,8 +101,8 @@ def run(
 
 @app.command()
 def serve(
-    raw: RawOption = Path("raw"),
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    raw: RawOption = options.DEFAULT_RAW,
+    db: DbOption = options.DEFAULT_DB,
     cron: Annotated[str, typer.Option("--cron", help="When to run, as a cron expression.")] = "0 6 * * 1",
     tz: Annotated[str, typer.Option("--timezone", help="The time zone of --cron (IANA name).")] = "UTC",
     name: Annotated[str, typer.Option("--name", help="The deployment's name in Prefect.")] = "weekly",
@@ -164,7 +165,7 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
 def query(
     sql: Annotated[str | None, typer.Argument(help="Read-only SQL: one statement or several; - reads standard input.",
                                               show_default=False)] = None,
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     fmt: Annotated[Format | None, typer.Option("--format", help="Output format (default: a table, or by --out's "
                                                                   "extension).", show_default=False)] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the result to this file (.csv, .json as "
@@ -188,7 +189,7 @@ def query(
 
 @app.command()
 def export(
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     out_dir: Annotated[Path, typer.Option("--out", help="The export folder (replaced whole).")] = Path("exports"),
 ) -> None:
     """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
@@ -220,7 +221,7 @@ def export(
 
 @app.command()
 def report(
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
@@ -239,7 +240,7 @@ def report(
 
 @app.command()
 def status(
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
     limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
 ) -> None:
@@ -259,7 +260,7 @@ def explain(
     geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).")],
     year: Annotated[int, typer.Argument(help="The sheet's year.")],
     metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").")],
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
 ) -> None:
     """Where a number comes from: the fact, every document that states it with its sentence, the
