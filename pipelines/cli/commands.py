@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.console import Console
 
-from pipelines.cli import options
+from pipelines.cli import completion, options
 from pipelines.cli import server as cli_server
 from pipelines.cli.options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
 from pipelines.core.limits import DEFAULT as LIMITS
@@ -257,9 +257,11 @@ def status(
 
 @app.command()
 def explain(
-    geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).")],
+    geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).",
+                                       autocompletion=completion.places)],
     year: Annotated[int, typer.Argument(help="The sheet's year.")],
-    metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").")],
+    metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").",
+                                          autocompletion=completion.metrics)],
     db: DbOption = options.DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
 ) -> None:
@@ -288,6 +290,8 @@ def explain(
         return
     terminal.print_explanation(out, explain_text.as_text(e))
 
+
+app.command()(completion.completion)
 
 if __name__ == "__main__":
     app()
