@@ -6,14 +6,15 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.console import Console
 
-from pipelines.cli import completion, options
+from pipelines.cli import completion, ledger, options
 from pipelines.cli import server as cli_server
+from pipelines.cli.console import err, out
+from pipelines.cli.console import fail as _fail
 from pipelines.cli.options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
 from pipelines.core.limits import DEFAULT as LIMITS
 from pipelines.core.printable import first_line, printable
@@ -25,10 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: an option's name is never cut in a narrow terminal (Rich's boxes cut it)
 )
-# No emoji codes: a `:x:` in a file name or a value is text (data is printed as rich Text, never markup).
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, emoji=False)
-
 app.add_typer(cli_server.app, name="server")
 
 
@@ -44,11 +41,6 @@ def _version(asked: bool) -> None:
 def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
                                                    help="Print the version and exit.")] = False) -> None:
     """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
-
-
-def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -238,60 +230,8 @@ def report(
                         f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
 
 
-@app.command()
-def status(
-    db: DbOption = options.DEFAULT_DB,
-    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
-) -> None:
-    """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
-    from pipelines.outputs.status import gather, render
-    from pipelines.store.warehouse import WarehouseError
-
-    try:
-        state = gather(db, runs=runs)
-    except WarehouseError as exc:
-        _fail("status", str(exc))
-    render(state, out, limit=limit)
-
-
-@app.command()
-def explain(
-    geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).",
-                                       autocompletion=completion.places)],
-    year: Annotated[int, typer.Argument(help="The sheet's year.")],
-    metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").",
-                                          autocompletion=completion.metrics)],
-    db: DbOption = options.DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
-) -> None:
-    """Where a number comes from: the fact, every document that states it with its sentence, the
-    checks it passed, rejections of the same key, its history, and the national figure."""
-    from pipelines.core.printable import json_text
-    from pipelines.outputs import explain as explaining
-    from pipelines.outputs import explain_text, terminal
-    from pipelines.store.warehouse import WarehouseError, connect, require_warehouse
-
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        _fail("explain", str(exc))
-    try:
-        require_warehouse(con, db)
-        e = explaining.explain(con, geo, year, metric)
-    except WarehouseError as exc:
-        _fail("explain", str(exc))
-    except explaining.UnknownKey as exc:
-        _fail("explain", str(exc), 1)
-    finally:
-        con.close()
-    if as_json:
-        sys.stdout.write(json_text(explain_text.as_json(e)) + "\n")
-        return
-    terminal.print_explanation(out, explain_text.as_text(e))
-
-
-app.command()(completion.completion)
+for command in (ledger.status, ledger.explain, completion.completion):  # after report, in --help too
+    app.command()(command)
 
 if __name__ == "__main__":
     app()
