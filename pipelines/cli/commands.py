@@ -59,6 +59,8 @@ def run(
         "Let the run remove every fact when the raw folder gives none (else it refuses)."))] = False,
     max_text_size: TextSizeOption = LIMITS.text_bytes,
     max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes,
+    as_json: Annotated[bool, typer.Option("--json", help=(
+        "Print the summary as one JSON object, with the open rejections; other lines go to stderr."))] = False,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if dask_address and task_runner is not Runner.dask:
@@ -66,8 +68,10 @@ def run(
     if task_runner is Runner.dask and importlib.util.find_spec("prefect_dask") is None:
         _fail("run", "--task-runner dask needs the dask extra: pip install 'ncmec-warehouse[dask]' (in a clone: "
                      ".venv/bin/pip install -e '.[dask]')")
+    from pipelines.core.printable import json_text
     from pipelines.orchestration.run import RunRefused, preflight
     from pipelines.outputs import terminal
+    from pipelines.outputs.status import run_json
     from pipelines.store.lock import LockFileError, WarehouseBusy
     from pipelines.store.warehouse import WarehouseError
 
@@ -77,15 +81,19 @@ def run(
         from pipelines.orchestration.server import configured
 
         with configured() as using:
-            out.print(using, markup=False, soft_wrap=True)
+            (err if as_json else out).print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
                                      task_runner=task_runner.value, dask_address=dask_address, prune=prune,
                                      max_text_size=max_text_size, max_pdf_size=max_pdf_size)
+        shown = run_json(summary, db) if as_json else None  # the open rejections, read back
     except (WarehouseError, WarehouseBusy, LockFileError, RunRefused, OSError, ValueError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
         _fail("run", f"{type(exc).__name__}: {first_line(exc)}")
-    terminal.print_summary(out, summary)
+    if shown is not None:
+        sys.stdout.write(json_text(shown) + "\n")
+    else:
+        terminal.print_summary(out, summary)
     if strict and summary.stats.rejections:
         err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
         raise typer.Exit(1)

@@ -18,16 +18,22 @@ def status(
     db: DbOption = options.DEFAULT_DB,
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
     limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help=(
+        "Print it as one JSON object, with every open rejection (--limit aside)."))] = False,
 ) -> None:
     """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
-    from pipelines.outputs.status import gather, render
+    from pipelines.core.printable import json_text
+    from pipelines.outputs import status as ledger
     from pipelines.store.warehouse import WarehouseError
 
     try:
-        state = gather(db, runs=runs)
+        state = ledger.gather(db, runs=runs)
     except WarehouseError as exc:
         _fail("status", str(exc))
-    render(state, out, limit=limit)
+    if as_json:
+        sys.stdout.write(json_text(ledger.as_json(state)) + "\n")
+        return
+    ledger.render(state, out, limit=limit)
 
 
 def explain(
