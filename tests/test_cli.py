@@ -18,6 +18,15 @@ runner = CliRunner()
 NCMEC = Path(sys.executable).parent / "ncmec"
 
 
+def test_version_prints_the_installed_package_s_version_and_exits_0():
+    """The installed console script, as a user runs it: `ncmec <version from package metadata>`."""
+    from importlib.metadata import version
+
+    done = subprocess.run([str(NCMEC), "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"ncmec {version('ncmec-warehouse')}\n", "")
+    assert runner.invoke(app, ["--version", "status"]).stdout == done.stdout  # eager: before any command
+
+
 def test_parse_prints_20_observations_as_json_lines():
     result = runner.invoke(app, ["parse", str(RAW / "wisconsin_2023.txt")])
     assert result.exit_code == 0
