@@ -180,3 +180,20 @@ def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
     as_json = explain(db, "WI", "2023", "missing_other", "--json")
     assert "\\u001b[2J\\u202e" in as_json.stdout
     assert json.loads(as_json.stdout)["sources"][0]["evidence"].endswith(" [/] :x: \x1b[2J\u202e")
+
+
+def test_a_rejection_s_reason_prints_as_text_in_the_no_fact_line(analyst_db, tmp_path):
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "ncmec.duckdb"
+    shutil.copyfile(analyst_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("update rejections set reason = reason || ' [bold]:x:' || chr(27) || '[2J' || chr(10) || 'forged' "
+                "where geo = 'NV'")
+    con.close()
+    result = explain(db, "NV", "2023", "missing_other")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith("412. [bold]:x:\\x1b[2J\\nforged")
+    assert "\x1b" not in result.stdout and "\nforged" not in result.stdout
