@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-RAW    ?= raw
-DB     ?= warehouse/ncmec.duckdb
+# `make run RAW=dir DB=file`; without them, ncmec's own rule: $NCMEC_RAW and $NCMEC_DB, else raw
+# and warehouse/ncmec.duckdb.
+RAW    ?=
+DB     ?=
 
 .PHONY: install run demo lint test bench clean
 
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 run: install
-	$(BIN)/ncmec run --raw $(RAW) --db $(DB)
+	$(BIN)/ncmec run $(if $(RAW),--raw $(RAW)) $(if $(DB),--db $(DB))
 
 # The README's example warehouse (its five questions and outputs): the two seeds and six variant sheets
 # that scripts/readme_examples.py lists, in DEMO_RAW, loaded into DEMO_DB by a real run.
@@ -31,7 +33,8 @@ DEMO_DB  ?= warehouse/demo.duckdb
 demo: install
 	$(BIN)/python scripts/readme_examples.py --demo-raw $(DEMO_RAW)
 	$(BIN)/ncmec run --raw $(DEMO_RAW) --db $(DEMO_DB)
-	@echo "the README's example warehouse is $(DEMO_DB): .venv/bin/ncmec status --db $(DEMO_DB)"
+	@echo "the README's example warehouse is $(DEMO_DB); point every command at it with:"
+	@echo "  export NCMEC_DB=$(DEMO_DB)"
 
 # The lint and type gate (settings in pyproject.toml): CI fails on a lint or type error too.
 lint: install

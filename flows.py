@@ -2,6 +2,7 @@
 
     python flows.py                      # run once on raw/ into warehouse/ncmec.duckdb
     python flows.py --raw DIR --db FILE  # the same with other paths (or use `ncmec run`)
+    NCMEC_RAW=DIR NCMEC_DB=FILE python flows.py   # the same: a flag, else the variable, else the default
     python flows.py serve --cron "0 6 * * 1"   # run on a schedule (or `ncmec serve`)
 
 Tasks work on batches of documents: Prefect's overhead per task run is tens of milliseconds.
@@ -30,6 +31,7 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
+from pipelines.core import locations
 from pipelines.core.limits import Limits
 from pipelines.core.printable import printable
 from pipelines.orchestration import lifetime, run, server
@@ -45,8 +47,8 @@ if TYPE_CHECKING:
 
     from pipelines.validate.staging import Staging
 
-DEFAULT_RAW = "raw"
-DEFAULT_DB = "warehouse/ncmec.duckdb"
+DEFAULT_RAW = locations.DEFAULT_RAW
+DEFAULT_DB = locations.DEFAULT_DB
 TASK_RUNNERS = ("process", "dask")
 DEFAULT_CRON = "0 6 * * 1"  # Mondays at 06:00
 CORES = os.cpu_count() or 1
@@ -255,17 +257,25 @@ def deployment(name: str = "weekly", cron: str = DEFAULT_CRON, tz: str = "UTC",
     return made
 
 
-def main(argv: list[str]) -> int:
-    """`python flows.py [--raw] [--db]`, or `python flows.py serve [--cron] [--timezone] [--name]`:
-    the flow without the console script (`ncmec run` and `ncmec serve` say more and check more)."""
+def arguments(argv: list[str]) -> argparse.Namespace:
+    """The command line of `python flows.py`: --raw and --db, else $NCMEC_RAW and $NCMEC_DB, else
+    the defaults, as the console script takes them."""
     parser = argparse.ArgumentParser(prog="flows.py", description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", choices=["run", "serve"], default="run")
-    parser.add_argument("--raw", default=DEFAULT_RAW)
-    parser.add_argument("--db", default=DEFAULT_DB)
+    parser.add_argument("--raw", help=f"default: ${locations.RAW_ENV}, else {DEFAULT_RAW}")
+    parser.add_argument("--db", help=f"default: ${locations.DB_ENV}, else {DEFAULT_DB}")
     parser.add_argument("--cron", default=DEFAULT_CRON)
     parser.add_argument("--timezone", default="UTC")
     parser.add_argument("--name", default="weekly")
     args = parser.parse_args(argv)
+    args.raw, args.db = locations.raw(args.raw), locations.db(args.db)
+    return args
+
+
+def main(argv: list[str]) -> int:
+    """`python flows.py [--raw] [--db]`, or `python flows.py serve [--cron] [--timezone] [--name]`:
+    the flow without the console script (`ncmec run` and `ncmec serve` say more and check more)."""
+    args = arguments(argv)
     with server.configured(temporary=args.command == "run") as using:
         if args.command == "serve" and not PREFECT_API_URL.value():  # a temporary server would vanish with it
             from pipelines.orchestration.holder import no_server

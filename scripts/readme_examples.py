@@ -117,7 +117,9 @@ def find_examples(text: str) -> list[Example]:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    # NCMEC_DB and NCMEC_RAW would point the commands away from the copy in the working folder.
+    unset = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NCMEC_DB", "NCMEC_RAW")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(COLUMNS=COLUMNS, PYTHONIOENCODING="utf-8")
     return env
 

@@ -13,6 +13,8 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="ncmec-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)  # never a developer's real server
+os.environ.pop("NCMEC_DB", None)  # nor their warehouse or raw folder: a command without --db means the default
+os.environ.pop("NCMEC_RAW", None)
 # pytest-xdist's workers start with COLUMNS=80, which would fix the width of the console script's
 # consoles when it is imported: each test that needs a width gives its own.
 os.environ.pop("COLUMNS", None)

@@ -36,6 +36,18 @@ def test_catalog_counts():
     assert scopes.count("state") == 11 and scopes.count("national") == 9
 
 
+def test_about_says_of_each_metric_what_the_compiled_catalog_says():
+    """catalog.about() reads the same entries without compiling their patterns (for explain)."""
+    about = catalog.about()
+    assert list(about) == [(m.metric, m.scope) for m in catalog.metrics()]
+    for m in catalog.metrics():
+        a = about[m.metric, m.scope]
+        assert (a.program, a.unit, a.description, a.title, a.caveat) == (m.program, m.unit, m.description, m.title,
+                                                                          m.caveat)
+        assert a.row == (m.label is not None)
+    assert catalog.breakdown_rows() == tuple(m.metric for m in catalog.metrics() if m.label)
+
+
 def test_catalog_examples_match_their_own_patterns():
     """Each metric's example sentence (from the Wisconsin sheet) is found by its patterns; each
     table row's example starts with its label."""

@@ -103,6 +103,15 @@ def test_sentence_year_and_place_must_match_the_sheet():
     assert fact(frames, "IA", "cst_social_service_engagements") is None
 
 
+def test_a_reason_prints_the_years_as_whole_numbers():
+    """With a rejected file in the batch, the sheets' years are a column with a null, which pandas
+    reads as floats: the reason still says 2023, never 2023.0."""
+    frames = validated([doc(WI, "wi.txt", ("In 2023, NCMEC connected", "In 2022, NCMEC connected")),
+                        parse_bytes(b"Minutes of the March meeting.\n", "minutes.txt")], "L")
+    (reason,) = frames.rejections[frames.rejections["check"] == "year_matches_sheet"]["reason"]
+    assert reason == "The sentence is about 2022, but the sheet is about 2023."
+
+
 def test_state_value_at_most_national():
     frames = validated([doc(WI, "wi.txt", ("including 70 survivors", "including 7,000 survivors"))], "L")
     assert rejected(frames, "state_within_national") == {("wi.txt", "team_hope_families_supported")}

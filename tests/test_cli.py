@@ -18,6 +18,15 @@ runner = CliRunner()
 NCMEC = Path(sys.executable).parent / "ncmec"
 
 
+def test_version_prints_the_installed_package_s_version_and_exits_0():
+    """The installed console script, as a user runs it: `ncmec <version from package metadata>`."""
+    from importlib.metadata import version
+
+    done = subprocess.run([str(NCMEC), "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"ncmec {version('ncmec-warehouse')}\n", "")
+    assert runner.invoke(app, ["--version", "status"]).stdout == done.stdout  # eager: before any command
+
+
 def test_parse_prints_20_observations_as_json_lines():
     result = runner.invoke(app, ["parse", str(RAW / "wisconsin_2023.txt")])
     assert result.exit_code == 0
@@ -114,6 +123,41 @@ def test_console_script_and_flows_py_run_the_same_flow(prefect_server, raw_dir, 
     assert [line for line in console.stderr.splitlines() if " | " not in line] == []
 
 
+def test_run_json_is_one_object_on_stdout_and_every_other_line_on_stderr(prefect_server, raw_dir, db_path):
+    """The installed console script, so that whatever else writes to stdout (Prefect, a print) would
+    show: stdout is the summary alone, with the counts as integers and each rejection with its reason."""
+    env = {**os.environ, "PREFECT_API_URL": prefect_server}
+    (raw_dir / "blank.txt").write_text("   \n")
+    (raw_dir / "wi_2023_again.txt").write_text(
+        (RAW / "wisconsin_2023.txt").read_text().replace("Cases\t62", "Cases\t63"))
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(NCMEC), "run", "--raw", str(raw_dir), "--db", str(db_path), "--json", *extra],
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    done = run()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("\n") == 1 and "Prefect server:" in done.stderr
+    data = json.loads(done.stdout)
+    assert data["files"] == {"seen": 4, "parsed": 4, "loaded": 3, "duplicate": 0, "rejected": 1, "removed": 0}
+    assert data["facts"] == {"count": 31, "added": 31, "changed": 0, "removed": 0}  # the other sheet's stand
+    assert data["load_id"] == query(db_path, "select max(load_id) from load_runs")[0][0]
+    assert data["rejected_files"] == [{"source_file": "blank.txt", "check": "empty",
+                                       "reason": data["rejected_files"][0]["reason"]}]
+    assert data["rejections"]["count"] == len(data["rejections"]["open"]) == 5
+    assert data["rejections"]["by_check"] == {"breakdown_sums": 4, "empty": 1}
+    for r in data["rejections"]["open"]:
+        assert r["reason"] and r["check"] and r["source_file"] and set(r) >= {"geo", "year", "metric"}
+    assert all(type(v) is int for v in [*data["files"].values(), *data["facts"].values(), data["observations"]])
+
+    (raw_dir / "wi_2023_again.txt").unlink()
+    strict = run("--strict")  # Wisconsin's table now adds up; blank.txt is still rejected: --strict exits 1
+    assert strict.returncode == 1 and "--strict: 1 rejection(s)" in strict.stderr
+    again = json.loads(strict.stdout)
+    assert again["removed_files"] == ["wi_2023_again.txt"] and again["files"]["removed"] == 1
+    assert again["facts"]["count"] == 31 and again["rejections"]["by_check"] == {"empty": 1}
+
+
 # Packages that a read-only command has no use for, each tenths of a second to import (issue 13:
 # `ncmec query`, `status` and `parse` start in well under half a second only without them).
 HEAVY = ("prefect", "pandas", "pandera", "pyarrow", "numpy", "jinja2", "matplotlib", "altair")
@@ -121,6 +165,7 @@ READ_ONLY = {
     "status": lambda db: ["status", "--db", str(db)],
     "query": lambda db: ["query", "--db", str(db), "select metric, value from facts where geo = 'WI'"],
     "parse": lambda db: ["parse", str(RAW / "wisconsin_2023.txt")],
+    "explain": lambda db: ["explain", "--db", str(db), "wisconsin", "2023", "missing_other"],
 }
 
 
@@ -141,6 +186,17 @@ def test_read_only_commands_import_nothing_heavy(analyst_db, command, help_only)
     imported = _imported(*args)
     assert {"pipelines", "typer"} <= imported  # the listing is read right
     assert sorted(imported.intersection(HEAVY)) == []
+
+
+def test_explain_compiles_none_of_the_extraction_patterns(analyst_db):
+    """What explain needs of the catalog (names, units, descriptions) is read without compiling the
+    patterns that read sheets: some 70 ms of a start that query and status do not pay either."""
+    probe = ("import sys; from pipelines.cli.entry import main; code = main(sys.argv[1:]); "
+             "from pipelines.core import catalog; print(code, catalog.load_catalog.cache_info().currsize)")
+    for key in (("wisconsin", "2023", "missing_other"), ("NV", "2023", "missing_other"), ("US", "2023", "bogus")):
+        done = subprocess.run([sys.executable, "-c", probe, "explain", "--db", str(analyst_db), *key],
+                              capture_output=True, text=True, timeout=120)
+        assert done.stdout.splitlines()[-1] == f"{1 if key[2] == 'bogus' else 0} 0", done.stderr[-2000:]
 
 
 def test_dask_is_an_extra_and_its_absence_is_one_line(raw_dir, db_path, monkeypatch):

@@ -40,19 +40,51 @@ def test_the_catalog_caveat_is_shown(analyst_db):
     assert f"caveat: {caveat}" in result.stdout and "cvip_cumulative_non_decreasing" in result.stdout
 
 
+NV_REASON = "The missing-children rows add up to 407 (301 + 97 + 9), but the sheet's total is 412."
+
+
 def test_a_rejected_value_says_why_there_is_no_fact(analyst_db):
-    """Nevada's table does not add up: no fact, and the rejection's reason."""
+    """Nevada's table does not add up: no fact, the check and its reason first, then the rejection."""
     result = explain(analyst_db, "NV", "2023", "missing_other")
     assert result.exit_code == 0
-    assert "no fact: rejected: every value stated for it failed a check" in result.stdout
-    assert "reject_breakdown_nv_2023.txt (breakdown_sums): The missing-children rows add up to 407" in result.stdout
+    assert result.stdout.splitlines()[1] == f"  no fact: rejected (breakdown_sums): {NV_REASON}"
+    assert f"reject_breakdown_nv_2023.txt (breakdown_sums): {NV_REASON}" in result.stdout
     assert "checks passed" not in result.stdout
+    data = json.loads(explain(analyst_db, "NV", "2023", "missing_other", "--json").stdout)
+    assert data["fact"] is None and data["outcome"] == "rejected"
+    assert data["why_no_fact"] == f"rejected (breakdown_sums): {NV_REASON}"
+    assert [(r["check"], r["reason"]) for r in data["rejections"]] == [("breakdown_sums", NV_REASON)]
+
+
+def test_a_value_about_another_year_than_its_sheet_is_explained_as_rejected(tmp_path):
+    """A Wisconsin 2023 sheet with one sentence about 2022: no sheet of WI 2022 is loaded, but the
+    key has a value, rejected; explain says so, with the check and its reason (years as years, the
+    run holding a file with no year too), not that the key is unknown."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = (RAW / "wisconsin_2023.txt").read_text("utf-8")
+    text = text.replace("In 2023, NCMEC connected", "In 2022, NCMEC connected")
+    (raw / "wi.txt").write_text(text, "utf-8")
+    (raw / "minutes.txt").write_text("Minutes of the March meeting.\n", "utf-8")
+    db = tmp_path / "ncmec.duckdb"
+    run.run(raw, db)
+    reason = "The sentence is about 2022, but the sheet is about 2023."
+    result = explain(db, "WI", "2022", "faon_mental_health_connections")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == f"  no fact: rejected (year_matches_sheet): {reason}"
+    assert "wi.txt (rejected): 50 (exact)" in result.stdout
+    assert f"wi.txt (year_matches_sheet): {reason}" in result.stdout
+    data = json.loads(explain(db, "WI", "2022", "faon_mental_health_connections", "--json").stdout)
+    assert (data["outcome"], data["why_no_fact"]) == ("rejected", f"rejected (year_matches_sheet): {reason}")
+    assert data["sources"][0]["accepted"] is False
 
 
 def test_a_key_never_stated(analyst_db):
     result = explain(analyst_db, "DC", "2021", "missing_reported_by_hhs_orr")
     assert "no fact: never stated: no loaded sheet of 2021 states missing_reported_by_hhs_orr for " \
            "District of Columbia" in result.stdout
+    assert json.loads(explain(analyst_db, "DC", "2021", "missing_reported_by_hhs_orr", "--json").stdout)[
+        "outcome"] == "never_stated"
 
 
 def test_a_conflict_gives_no_fact_and_names_both_sheets(tmp_path):
@@ -62,10 +94,17 @@ def test_a_conflict_gives_no_fact_and_names_both_sheets(tmp_path):
     db = tmp_path / "ncmec.duckdb"
     run.run(raw, db)
     result = explain(db, "WI", "2023", "cybertipline_reports_to_law_enforcement")
-    assert "no fact: a conflict: the sheets that state it disagree and no value has a majority" in result.stdout
+    reason = ("Sheets disagree on cybertipline_reports_to_law_enforcement for WI 2023 (8,468 (exact) in "
+              "wisconsin_2023.txt; 8,470 (exact) in wisconsin_2023_revised.txt); no value has a majority, so there "
+              "is no fact.")
+    assert result.stdout.splitlines()[1] == f"  no fact: a conflict, rejected (sources_agree): {reason}"
     assert "stated by 2 document(s)" in result.stdout
     assert "wisconsin_2023.txt (sources_agree)" in result.stdout
     assert "wisconsin_2023_revised.txt (sources_agree)" in result.stdout
+    data = json.loads(explain(db, "WI", "2023", "cybertipline_reports_to_law_enforcement", "--json").stdout)
+    assert (data["outcome"], data["why_no_fact"]) == ("conflict", f"a conflict, rejected (sources_agree): {reason}")
+    assert {(r["source_file"], r["check"]) for r in data["rejections"]} == {
+        ("wisconsin_2023.txt", "sources_agree"), ("wisconsin_2023_revised.txt", "sources_agree")}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -88,6 +127,7 @@ def test_json_carries_the_same(analyst_db):
     a, b = source["number"]
     assert source["evidence"][a:b] == "26,696" and source["char_end"] > source["char_start"]
     assert "sources_agree" in data["checks"] and data["national"] is None and data["why_no_fact"] is None
+    assert data["outcome"] == "fact"
 
 
 def test_a_missing_warehouse_is_one_line(tmp_path):
@@ -140,3 +180,20 @@ def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
     as_json = explain(db, "WI", "2023", "missing_other", "--json")
     assert "\\u001b[2J\\u202e" in as_json.stdout
     assert json.loads(as_json.stdout)["sources"][0]["evidence"].endswith(" [/] :x: \x1b[2J\u202e")
+
+
+def test_a_rejection_s_reason_prints_as_text_in_the_no_fact_line(analyst_db, tmp_path):
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "ncmec.duckdb"
+    shutil.copyfile(analyst_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("update rejections set reason = reason || ' [bold]:x:' || chr(27) || '[2J' || chr(10) || 'forged' "
+                "where geo = 'NV'")
+    con.close()
+    result = explain(db, "NV", "2023", "missing_other")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith("412. [bold]:x:\\x1b[2J\\nforged")
+    assert "\x1b" not in result.stdout and "\nforged" not in result.stdout

@@ -72,7 +72,7 @@ def test_make_demo_builds_the_warehouse_the_readme_answers_from(analyst_db, tmp_
     strip = lambda rows: sorted(r[:-1] for r in rows)  # noqa: E731  (the load id differs)
     want, got = snapshot(analyst_db, keep), snapshot(db, keep)
     assert all(strip(got[t]) == strip(want[t]) for t in keep)
-    assert f"the README's example warehouse is {db}" in done.stdout
+    assert f"the README's example warehouse is {db}" in done.stdout and f"export NCMEC_DB={db}" in done.stdout
 
 
 def test_the_demo_never_replaces_a_folder_of_other_sheets(tmp_path, capsys):

@@ -78,6 +78,11 @@ def test_every_check_of_a_value_says_its_reason_from_the_registry():
 def test_a_reason_is_said_with_its_fields():
     assert registry.say("year_matches_sheet", year=2021, sheet_year=2023) == (
         "The sentence is about 2021, but the sheet is about 2023.")
+    import numpy as np
+
+    for year in (2023.0, np.float64(2023), np.int64(2023)):  # a year from a column of floats is said whole
+        said = registry.say("cvip_cumulative_non_decreasing", value="1", year=year, before="2", before_year=year - 1)
+        assert said.endswith("1 for 2023 is below 2 for 2022; a running total cannot fall.")
     tie = registry.say("sources_agree", case="tie", metric="m", geo="WI", year=2023, said="1 in a; 2 in b")
     assert tie.startswith("Sheets disagree on m for WI 2023 (1 in a; 2 in b);")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,3 +127,40 @@ def test_no_load_id_or_figure_is_cut_in_a_narrow_terminal(db, columns):
     assert run["load_id"] in result.stdout and "…" not in result.stdout
     if columns == "40":  # the runs table does not fit: one block a run, every value whole
         assert f"  facts: {run['facts']:,}" in result.stdout and f"  rejections: {run['rejections']:,}" in result.stdout
+
+
+def test_json_is_one_object_with_the_runs_the_counts_and_every_open_rejection(db):
+    result = status("--db", str(db), "--json", "--limit", "1")  # --limit shortens the text only
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("\n") == 1
+    data = json.loads(result.stdout)
+    (run,) = rows(db, "select load_id, facts, rejections from load_runs")
+    (shown,) = data["runs"]
+    assert shown["load_id"] == run["load_id"] and shown["status"] == "completed"
+    assert (shown["files_seen"], shown["files_loaded"], shown["facts"]) == (8, 7, run["facts"])
+    assert shown["seconds"] > 0 and shown["started_at"].endswith("+00:00")
+    assert data["documents"] == {"loaded": 7, "rejected": 1}
+    assert data["counts"]["facts"] == run["facts"] and data["counts"]["runs"] == 1
+    assert all(type(n) is int for n in [*data["counts"].values(), *data["documents"].values()])
+    assert data["years"] == [2021, 2022, 2023, 2024] and data["places"] == ["DC", "IL", "NH", "NV", "WI"]
+    rejections = data["rejections"]
+    assert rejections["count"] == 5 and rejections["by_check"] == {"breakdown_sums": 4, "not_a_fact_sheet": 1}
+    expected = rows(db, 'select source_file, geo, year, metric, "check", reason from rejections')
+    assert sorted(map(repr, ({k: r[k] for k in expected[0]} for r in rejections["open"]))) == sorted(
+        map(repr, expected))
+
+
+def test_json_escapes_what_a_terminal_would_act_on(db, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("update rejections set reason = reason || ?", [HOSTILE])
+    con.close()
+    result = status("--db", str(copy), "--json")
+    assert result.exit_code == 0 and "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert all(r["reason"].endswith(HOSTILE) for r in json.loads(result.stdout)["rejections"]["open"])
+
+
+def test_json_of_a_missing_warehouse_is_one_line_on_stderr(tmp_path):
+    result = status("--db", str(tmp_path / "none.duckdb"), "--json")
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1

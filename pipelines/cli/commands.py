@@ -6,13 +6,15 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.console import Console
 
+from pipelines.cli import completion, ledger, options
 from pipelines.cli import server as cli_server
+from pipelines.cli.console import err, out
+from pipelines.cli.console import fail as _fail
 from pipelines.cli.options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
 from pipelines.core.limits import DEFAULT as LIMITS
 from pipelines.core.printable import first_line, printable
@@ -24,10 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: an option's name is never cut in a narrow terminal (Rich's boxes cut it)
 )
-# No emoji codes: a `:x:` in a file name or a value is text (data is printed as rich Text, never markup).
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, emoji=False)
-
 app.add_typer(cli_server.app, name="server")
 
 
@@ -45,15 +43,10 @@ def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, c
     """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
 
 
-def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    err.print(printable(f"ncmec {command}: error: {message}"), markup=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 @app.command()
 def run(
-    raw: RawOption = Path("raw"),
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    raw: RawOption = options.DEFAULT_RAW,
+    db: DbOption = options.DEFAULT_DB,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")] = False,
     wait: Annotated[float, typer.Option("--wait", metavar="SECONDS",
                                         help="When another run holds the warehouse, wait up to this long.")] = 0.0,
@@ -66,6 +59,8 @@ def run(
         "Let the run remove every fact when the raw folder gives none (else it refuses)."))] = False,
     max_text_size: TextSizeOption = LIMITS.text_bytes,
     max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes,
+    as_json: Annotated[bool, typer.Option("--json", help=(
+        "Print the summary as one JSON object, with the open rejections; other lines go to stderr."))] = False,
 ) -> None:
     """Run the flow once: parse every file under --raw, validate, load into --db."""
     if dask_address and task_runner is not Runner.dask:
@@ -73,8 +68,10 @@ def run(
     if task_runner is Runner.dask and importlib.util.find_spec("prefect_dask") is None:
         _fail("run", "--task-runner dask needs the dask extra: pip install 'ncmec-warehouse[dask]' (in a clone: "
                      ".venv/bin/pip install -e '.[dask]')")
+    from pipelines.core.printable import json_text
     from pipelines.orchestration.run import RunRefused, preflight
     from pipelines.outputs import terminal
+    from pipelines.outputs.status import run_json
     from pipelines.store.lock import LockFileError, WarehouseBusy
     from pipelines.store.warehouse import WarehouseError
 
@@ -84,15 +81,19 @@ def run(
         from pipelines.orchestration.server import configured
 
         with configured() as using:
-            out.print(using, markup=False, soft_wrap=True)
+            (err if as_json else out).print(using, markup=False, soft_wrap=True)
             summary = warehouse_flow(raw=str(raw), db=str(db), wait=wait, workers=workers,
                                      task_runner=task_runner.value, dask_address=dask_address, prune=prune,
                                      max_text_size=max_text_size, max_pdf_size=max_pdf_size)
+        shown = run_json(summary, db) if as_json else None  # the open rejections, read back
     except (WarehouseError, WarehouseBusy, LockFileError, RunRefused, OSError, ValueError) as exc:
         _fail("run", str(exc))
     except Exception as exc:  # any other failure: one line, non-zero
         _fail("run", f"{type(exc).__name__}: {first_line(exc)}")
-    terminal.print_summary(out, summary)
+    if shown is not None:
+        sys.stdout.write(json_text(shown) + "\n")
+    else:
+        terminal.print_summary(out, summary)
     if strict and summary.stats.rejections:
         err.print(f"ncmec run: --strict: {summary.stats.rejections} rejection(s)", markup=False)
         raise typer.Exit(1)
@@ -100,8 +101,8 @@ def run(
 
 @app.command()
 def serve(
-    raw: RawOption = Path("raw"),
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    raw: RawOption = options.DEFAULT_RAW,
+    db: DbOption = options.DEFAULT_DB,
     cron: Annotated[str, typer.Option("--cron", help="When to run, as a cron expression.")] = "0 6 * * 1",
     tz: Annotated[str, typer.Option("--timezone", help="The time zone of --cron (IANA name).")] = "UTC",
     name: Annotated[str, typer.Option("--name", help="The deployment's name in Prefect.")] = "weekly",
@@ -165,7 +166,7 @@ def parse(file: Annotated[Path, typer.Argument(help="One sheet.", exists=False)]
 def query(
     sql: Annotated[str | None, typer.Argument(help="Read-only SQL: one statement or several; - reads standard input.",
                                               show_default=False)] = None,
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     fmt: Annotated[Format | None, typer.Option("--format", help="Output format (default: a table, or by --out's "
                                                                   "extension).", show_default=False)] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the result to this file (.csv, .json as "
@@ -189,7 +190,7 @@ def query(
 
 @app.command()
 def export(
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     out_dir: Annotated[Path, typer.Option("--out", help="The export folder (replaced whole).")] = Path("exports"),
 ) -> None:
     """Write parquet for analysts (facts and observations by year, metrics, geos, rejections) and a data dictionary."""
@@ -221,7 +222,7 @@ def export(
 
 @app.command()
 def report(
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
+    db: DbOption = options.DEFAULT_DB,
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
@@ -238,56 +239,8 @@ def report(
                         f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
 
 
-@app.command()
-def status(
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
-    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="How many open rejections to list.")] = 20,
-) -> None:
-    """Show the load ledger: the last runs, what the warehouse holds, and the open rejections."""
-    from pipelines.outputs.status import gather, render
-    from pipelines.store.warehouse import WarehouseError
-
-    try:
-        state = gather(db, runs=runs)
-    except WarehouseError as exc:
-        _fail("status", str(exc))
-    render(state, out, limit=limit)
-
-
-@app.command()
-def explain(
-    geo: Annotated[str, typer.Argument(help="The place: a USPS code (WI, DC, US) or a name (wisconsin).")],
-    year: Annotated[int, typer.Argument(help="The sheet's year.")],
-    metric: Annotated[str, typer.Argument(help="A metric of the catalog (ncmec query \"select * from metrics\").")],
-    db: DbOption = Path("warehouse/ncmec.duckdb"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
-) -> None:
-    """Where a number comes from: the fact, every document that states it with its sentence, the
-    checks it passed, rejections of the same key, its history, and the national figure."""
-    from pipelines.core.printable import json_text
-    from pipelines.outputs import explain as explaining
-    from pipelines.outputs import explain_text, terminal
-    from pipelines.store.warehouse import WarehouseError, connect, require_warehouse
-
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        _fail("explain", str(exc))
-    try:
-        require_warehouse(con, db)
-        e = explaining.explain(con, geo, year, metric)
-    except WarehouseError as exc:
-        _fail("explain", str(exc))
-    except explaining.UnknownKey as exc:
-        _fail("explain", str(exc), 1)
-    finally:
-        con.close()
-    if as_json:
-        sys.stdout.write(json_text(explain_text.as_json(e)) + "\n")
-        return
-    terminal.print_explanation(out, explain_text.as_text(e))
-
+for command in (ledger.status, ledger.explain, completion.completion):  # after report, in --help too
+    app.command()(command)
 
 if __name__ == "__main__":
     app()

@@ -15,6 +15,7 @@ import sys
 
 import typer
 
+from pipelines.cli import completion
 from pipelines.cli.commands import app, err
 from pipelines.core.printable import first_line
 
@@ -38,15 +39,19 @@ def _say(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one `ncmec` command; returns (and, as the console script, exits with) its status."""
     args = sys.argv[1:] if argv is None else argv
+    if completion.requested():  # a shell's completion script asks: Typer answers, then exits
+        completion.init()
     try:
-        code = app(args=args, prog_name="ncmec", standalone_mode=False)
+        code = app(args=args, prog_name=completion.PROG, standalone_mode=False)
+    except SystemExit as exc:  # how Typer ends a completion request, even with standalone_mode=False
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except typer.TyperException as exc:  # typer's usage errors
         message = exc.format_message().strip()
-        if "\n" in message:  # a command group given no command: its help, which typer raises
+        if message.startswith("Usage:"):  # a command group given no command: its help, which typer raises
             _say(message)
-        else:
+        else:  # one line, a list of choices too ("Choose from:\n\tbash,\n\tzsh")
             where = _command(getattr(exc, "ctx", None), args)
-            _say(f"{where}: error: {first_line(message)} (see `{where} --help`)")
+            _say(f"{where}: error: {first_line(' '.join(message.split()))} (see `{where} --help`)")
         return exc.exit_code
     except typer.Abort:
         _say("ncmec: interrupted")

@@ -9,10 +9,16 @@ from typing import Annotated
 
 import typer
 
+from pipelines.core import locations
 from pipelines.core.limits import DEFAULT, parse_size, size_text
 
-RawOption = Annotated[Path, typer.Option("--raw", help="Folder of input sheets.")]
-DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB warehouse file.")]
+# The flag, else the environment variable, else the default (each command's `= DEFAULT_DB`).
+RawOption = Annotated[Path, typer.Option("--raw", envvar=locations.RAW_ENV, show_envvar=True,
+                                         help="Folder of input sheets.")]
+DbOption = Annotated[Path, typer.Option("--db", envvar=locations.DB_ENV, show_envvar=True,
+                                        help="The DuckDB warehouse file.")]
+DEFAULT_RAW = Path(locations.DEFAULT_RAW)
+DEFAULT_DB = Path(locations.DEFAULT_DB)
 
 
 def _size(text: str | int) -> int:

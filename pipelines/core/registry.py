@@ -133,7 +133,7 @@ CHECKS: tuple[Check, ...] = (
     Check("place_matches_sheet", "document", "the sentence's place is the sheet's", _state,
           reason="The sentence names {place}, but the sheet is about {sheet_place}."),
     Check("state_within_national", "document", "a state's value is at most the national value of the metric",
-          lambda metric, scope, u: scope == "state" and (metric, "national") in catalog.metric_index(),
+          lambda metric, scope, u: scope == "state" and (metric, "national") in catalog.about(),
           reason="The state figure {value} for {metric} is larger than the national figure {national}."),
     Check("breakdown_row_within_total", "document", "no row of the missing-children table exceeds its total",
           _breakdown, reason="The missing-children row {metric} is {value}, more than the sheet's total of "
@@ -154,9 +154,17 @@ _BY_NAME = {c.name: c for c in CHECKS}
 
 
 def say(check: str, *, case: str = "", **fields: Any) -> str:
-    """The reason a rejection by `check` gives: its template (or its template for `case`) filled in."""
+    """The reason a rejection by `check` gives: its template (or its template for `case`) filled in.
+    A year is printed as the whole number it is, whatever column it came from: a nullable integer
+    column that pandas reads as floats (the sheets' years, where a rejected file has none) would
+    otherwise say "the sheet is about 2023.0"."""
     reason = _BY_NAME[check].reason
-    return (reason[case] if isinstance(reason, Mapping) else reason).format(**fields)
+    years = {k: _whole(v) for k, v in fields.items() if k == "year" or k.endswith("_year")}
+    return (reason[case] if isinstance(reason, Mapping) else reason).format(**(fields | years))
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def field_rules() -> dict[str, Rule]:

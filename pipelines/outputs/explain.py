@@ -3,7 +3,9 @@
 For one key (place, year, metric): the fact and what the catalog says of the metric; every
 document that states it, with its evidence and the number in it; the checks it passed; any
 rejection of the same key; its history; and, for a state figure, the national figure and the
-state's share. A key with no fact says why: never stated, rejected, or a conflict. The CLI prints
+state's share. A key with no fact says why: never stated, rejected, or a conflict, with the check
+and the reason of each rejection; a value rejected for naming another year or place than its sheet
+is explained under the key it names (no sheet of that year or place is loaded). The CLI prints
 an `Explanation` as text or JSON (explain_text.py); `ncmec report` shows the same text for every key.
 """
 
@@ -62,7 +64,8 @@ class Explanation:
     rejections: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     national: dict[str, Any] | None = None  # the national fact of the metric and year, and the share
-    why_no_fact: str | None = None
+    outcome: str = "fact"  # or rejected, conflict, never_stated
+    why_no_fact: str | None = None  # the outcome in a sentence, with each rejection's check and reason
     more_sources: int = 0  # documents that state it beyond those listed (the report lists a few)
 
 
@@ -82,29 +85,38 @@ def resolve_geo(text: str) -> str:
     raise UnknownKey(f"unknown place {shortened(repr(text))}{hint}")
 
 
-def resolve_metric(text: str, geo: str) -> catalog.Metric:
+def resolve_metric(text: str, geo: str) -> catalog.About:
     scope = catalog.scope_of(geo)
-    metric = catalog.metric_index().get((text, scope))
+    metric = catalog.about().get((text, scope))
     if metric:
         return metric
-    names = sorted({m.metric for m in catalog.metrics()})
+    names = sorted({m for m, _ in catalog.about()})
     shown = shortened(repr(text))
     if text in names:  # a metric of the other scope
-        other = next(m.scope for m in catalog.metrics() if m.metric == text)
+        other = next(s for m, s in catalog.about() if m == text)
         raise UnknownKey(f"{text} is a {other} metric; for {geo} use one of the {scope} metrics "
-                         f"({', '.join(m.metric for m in catalog.metrics() if m.scope == scope)})")
+                         f"({', '.join(m for m, s in catalog.about() if s == scope)})")
     near = difflib.get_close_matches(text, names, n=3, cutoff=0.4)
     raise UnknownKey(f"unknown metric {shown}" + (f"; did you mean {', '.join(near)}?" if near else
                                                     "; `ncmec query \"select metric from metrics\"` lists them"))
 
 
-def _check_year(con: duckdb.DuckDBPyConnection, geo: str, year: int) -> None:
+Key = tuple[str, int, str]  # (geo, year, metric)
+_STATED_SQL = """select 1 from observations where geo = ? and year = ? and metric = ?
+                 union all select 1 from rejections where geo = ? and year = ? and metric = ? limit 1"""
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, key: Key) -> None:
+    """UnknownKey unless a loaded sheet is of the key's place and year, or a value of the key was
+    stated or rejected all the same (a sentence about another year or place than its sheet's)."""
+    geo, year, _ = key
     years = [y for (y,) in con.execute(
         "select distinct year from documents where status = 'loaded' and (geo = ? or ? = 'US') order by year",
         [geo, geo]).fetchall()]
-    if year not in years:
-        shown = ", ".join(map(str, years)) or "none"
-        raise UnknownKey(f"no sheet of {geo} {year} is loaded (years loaded for {geo}: {shown})")
+    if year in years or con.execute(_STATED_SQL, list(key) * 2).fetchall():
+        return
+    shown = ", ".join(map(str, years)) or "none"
+    raise UnknownKey(f"no sheet of {geo} {year} is loaded (years loaded for {geo}: {shown})")
 
 
 def number_in(evidence: str, value: int | float, qualifier: str) -> tuple[int, int] | None:
@@ -120,7 +132,6 @@ def number_in(evidence: str, value: int | float, qualifier: str) -> tuple[int, i
     return None
 
 
-Key = tuple[str, int, str]  # (geo, year, metric)
 
 # Every query reads all keys, or one: `$all` or the key's columns ($geo, $year, $metric).
 _ONE_OR_ALL = "($all or (geo = $geo and year = $year and metric = $metric))"
@@ -148,8 +159,8 @@ def explain(con: duckdb.DuckDBPyConnection, geo_text: str, year: int, metric_tex
     geo = resolve_geo(geo_text)
     metric = resolve_metric(metric_text, geo)
     try:
-        _check_year(con, geo, year)
         key = (geo, year, metric.metric)
+        _check_key(con, key)
         return explanations(con, key)[key]
     except duckdb.Error as exc:  # a warehouse of another release, or damaged
         first = shortened(str(exc).splitlines()[0], 200)
@@ -167,7 +178,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
 
     def of(k: Key) -> Explanation | None:
         if k not in out:
-            metric = catalog.metric_index().get((k[2], catalog.scope_of(k[0])))
+            metric = catalog.about().get((k[2], catalog.scope_of(k[0])))
             if metric is None or k[0] not in catalog.known_geos():  # rejected as not in the catalog: no key
                 return None
             out[k] = Explanation(geo=k[0], place=catalog.geo_name(k[0]), year=k[1], metric=metric.metric,
@@ -193,7 +204,7 @@ def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
             e.checks = registry.passed(e.metric, e.scope, e.unit)
             e.national = _national(e, facts.get((catalog.NATION, e.year, e.metric)))
         else:
-            e.why_no_fact = _why_no_fact(e)
+            e.outcome, e.why_no_fact = _why_no_fact(e)
     return out
 
 
@@ -220,9 +231,12 @@ def _national(e: Explanation, national: dict[str, Any] | None) -> dict[str, Any]
             "share": share}
 
 
-def _why_no_fact(e: Explanation) -> str:
+def _why_no_fact(e: Explanation) -> tuple[str, str]:
+    """The outcome of a key with no fact, and why, with the check and the reason of each distinct
+    rejection ("rejected (breakdown_sums): The missing-children rows add up to ...")."""
+    said = "; ".join(dict.fromkeys(f"({r['check']}): {r['reason']}" for r in e.rejections))
     if any(_CONFLICT in r["reason"] for r in e.rejections):
-        return "a conflict: the sheets that state it disagree and no value has a majority (see the rejections)"
+        return "conflict", f"a conflict, rejected {said}"
     if e.rejections:
-        return "rejected: every value stated for it failed a check (see the rejections)"
-    return f"never stated: no loaded sheet of {e.year} states {e.metric} for {e.place}"
+        return "rejected", f"rejected {said}"
+    return "never_stated", f"never stated: no loaded sheet of {e.year} states {e.metric} for {e.place}"

@@ -27,7 +27,7 @@ def as_text(e: Explanation) -> list[tuple[str, str]]:
         lines.append(("fact", f"  {_fmt(f['value'], e.unit, f['qualifier'])} {e.unit} ({f['qualifier']}), from "
                               f"{f['n_sources']} sheet(s); the first: {p(f['source_file'])}; load {p(f['load_id'])}"))
     else:
-        lines.append(("fact", f"  no fact: {e.why_no_fact}"))
+        lines.append(("fact", p(f"  no fact: {e.why_no_fact}")))  # its reasons come from the sheets
     lines.append(("", f"  {e.description}"))
     if e.caveat:
         lines.append(("", f"  caveat: {e.caveat}"))

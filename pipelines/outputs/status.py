@@ -1,4 +1,5 @@
-"""`ncmec status`: the load ledger (last runs), what the warehouse holds, and open rejections.
+"""`ncmec status`: the load ledger (last runs), what the warehouse holds, and open rejections, as
+text or as one JSON object (and `ncmec run --json`'s object, which lists the open rejections alike).
 Everything from the warehouse prints as rich Text after `printable`: a file name or a reason
 is never read as markup nor sends a control character to the terminal."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from rich import box
@@ -18,8 +20,16 @@ from pipelines.core.printable import printable
 from pipelines.outputs import terminal
 from pipelines.store import warehouse
 
+if TYPE_CHECKING:
+    from pipelines.orchestration.run import RunSummary
+
 RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "files_loaded", "facts",
                "rejections", "error", "flow_run_url")
+# What the warehouse holds, by the name JSON gives it, and the label the text shows.
+COUNTS = {"observations": "observations", "observations_accepted": "  accepted", "facts": "facts",
+          "facts_national": "  national (US)", "rejections": "rejections", "runs": "runs"}
+_OPEN_SQL = ('select source_file, geo, year, metric, "check", reason, evidence from rejections '
+             'order by source_file, "check", metric nulls first')
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,7 @@ class Status:
     db: Path
     runs: list[dict]  # newest first
     documents: dict[str, int]  # status -> files
-    counts: dict[str, int]
+    counts: dict[str, int]  # by the names of COUNTS
     years: list[int]
     places: list[str]
     rejections_by_check: dict[str, int]
@@ -53,9 +63,9 @@ def gather(db: Path, runs: int = 5) -> Status:
                 "select status, count(*) from documents group by status order by status").fetchall()),
             counts={
                 "observations": scalar("select count(*) from observations"),
-                "  accepted": scalar("select count(*) from observations where accepted"),
+                "observations_accepted": scalar("select count(*) from observations where accepted"),
                 "facts": scalar("select count(*) from facts"),
-                "  national (US)": scalar("select count(*) from facts where geo = 'US'"),
+                "facts_national": scalar("select count(*) from facts where geo = 'US'"),
                 "rejections": scalar("select count(*) from rejections"),
                 "runs": scalar("select count(*) from load_runs"),
             },
@@ -65,8 +75,7 @@ def gather(db: Path, runs: int = 5) -> Status:
             rejections_by_check=dict(con.execute(
                 'select "check", count(*) from rejections group by "check" order by count(*) desc, "check"'
             ).fetchall()),
-            rejections=rows('select source_file, geo, year, metric, "check", reason, evidence from rejections '
-                            'order by source_file, "check", metric nulls first'),
+            rejections=rows(_OPEN_SQL),
         )
     except duckdb.Error as exc:
         raise warehouse.WarehouseError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
@@ -131,8 +140,8 @@ def _render_held(s: Status, console: Console) -> None:
     held.add_row("documents", _n(sum(s.documents.values())))
     for status, n in s.documents.items():
         held.add_row(_text(f"  {status}"), _n(n))
-    for label, n in s.counts.items():
-        held.add_row(label, _n(n))
+    for name, n in s.counts.items():
+        held.add_row(COUNTS[name], _n(n))
     held.add_row("years", ", ".join(str(y) for y in s.years) or "none")
     held.add_row("places", _text(", ".join(s.places) or "none"))
     console.print(held)
@@ -161,3 +170,45 @@ def _render_rejections(s: Status, console: Console, limit: int) -> None:
     if len(groups) > limit:
         console.print(f"  and {len(groups) - limit} more (ncmec query \"select * from rejections\", "
                       "or --limit)", markup=False)
+
+
+def as_json(s: Status) -> dict[str, Any]:
+    """`status --json`: the runs, what the warehouse holds, and every open rejection."""
+    runs = [{**r, "started_at": _iso(r["started_at"]), "finished_at": _iso(r["finished_at"]),
+             "seconds": (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None}
+            for r in s.runs]
+    return {"db": str(s.db), "runs": runs, "documents": s.documents, "counts": s.counts, "years": s.years,
+            "places": s.places, "rejections": _rejections(s.counts["rejections"], s.rejections_by_check, s.rejections)}
+
+
+def run_json(summary: RunSummary, db: Path) -> dict[str, Any]:
+    """`run --json`: the run's summary, and the warehouse's open rejections after it (as `status --json`
+    lists them), read back from `db`."""
+    st = summary.stats
+    con = warehouse.connect(db, read_only=True)
+    try:
+        open_rejections = warehouse.rows(con, _OPEN_SQL)
+    except duckdb.Error as exc:
+        raise warehouse.WarehouseError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return {
+        "load_id": st.load_id, "db": str(db),
+        "files": {k: int(getattr(st, f"files_{k}")) for k in ("seen", "parsed", "loaded", "duplicate", "rejected",
+                                                                "removed")},
+        "observations": int(st.observations),
+        "facts": {"count": int(st.facts), **{k: int(getattr(st, f"facts_{k}")) for k in ("added", "changed",
+                                                                                         "removed")}},
+        "rejections": _rejections(st.rejections, summary.rejections_by_check, open_rejections),
+        "rejected_files": [{"source_file": f, "check": c, "reason": r} for f, c, r in summary.rejected_files],
+        "removed_files": list(summary.gone),
+        "seconds": {k: float(getattr(st, f"{k}_seconds")) for k in ("decode", "extract", "validate", "load")},
+    }
+
+
+def _rejections(count: int, by_check: dict[str, int], open_rejections: list[dict]) -> dict[str, Any]:
+    return {"count": int(count), "by_check": {c: int(n) for c, n in by_check.items()}, "open": open_rejections}
+
+
+def _iso(when: Any) -> str | None:
+    return None if when is None else when.isoformat()
