@@ -6,7 +6,8 @@ rejection of the same key; its history; and, for a state figure, the national fi
 state's share. A key with no fact says why: never stated, rejected, or a conflict, with the check
 and the reason of each rejection; a value rejected for naming another year or place than its sheet
 is explained under the key it names (no sheet of that year or place is loaded). The CLI prints
-an `Explanation` as text or JSON (explain_text.py); `ncmec report` shows the same text for every key.
+an `Explanation` as text or JSON (explain_text.py); `ncmec report` marks a figure in its
+sentence with `number_in` too.
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ class Explanation:
     national: dict[str, Any] | None = None  # the national fact of the metric and year, and the share
     outcome: str = "fact"  # or rejected, conflict, never_stated
     why_no_fact: str | None = None  # the outcome in a sentence, with each rejection's check and reason
-    more_sources: int = 0  # documents that state it beyond those listed (the report lists a few)
 
 
 def resolve_geo(text: str) -> str:
@@ -133,24 +133,21 @@ def number_in(evidence: str, value: int | float, qualifier: str) -> tuple[int, i
 
 
 
-# Every query reads all keys, or one: `$all` or the key's columns ($geo, $year, $metric).
-_ONE_OR_ALL = "($all or (geo = $geo and year = $year and metric = $metric))"
+# Every query reads the one key ($geo, $year, $metric).
+_KEY = "(geo = $geo and year = $year and metric = $metric)"
 # Figures are read exact (figures.exact), and given back as JSON prints them (`_figures`).
 _FACTS_SQL = f"""select geo, year, metric, {figures.exact()} as value, qualifier, unit, n_sources, source_file, load_id
-                 from facts where {_ONE_OR_ALL} or (geo = 'US' and ($all or (year = $year and metric = $metric)))"""
+                 from facts where {_KEY} or (geo = 'US' and year = $year and metric = $metric)"""
 _SOURCES_SQL = f"""select o.geo, o.year, o.metric, o.source_file, d.sha256, o.load_id,
-                          {figures.exact("o.")} as value, o.qualifier, o.accepted, o.evidence, o.char_start, o.char_end,
-                          count(*) over w as n_sources
-                   from (select * from observations where {_ONE_OR_ALL}) o join documents d using (source_file)
-                   window w as (partition by o.geo, o.year, o.metric)
-                   qualify row_number() over (w order by o.source_file, o.char_start) <= $per_key
-                   order by o.geo, o.year, o.metric, o.source_file, o.char_start"""
+                          {figures.exact("o.")} as value, o.qualifier, o.accepted, o.evidence, o.char_start, o.char_end
+                   from (select * from observations where {_KEY}) o join documents d using (source_file)
+                   order by o.source_file, o.char_start"""
 _REJECTIONS_SQL = f"""select geo, year, metric, source_file, "check", reason, evidence from rejections
-                      where {_ONE_OR_ALL} and metric is not null order by source_file, 5"""
+                      where {_KEY} order by source_file, 5"""
 _HISTORY_SQL = f"""select f.geo, f.year, f.metric, f.change, {figures.exact("f.old_")} as old_value,
                           {figures.exact("f.new_")} as new_value, f.old_qualifier, f.new_qualifier, f.load_id,
                           r.started_at
-                   from (select * from fact_changes where {_ONE_OR_ALL}) f left join load_runs r using (load_id)
+                   from (select * from fact_changes where {_KEY}) f left join load_runs r using (load_id)
                    order by r.started_at, f.load_id"""
 
 
@@ -161,51 +158,31 @@ def explain(con: duckdb.DuckDBPyConnection, geo_text: str, year: int, metric_tex
     try:
         key = (geo, year, metric.metric)
         _check_key(con, key)
-        return explanations(con, key)[key]
+        return _explanation(con, key)
     except duckdb.Error as exc:  # a warehouse of another release, or damaged
         first = shortened(str(exc).splitlines()[0], 200)
         raise warehouse.WarehouseError(f"cannot read the warehouse: {first}") from None
 
 
-def explanations(con: duckdb.DuckDBPyConnection, key: Key | None = None,
-                 per_key: int | None = None) -> dict[Key, Explanation]:
-    """The explanation of `key`, or of every key the warehouse has a fact, a value or a rejection
-    of (for the report), with at most `per_key` documents each (all when None)."""
-    params: dict[str, Any] = {"all": key is None, "geo": key[0] if key else "", "year": key[1] if key else 0,
-              "metric": key[2] if key else ""}
+def _explanation(con: duckdb.DuckDBPyConnection, key: Key) -> Explanation:
+    """The explanation of a key that _check_key admitted (a place and metric of the catalog)."""
+    params: dict[str, Any] = {"geo": key[0], "year": key[1], "metric": key[2]}
     facts = {_key(r): r for r in _figures(con, _FACTS_SQL, params)}
-    out: dict[Key, Explanation] = {}
-
-    def of(k: Key) -> Explanation | None:
-        if k not in out:
-            metric = catalog.about().get((k[2], catalog.scope_of(k[0])))
-            if metric is None or k[0] not in catalog.known_geos():  # rejected as not in the catalog: no key
-                return None
-            out[k] = Explanation(geo=k[0], place=catalog.geo_name(k[0]), year=k[1], metric=metric.metric,
-                                 scope=metric.scope, unit=metric.unit, program=metric.program,
-                                 description=metric.description, caveat=metric.caveat, fact=facts.get(k))
-        return out[k]
-
-    for k in [key] if key else facts:
-        of(k)
-    for s in _figures(con, _SOURCES_SQL, params | {"per_key": per_key or 2**62}):
-        if e := of(_key(s)):
-            e.more_sources = max(0, s.pop("n_sources") - len(e.sources) - 1)
-            e.sources.append(Source(**_unkeyed(s), number=number_in(s["evidence"], s["value"], s["qualifier"])))
-    for r in warehouse.rows(con, _REJECTIONS_SQL, params):
-        if e := of(_key(r)):
-            e.rejections.append(_unkeyed(r))
-    for h in _figures(con, _HISTORY_SQL, params):
-        if e := of(_key(h)):
-            e.history.append(_unkeyed(h))
-    for e in out.values():
-        if e.fact:
-            e.fact = _unkeyed(e.fact)
-            e.checks = registry.passed(e.metric, e.scope, e.unit)
-            e.national = _national(e, facts.get((catalog.NATION, e.year, e.metric)))
-        else:
-            e.outcome, e.why_no_fact = _why_no_fact(e)
-    return out
+    metric = catalog.about()[(key[2], catalog.scope_of(key[0]))]
+    e = Explanation(geo=key[0], place=catalog.geo_name(key[0]), year=key[1], metric=metric.metric,
+                    scope=metric.scope, unit=metric.unit, program=metric.program,
+                    description=metric.description, caveat=metric.caveat, fact=facts.get(key))
+    for s in _figures(con, _SOURCES_SQL, params):
+        e.sources.append(Source(**_unkeyed(s), number=number_in(s["evidence"], s["value"], s["qualifier"])))
+    e.rejections = [_unkeyed(r) for r in warehouse.rows(con, _REJECTIONS_SQL, params)]
+    e.history = [_unkeyed(h) for h in _figures(con, _HISTORY_SQL, params)]
+    if e.fact:
+        e.fact = _unkeyed(e.fact)
+        e.checks = registry.passed(e.metric, e.scope, e.unit)
+        e.national = _national(e, facts.get((catalog.NATION, e.year, e.metric)))
+    else:
+        e.outcome, e.why_no_fact = _why_no_fact(e)
+    return e
 
 
 def _figures(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""An explanation (pipelines/outputs/explain.py) as `ncmec explain` prints it, and as JSON: the lines
-the report shows too, so the terminal and the page say the same. What comes from the data (file
+"""An explanation (pipelines/outputs/explain.py) as `ncmec explain` prints it, and as JSON. What
+comes from the data (file
 names, evidence, reasons, load ids) is passed through `printable`: a control character in a
 sheet is shown as an escape, never sent to a terminal."""
 
@@ -48,7 +48,7 @@ def as_text(e: Explanation) -> list[tuple[str, str]]:
 
 
 def _sources_text(e: Explanation) -> list[tuple[str, str]]:
-    n = len(e.sources) + e.more_sources
+    n = len(e.sources)
     lines = [("heading", f"stated by {n} document(s)" if n else "stated by no document")]
     for s in e.sources:
         status = "" if s.accepted else " (rejected)"
@@ -61,8 +61,6 @@ def _sources_text(e: Explanation) -> list[tuple[str, str]]:
             lines.append(("evidence", f"    “{p(evidence[:a])}\x00{p(evidence[a:b])}\x00{p(evidence[b:])}”"))
         else:
             lines.append(("evidence", f"    “{p(evidence)}”"))
-    if e.more_sources:
-        lines.append(("", f"  … and {e.more_sources} more: `ncmec explain {e.geo} {e.year} {e.metric}` lists them all"))
     return lines
 
 
