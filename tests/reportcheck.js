@@ -28,6 +28,9 @@
     const t = (el.textContent || '').replace(/\s+/g, ' ').trim();
     return t.length > n ? t.slice(0, n - 1) + '…' : t;
   };
+  // A table by its caption, else its first header cells (its text runs the cells together).
+  const heads = (table) => (table.caption ? text(table.caption, 40)
+    : [...table.querySelectorAll('th')].slice(0, 4).map((th) => text(th, 20)).join(' | '));
   const describe = (el) => {
     let s = el.tagName.toLowerCase();
     if (el.id) s += '#' + el.id;
@@ -35,7 +38,7 @@
     if (cls) s += '.' + cls.split(/\s+/).join('.');
     const label = el.getAttribute('aria-label');
     if (label) s += `[aria-label="${label.slice(0, 60)}"]`;
-    const said = !el.id && !(el instanceof SVGElement) && text(el, 30);
+    const said = !el.id && !(el instanceof SVGElement) && (el.tagName === 'TABLE' ? heads(el) : text(el, 30));
     if (said) s += ` "${said}"`;
     const within = !el.id && el.parentElement && el.parentElement.closest('[id]');
     if (within) s += ` in ${within.tagName.toLowerCase()}#${within.id}`;

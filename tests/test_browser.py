@@ -1,11 +1,17 @@
-"""The report's checks in a real browser (issue 22): headless Chromium (tests/browser.py) runs
-tests/reportcheck.js, which names horizontal overflow, empty charts, and cut legends and labels.
-Small pages written here break each rule once, so the checks are shown to catch what they are
-for, and a page that keeps the report's markup contract passes. Skipped, with the reason, where
-there is no Chromium."""
+"""The report checked in a real browser (issue 22): headless Chromium (tests/browser.py) renders
+the report of a 616-sheet warehouse (tests/bigwarehouse.py) at 1280 and 480 px, and fails on
+horizontal overflow, an empty chart, or a cut legend or label (tests/reportcheck.js). Its
+screenshots, the problems found at each width and the page itself are kept in
+build/report-check/ (or the folder NCMEC_REPORT_CHECK_DIR names). First, small pages written here
+break each rule once, so the checks are shown to catch what they are for, and a page that keeps
+the report's markup contract passes.
+
+Skipped, with the reason, where there is no Chromium."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -18,6 +24,8 @@ import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The real page's screenshots and problems, kept after the test (build/ is not committed).
+ARTIFACTS = Path(os.environ.get("NCMEC_REPORT_CHECK_DIR") or REPO / "build" / "report-check")
 WIDTHS = (1280, 480)
 needs_chromium = pytest.mark.skipif(browser.chromium_path() is None, reason=browser.INSTALL_HINT)
 
@@ -240,3 +248,35 @@ def test_a_killed_harness_leaves_no_chromium_and_the_next_start_removes_its_fold
         proc.kill()
         proc.wait()
         proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def big_report(tmp_path_factory) -> Path:
+    """The report of bigwarehouse's 616 sheets (a session's: built once)."""
+    import bigwarehouse
+
+    from pipelines.outputs import report
+
+    folder = tmp_path_factory.mktemp("big")
+    out = folder / "report.html"
+    report.write(bigwarehouse.build(folder), out)
+    return out
+
+
+def test_the_report_of_616_sheets_shows_whole_at_1280_and_480_px(chromium, big_report):
+    """The real page: screenshots and the problems found at each width go to ARTIFACTS."""
+    for old in [*ARTIFACTS.glob("report-*.png"), *ARTIFACTS.glob("report-*-problems.txt")]:
+        old.unlink()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(big_report, ARTIFACTS / "report.html")
+    failures = []
+    for width in WIDTHS:
+        result = browser.render(big_report, width, chromium, ARTIFACTS)
+        lines = [p["message"] for p in result["problems"]]
+        if result["counts"]["charts"] == 0:
+            lines.insert(0, 'the page has no <figure class="chart">: nothing was checked as a chart')
+        said = f"# {width}px: seconds {result['seconds']}; {result['counts']}\n"
+        (ARTIFACTS / f"report-{width}-problems.txt").write_text(
+            said + ("".join(f"{line}\n" for line in lines) or "no problem\n"), "utf-8")
+        failures += [f"{width}px: {line}" for line in lines]
+    assert not failures, f"{len(failures)} problem(s), screenshots in {ARTIFACTS}:\n" + "\n".join(failures[:40])
