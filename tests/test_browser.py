@@ -250,6 +250,18 @@ def test_a_killed_harness_leaves_no_chromium_and_the_next_start_removes_its_fold
         proc.stdout.close()
 
 
+def test_without_chromium_the_check_says_how_to_install_it_and_installs_nothing(tmp_path):
+    env = {**os.environ, "NCMEC_CHROMIUM": str(tmp_path / "no-chromium")}
+    cli = subprocess.run([sys.executable, str(REPO / "tests" / "browser.py"), str(tmp_path / "r.html")], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 2 and cli.stderr.strip() == browser.INSTALL_HINT
+    make = subprocess.run(["make", "--no-print-directory", "report-check"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert make.returncode != 0
+    assert "apt-get install chromium" in make.stderr and len(make.stderr.strip().splitlines()) == 1, make.stderr
+    assert "pytest" not in make.stdout and "uv" not in make.stdout
+
+
 @pytest.fixture(scope="session")
 def big_report(tmp_path_factory) -> Path:
     """The report of bigwarehouse's 616 sheets (a session's: built once)."""
