@@ -178,6 +178,12 @@ def found_message(result: dict, check_: str, where: str) -> str:
     return " ".join(p["message"] for p in result["problems"] if p["check"] == check_ and p["where"] == where)
 
 
+def test_a_page_that_cannot_load_is_one_error_and_the_browser_goes_on(chromium, tmp_path):
+    with pytest.raises(browser.BrowserError, match="ERR_FILE_NOT_FOUND"):
+        browser.render(tmp_path / "missing.html", 480, chromium)
+    assert check(chromium, tmp_path, CLEAN, 480)["problems"] == []
+
+
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()[:24]
     assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
@@ -275,6 +281,7 @@ def big_report(tmp_path_factory) -> Path:
     return out
 
 
+@needs_chromium  # before the fixtures: the session's big_report would be written first (80 s) to no end
 def test_the_report_of_616_sheets_shows_whole_at_1280_and_480_px(chromium, big_report):
     """The real page: screenshots and the problems found at each width go to ARTIFACTS."""
     for old in [*ARTIFACTS.glob("report-*.png"), *ARTIFACTS.glob("report-*-problems.txt")]:
