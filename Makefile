@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?=
 DB     ?=
 
-.PHONY: install run demo lint test bench clean
+.PHONY: install run demo lint test report-check bench clean
 
 install: $(STAMP)
 
@@ -45,6 +45,16 @@ lint: install
 # the ten slowest are listed at the end.
 test: install lint
 	$(BIN)/python -m pytest -n auto --dist worksteal --durations=10
+
+# The report in a real browser (tests/test_browser.py only): headless Chromium renders the report
+# of a 616-sheet warehouse at 1280 and 480 px; screenshots in build/report-check/. It needs Debian's
+# Chromium (or NCMEC_CHROMIUM naming one) and installs nothing: without it, one line says how.
+CHROMIUM = $(or $(NCMEC_CHROMIUM),chromium)
+report-check:
+	$(if $(shell command -v '$(CHROMIUM)' 2>/dev/null),,$(error no Chromium ($(CHROMIUM)) to check the report with: \
+	install Debian's package with `apt-get install chromium` (as root), or set NCMEC_CHROMIUM to a Chromium binary))
+	@$(MAKE) --no-print-directory install
+	$(BIN)/python -m pytest tests/test_browser.py --durations=5
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

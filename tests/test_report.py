@@ -3,7 +3,7 @@ latest year ranked and the years as small multiples; the national figures; the b
 per place with each value's evidence; the validation. Only facts are drawn; every value links to the
 sentence it comes from. Read on the analyst warehouse (8 files) and at the real scale (tests/bigwarehouse.py).
 
-What a browser shows (overflow, cut legends, empty charts) is tested in tests/test_report_browser.py."""
+What a browser shows (overflow, cut legends, empty charts) is tested in tests/test_browser.py."""
 
 from __future__ import annotations
 
