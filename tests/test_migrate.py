@@ -207,3 +207,27 @@ def test_the_0_3_0_fixture_is_that_release_s_schema():
     schema = (RELEASE_0_3_0 / "schema.sql").read_text()
     assert '"value" DOUBLE NOT NULL' in schema and "flow_run_url" in schema and "percent" not in schema
     assert "title" not in schema
+
+
+def test_a_reader_of_a_warehouse_not_yet_migrated_says_so_in_one_line_and_a_run_upgrades_it(tmp_path):
+    """report, status, explain and export read the tables this release declares: on a 0.3.0 warehouse
+    (its values one DOUBLE, no percent or scope) they would fail on a missing column, so they say
+    what to do instead; the next run migrates it and they read it."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli.commands import app
+
+    db = tmp_path / "ncmec.duckdb"
+    _import(RELEASE_0_3_0, db)
+    commands = (["report", "--out", str(tmp_path / "r.html")], ["status"], ["explain", "WI", "2023", "missing_other"],
+                ["export", "--out", str(tmp_path / "exports")])
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.strip().count("\n") == 0
+        assert "has not had migration 004_whole_values_scope_title: the next `ncmec run` upgrades it" in result.stderr
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "exports").exists()
+    run.run(raw_0_3_0(tmp_path / "raw"), db)
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 0, (args, result.output)

@@ -225,7 +225,8 @@ def report(
     db: DbOption = options.DEFAULT_DB,
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
 ) -> None:
-    """Write one self-contained HTML page: a chart per metric, the breakdown, national figures, rejections."""
+    """Write one self-contained HTML page: each state metric ranked and by year, national figures, the
+    breakdown, a section per place with each value's evidence, and the rejections."""
     from pipelines.outputs.atomic import OutputError
     from pipelines.outputs.report import ReportError, write
     from pipelines.store.warehouse import WarehouseError

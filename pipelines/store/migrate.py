@@ -45,6 +45,16 @@ def _existing(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
 
 
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The migrations an existing warehouse has not had (all of them for one from before they
+    existed): a reader of it meets tables this release does not declare until a run migrates it."""
+    if "schema_migrations" in _existing(con):
+        done = {v for (v,) in con.execute("select version from schema_migrations").fetchall()}
+    else:
+        done = set()
+    return [f"{v:03d}_{n}" for v, n, _ in migrations() if v not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, folder: Traversable | None = None) -> list[str]:
     """Create or migrate the warehouse's tables, all or nothing; returns the names of the
     migrations applied."""

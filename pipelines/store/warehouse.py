@@ -222,12 +222,18 @@ WAREHOUSE_TABLES = ("documents", "observations", "facts", "rejections", "load_ru
 
 
 def require_warehouse(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
-    """WarehouseError (one line) unless the open file holds the warehouse's tables."""
+    """WarehouseError (one line) unless the open file holds the warehouse's tables, migrated to this release."""
     held = {name for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main' "
                                              "and database_name = current_database()").fetchall()}
     missing = [t for t in WAREHOUSE_TABLES if t not in held]
-    if missing:
-        from pipelines.core.printable import shortened
+    from pipelines.core.printable import shortened
+    from pipelines.store.migrate import pending
 
+    if missing:
         raise WarehouseError(f"{shortened(db_path, 200)} is not an ncmec warehouse (it has no table "
                              f"{missing[0]}): pass the warehouse with --db, or make one with `ncmec run`")
+    waiting = pending(con)
+    if waiting:
+        raise WarehouseError(f"{shortened(db_path, 200)} was made by an earlier release and has not had "
+                             f"migration {', '.join(waiting)}: the next `ncmec run` upgrades it (README, "
+                             "Upgrading a warehouse)")
