@@ -227,15 +227,8 @@ def _transaction(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(db_path)
     try:
         _ensure_tables(con)
-        con.execute("begin transaction")
-        yield con
-        con.execute("commit")
-    except BaseException:
-        try:
-            con.execute("rollback")
-        except duckdb.Error:
-            pass
-        raise
+        with migrate.transaction(con):
+            yield con
     finally:
         con.close()
 

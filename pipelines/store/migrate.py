@@ -13,6 +13,8 @@ exactly the declared ones: a difference is an error that names it, never a silen
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -59,9 +61,18 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Traversable | None = None) -
     """Create or migrate the warehouse's tables, all or nothing; returns the names of the
     migrations applied."""
     steps = migrations(folder)
+    with transaction(con):
+        applied = _apply(con, steps)
+    check(con)
+    return applied
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on `con`: committed whole, or on any error (a kill's signal too) rolled back."""
     con.execute("begin transaction")
     try:
-        applied = _apply(con, steps)
+        yield
         con.execute("commit")
     except BaseException:
         try:
@@ -69,8 +80,6 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Traversable | None = None) -
         except duckdb.Error:
             pass
         raise
-    check(con)
-    return applied
 
 
 def _apply(con: duckdb.DuckDBPyConnection, steps: list[tuple[int, str, str]]) -> list[str]:
