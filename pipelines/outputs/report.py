@@ -44,7 +44,7 @@ class ReportSummary:
 
 # A value's id on the page is short (the page holds one per value, twice: 6,875 at the real scale):
 # the place, the year and a letter for the metric, by its place in the catalog.
-CODES = {m: chr(ord("a") + i) for i, m in enumerate(catalog.metric_names())}
+CODES = {m: chr(ord("a") + i) for i, m in enumerate(dict.fromkeys(m for m, _ in catalog.about()))}
 
 
 def anchor(geo: str, year: int, metric: str) -> str:
@@ -97,7 +97,7 @@ def ranked_year(facts: list[Fact]) -> tuple[int, list[int]]:
     return year, sorted(y for y in places if y > year)
 
 
-def _ranked(m: catalog.Metric, facts: list[Fact], rejected: dict[Key, int]) -> Row:
+def _ranked(m: catalog.About, facts: list[Fact], rejected: dict[Key, int]) -> Row:
     """A year of the metric (ranked_year), every place that states it, largest first."""
     year, newer = ranked_year(facts)
     latest = sorted((f for f in facts if f.year == year), key=lambda f: (-f.value, name(f.geo)))
@@ -131,7 +131,7 @@ def _multiples(facts: list[Fact], years: list[int]) -> list[Row]:
 
 def _metric_sections(w: Warehouse, rejected: dict[Key, int]) -> list[Row]:
     sections = []
-    for m in (m for m in catalog.metrics() if m.scope == "state"):
+    for m in (m for m in catalog.about().values() if m.scope == "state"):
         facts = [f for f in w.facts if f.metric == m.metric and f.geo != catalog.NATION]
         years = sorted({f.year for f in facts})
         section: Row = {"metric": m, "unit": catalog.unit_words(m.unit), "id": f"metric-{m.metric}",
@@ -143,7 +143,7 @@ def _metric_sections(w: Warehouse, rejected: dict[Key, int]) -> list[Row]:
 
 def _national(w: Warehouse) -> list[Row]:
     cards = []
-    for m in (m for m in catalog.metrics() if m.scope == "national"):
+    for m in (m for m in catalog.about().values() if m.scope == "national"):
         facts = {f.year: f for f in w.facts if f.geo == catalog.NATION and f.metric == m.metric}
         if not facts:
             continue
@@ -165,7 +165,7 @@ def _breakdown(w: Warehouse, rejected: dict[Key, int]) -> Row | None:
     latest = sorted((f for f in totals if f.year == year), key=lambda f: (-f.value, name(f.geo)))
     top = latest[0].value
     colors = dict(zip(BREAKDOWN_ROWS, charts.PALETTE, strict=False))
-    titles = {m.metric: m.title for m in catalog.metrics() if m.scope == "state"}
+    titles = {m.metric: m.title for m in catalog.about().values() if m.scope == "state"}
     rows = [{"name": name(t.geo), "total": charts.fmt(t.value), "href": anchor(*t.key),
              "parts": [{"width": charts.width(p.value, top), "color": colors[p.metric], "href": anchor(*p.key),
                         "tip": f"{titles[p.metric]}: {tip(p)}"}
@@ -187,7 +187,7 @@ def _cell(key: Key, fact: Fact | None, rejected: dict[Key, int]) -> Row | None:
 
 def _places(w: Warehouse, rejected: dict[Key, int]) -> list[Row]:
     """A section per place: a table of metric by year, newest first, and each value's evidence."""
-    state = [m for m in catalog.metrics() if m.scope == "state"]
+    state = [m for m in catalog.about().values() if m.scope == "state"]
     facts: dict[str, dict[Key, Fact]] = defaultdict(dict)
     for f in w.facts:
         if f.geo != catalog.NATION:
@@ -211,7 +211,7 @@ def _validation(w: Warehouse) -> Row:
     counts: dict[str, int] = defaultdict(int)
     for r in w.rejections:
         counts[r.check] += 1
-    titles = {(m.metric, m.scope): m.title for m in catalog.metrics()}
+    titles = {(m.metric, m.scope): m.title for m in catalog.about().values()}
     scope = {None: "", catalog.NATION: "national"}
     rows = [{"id": f"rejection-{i}", "place": name(r.geo) if r.geo else "", "year": r.year or "",
              "what": titles.get((r.metric or "", scope.get(r.geo, "state")), r.metric or "whole file"),
