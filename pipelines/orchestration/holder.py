@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.orchestration import server
-from pipelines.orchestration.prefect_api import HOST
+from pipelines.orchestration.prefect_api import HOST, ask
 
 API_TIMEOUT = 1.0  # seconds; a socket that listens but never answers costs no more than this
 
@@ -70,14 +70,10 @@ def _process_home(pid: int) -> tuple[str | None, Path | None]:
 def _api_home(port: int) -> Path | None:
     """The Prefect home that the server on the port says it runs from: None if what answers is no
     Prefect API (or nothing answers in time)."""
-    import urllib.error
-    import urllib.request
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    answer = ask(port, "/api/admin/settings", API_TIMEOUT)
     try:
-        with opener.open(f"http://{HOST}:{port}/api/admin/settings", timeout=API_TIMEOUT) as response:
-            home = json.loads(response.read()).get("home")
-    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        home = json.loads(answer[1]).get("home") if answer else None
+    except (ValueError, AttributeError):  # not JSON, or not an object: no Prefect API
         return None
     return Path(home) if isinstance(home, str) and home else None
 
