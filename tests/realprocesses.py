@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import httpx
@@ -74,14 +75,8 @@ class Processes:
 
     def alive(self) -> list[str]:
         """Processes seen that still run (pids are checked with their start times: not reused ones)."""
-        left = []
-        for p, command in self.seen.values():
-            try:
-                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                    left.append(f"{p.pid} {command}")
-            except psutil.NoSuchProcess:
-                pass
-        return left
+        commands = {p.pid: command for p, command in self.seen.values()}
+        return still_running((p for p, _ in self.seen.values()), lambda p: commands[p.pid])
 
     def cleanup(self) -> None:
         """Whatever a failed test left: Ctrl-C, then SIGKILL for every process seen."""
@@ -174,3 +169,14 @@ def healthy(port: int) -> bool:
         return False
 
 
+def still_running(processes: Iterable[psutil.Process], describe: Callable[[psutil.Process], str]) -> list[str]:
+    """"PID WHAT" of each process that runs and is no zombie (psutil compares start times, so a
+    reused pid is not taken for the process); `describe` is asked only of those, as they run."""
+    left = []
+    for p in processes:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                left.append(f"{p.pid} {describe(p)}")
+        except psutil.NoSuchProcess:  # a zombie's too: ZombieProcess is one
+            pass
+    return left

@@ -22,6 +22,7 @@ from pathlib import Path
 import browser
 import psutil
 import pytest
+from realprocesses import still_running
 
 REPO = Path(__file__).resolve().parents[1]
 # The real page's screenshots and problems, kept after the test (build/ is not committed).
@@ -229,14 +230,7 @@ def test_chromium_leaves_no_process_and_no_folder(tmp_path):
 
 
 def _alive(procs: list[psutil.Process]) -> list[str]:
-    left = []
-    for p in procs:
-        try:
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                left.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
-        except psutil.NoSuchProcess:
-            pass
-    return left
+    return still_running(procs, lambda p: " ".join(p.cmdline())[:120])
 
 
 @needs_chromium

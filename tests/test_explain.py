@@ -161,9 +161,8 @@ def test_a_huge_argument_is_quoted_short(analyst_db, which):
     assert len(result.stderr) < 400 and "(126,002 characters)" in result.stderr
 
 
-def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
-    """Evidence holding an escape sequence, Rich markup and an emoji code is shown as it is
-    written, escaped: on the terminal, and in --json (as JSON escapes)."""
+def tampered(analyst_db, tmp_path, sql: str):
+    """A copy of the analyst warehouse with `sql` run on it: data as a hostile sheet could leave it."""
     import shutil
 
     import duckdb
@@ -171,9 +170,17 @@ def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
     db = tmp_path / "ncmec.duckdb"
     shutil.copyfile(analyst_db, db)
     con = duckdb.connect(str(db))
-    con.execute("update observations set evidence = evidence || ' [/] :x: ' || chr(27) || '[2J' || chr(8238) "
-                "where geo = 'WI' and year = 2023 and metric = 'missing_other'")
-    con.close()
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+    return db
+
+def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
+    """Evidence holding an escape sequence, Rich markup and an emoji code is shown as it is
+    written, escaped: on the terminal, and in --json (as JSON escapes)."""
+    db = tampered(analyst_db, tmp_path, "update observations set evidence = evidence || ' [/] :x: ' || chr(27) "
+                  "|| '[2J' || chr(8238) where geo = 'WI' and year = 2023 and metric = 'missing_other'")
     result = explain(db, "WI", "2023", "missing_other")
     assert result.exit_code == 0, result.stderr
     assert "**62** [/] :x: \\x1b[2J\\u202e”" in result.stdout and "\x1b" not in result.stdout
@@ -183,16 +190,8 @@ def test_text_from_the_sheets_prints_as_text(analyst_db, tmp_path):
 
 
 def test_a_rejection_s_reason_prints_as_text_in_the_no_fact_line(analyst_db, tmp_path):
-    import shutil
-
-    import duckdb
-
-    db = tmp_path / "ncmec.duckdb"
-    shutil.copyfile(analyst_db, db)
-    con = duckdb.connect(str(db))
-    con.execute("update rejections set reason = reason || ' [bold]:x:' || chr(27) || '[2J' || chr(10) || 'forged' "
-                "where geo = 'NV'")
-    con.close()
+    db = tampered(analyst_db, tmp_path, "update rejections set reason = reason || ' [bold]:x:' || chr(27) || '[2J' "
+                  "|| chr(10) || 'forged' where geo = 'NV'")
     result = explain(db, "NV", "2023", "missing_other")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1].endswith("412. [bold]:x:\\x1b[2J\\nforged")
