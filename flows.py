@@ -4,10 +4,10 @@
     python flows.py --raw DIR --db FILE  # the same with other paths (or use `ncmec run`)
     NCMEC_RAW=DIR NCMEC_DB=FILE python flows.py   # the same: a flag, else the variable, else the default
     python flows.py serve --cron "0 6 * * 1"   # run on a schedule (or `ncmec serve`)
+    python flows.py serve --fetch sources.toml # fetch, then run, on a schedule (or `ncmec serve --fetch`)
 
 Tasks work on batches of documents: Prefect's overhead per task run is tens of milliseconds.
-Steps that touch the file system or the warehouse retry with backoff when the error may pass on
-its own (a busy file, an I/O error); a failed check never does: it is a rejection, not an error.
+Steps that touch the file system or the warehouse retry (pipelines/orchestration/retrying.py).
 Nothing here decides anything about the data: that is pipelines/orchestration/run.py.
 """
 
@@ -17,9 +17,8 @@ import argparse
 import inspect
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -27,66 +26,31 @@ from prefect.context import FlowRunContext, get_run_context
 from prefect.futures import PrefectFuture, as_completed
 from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
-from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from prefect.utilities.urls import url_for
 
 from pipelines.core import locations
 from pipelines.core.limits import Limits
 from pipelines.core.printable import printable
+from pipelines.fetch import sources as listing
 from pipelines.orchestration import lifetime, run, server
+from pipelines.orchestration.retrying import RETRYING
 from pipelines.store.lock import RunLock, run_lock
 
 # Parse workers import this module to find `parse_batch`: pandas and pandera (which a worker's
 # checks use) and DuckDB (which it never does) are imported where they are used, not here.
 if TYPE_CHECKING:
-    from prefect.cache_policies import CachePolicy
-    from prefect.client.schemas.objects import State
     from prefect.deployments.runner import RunnerDeployment
-    from prefect.tasks import RetryConditionCallable
 
+    from pipelines.fetch.fetching import FetchSummary
     from pipelines.validate.staging import Staging
 
 DEFAULT_RAW = locations.DEFAULT_RAW
 DEFAULT_DB = locations.DEFAULT_DB
+DEFAULT_SOURCES = listing.DEFAULT_SOURCES
 TASK_RUNNERS = ("process", "dask")
 DEFAULT_CRON = "0 6 * * 1"  # Mondays at 06:00
 CORES = os.cpu_count() or 1
-# Waits before the retries of a step that may succeed later: 2, 4, 8 seconds.
-RETRIES = 3
-RETRY_DELAYS = exponential_backoff(backoff_factor=2)
-
-
-def transient(task: object, task_run: object, state: State) -> bool:
-    """Prefect's retry condition: retry a step only for errors that may pass on their own, the
-    warehouse busy (our lock or DuckDB's) or an I/O error. Anything else, a bug or bad data,
-    fails at once."""
-    import duckdb
-
-    from pipelines.store.lock import WarehouseBusy
-    from pipelines.store.warehouse import WarehouseLocked
-
-    try:
-        state.result()
-    except (OSError, duckdb.IOException, WarehouseBusy, WarehouseLocked):
-        return True
-    except Exception:
-        return False
-    return False
-
-
-class _Retrying(TypedDict):
-    """The options of a step that retries (typed, so that `@task(**RETRYING)` is checked)."""
-
-    cache_policy: CachePolicy
-    retries: int
-    retry_delay_seconds: Callable[[int], list[float]]
-    retry_condition_fn: RetryConditionCallable
-
-
-# Tasks take and return plain data; caching by input hash would hash whole batches for nothing.
-RETRYING = _Retrying(cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAYS,
-                     retry_condition_fn=transient)
 
 
 @task(name="open-run", **RETRYING)
@@ -242,16 +206,53 @@ def _log(summary: run.RunSummary) -> None:
                 s.facts, s.rejections)
 
 
-def deployment(name: str = "weekly", cron: str = DEFAULT_CRON, tz: str = "UTC",
-               raw: str = DEFAULT_RAW, db: str = DEFAULT_DB) -> RunnerDeployment:
+@task(name="fetch", **RETRYING)
+def fetch_sources(raw: Path, db: Path, listed: Path) -> FetchSummary:
+    """What `listed` (a sources.toml) lists, into `raw` (pipelines/fetch/fetching.py): a log line per URL."""
+    from pipelines.fetch import fetching
+
+    logger = get_run_logger()
+    return fetching.fetch(raw, db, listing.read(listed), on_row=lambda row: (
+        logger.warning if row.status == "failed" else logger.info)("%s", fetching.describe(row)))
+
+
+@task(name="publish-fetch", cache_policy=NO_CACHE)
+def publish_fetch(fetched: FetchSummary, loaded: run.RunSummary) -> None:
+    from prefect.artifacts import create_markdown_artifact
+
+    from pipelines.orchestration import artifacts
+
+    create_markdown_artifact(artifacts.fetch_markdown(fetched, loaded.stats), key="ncmec-fetch-summary",
+                             description=f"fetch {fetched.fetch_id}, load {loaded.stats.load_id}")
+
+
+@flow(name="ncmec-fetch-and-load")
+def fetch_and_load_flow(sources: str = DEFAULT_SOURCES, raw: str = DEFAULT_RAW, db: str = DEFAULT_DB,
+                        wait: float = 0.0, prune: bool = False) -> tuple[FetchSummary, run.RunSummary]:
+    """Fetch what `sources` lists into `raw` (a task), then run on `raw` into `db` (warehouse_flow,
+    a subflow): the scheduled flow of `ncmec serve --fetch`. Its last log line says what was new."""
+    from pipelines.orchestration import artifacts
+
+    fetched = fetch_sources(Path(raw), Path(db), Path(sources))
+    loaded = warehouse_flow(raw=raw, db=db, wait=wait, prune=prune)
+    get_run_logger().info("%s", artifacts.what_was_new(fetched, loaded.stats))
+    publish_fetch(quote(fetched), quote(loaded))  # type: ignore[call-overload]  # quote(): see _stage_and_load
+    return fetched, loaded
+
+
+def deployment(name: str = "weekly", cron: str = DEFAULT_CRON, tz: str = "UTC", raw: str = DEFAULT_RAW,
+               db: str = DEFAULT_DB, sources: str | None = None) -> RunnerDeployment:
     """The flow as a deployment on a cron schedule, with absolute paths (a scheduled run may
-    start in another working directory)."""
+    start in another working directory); with `sources`, the fetch-then-load flow."""
     from prefect.schedules import Cron
 
-    made = warehouse_flow.to_deployment(
-        name=name, schedules=[Cron(cron, timezone=tz)],
-        parameters={"raw": str(Path(raw).resolve()), "db": str(Path(db).resolve())},
-        description=f"ncmec run --raw {raw} --db {db}, on the schedule {cron} ({tz})",
+    paths = {"raw": str(Path(raw).resolve()), "db": str(Path(db).resolve())}
+    what = f"ncmec run --raw {raw} --db {db}"
+    if sources is not None:
+        paths["sources"], what = str(Path(sources).resolve()), f"ncmec fetch --sources {sources}, then {what}"
+    made = (fetch_and_load_flow if sources is not None else warehouse_flow).to_deployment(
+        name=name, schedules=[Cron(cron, timezone=tz)], parameters=paths,
+        description=f"{what}, on the schedule {cron} ({tz})",
     )
     assert not inspect.isawaitable(made)  # to_deployment returns a coroutine only to async callers
     return made
@@ -267,6 +268,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cron", default=DEFAULT_CRON)
     parser.add_argument("--timezone", default="UTC")
     parser.add_argument("--name", default="weekly")
+    parser.add_argument("--fetch", metavar="SOURCES", help="serve: fetch what this sources.toml lists, then run")
     args = parser.parse_args(argv)
     args.raw, args.db = locations.raw(args.raw), locations.db(args.db)
     return args
@@ -284,7 +286,7 @@ def main(argv: list[str]) -> int:
             return 2
         print(using)
         if args.command == "serve":
-            lifetime.serve(deployment(args.name, args.cron, args.timezone, args.raw, args.db))
+            lifetime.serve(deployment(args.name, args.cron, args.timezone, args.raw, args.db, args.fetch))
         else:
             warehouse_flow(raw=args.raw, db=args.db)
     return 0

@@ -1,3 +1,3 @@
 """NCMEC state fact sheets into a validated, traceable DuckDB warehouse."""
 
-__version__ = "0.4.0"  # as pyproject.toml (tests/test_fingerprint.py)
+__version__ = "0.5.0"  # as pyproject.toml (tests/test_fingerprint.py)

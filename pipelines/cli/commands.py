@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from pipelines.cli import completion, ledger, options
+from pipelines.cli import completion, fetching, ledger, options
 from pipelines.cli import server as cli_server
 from pipelines.cli.console import err, out
 from pipelines.cli.console import fail as _fail
@@ -106,11 +106,24 @@ def serve(
     cron: Annotated[str, typer.Option("--cron", help="When to run, as a cron expression.")] = "0 6 * * 1",
     tz: Annotated[str, typer.Option("--timezone", help="The time zone of --cron (IANA name).")] = "UTC",
     name: Annotated[str, typer.Option("--name", help="The deployment's name in Prefect.")] = "weekly",
+    fetch: Annotated[bool, typer.Option("--fetch", help=(
+        "Each run fetches what --sources lists into --raw first (as `ncmec fetch`), then loads."))] = False,
+    sources: Annotated[Path, typer.Option("--sources", metavar="FILE", help=(
+        "With --fetch: the list of sheets and index pages, read again at each run."))] = Path("sources.toml"),
 ) -> None:
     """Serve the flow on a schedule, until stopped (Ctrl-C), on the Prefect server `ncmec run` uses:
     PREFECT_API_URL's if set, else this folder's `ncmec server` (a temporary one would vanish)."""
     if not raw.is_dir():
         _fail("serve", f"the raw folder {raw} does not exist")
+    if fetch:
+        from pipelines.fetch import sources as listing
+
+        try:
+            if not listing.read(sources):
+                _fail("serve", f"{printable(sources)} lists no sheet: add a [[sheet]] or an [[index]] (see the README, "
+                               "Fetching sheets)")
+        except listing.SourcesError as exc:
+            _fail("serve", str(exc))
     if not db.parent.is_dir():
         _fail("serve", f"the warehouse folder {db.parent} does not exist (create it, or pass --db)")
     try:
@@ -128,11 +141,11 @@ def serve(
         from flows import deployment
 
         try:
-            scheduled = deployment(name, cron, tz, str(raw), str(db))
+            scheduled = deployment(name, cron, tz, str(raw), str(db), str(sources) if fetch else None)
         except ValueError as exc:  # a bad --cron
             _fail("serve", str(exc).splitlines()[0])
         out.print(using, markup=False, soft_wrap=True)
-        out.print(f"serving ncmec-warehouse/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
+        out.print(f"serving {scheduled.flow_name}/{name} on {cron} ({tz}) against {PREFECT_API_URL.value()}; "
                   "Ctrl-C stops", markup=False, soft_wrap=True)
         lifetime.serve(scheduled)
 
@@ -240,7 +253,7 @@ def report(
                         f"{summary.bytes:,} bytes; it needs no network to view"), markup=False, soft_wrap=True)
 
 
-for command in (ledger.status, ledger.explain, completion.completion):  # after report, in --help too
+for command in (fetching.fetch, ledger.status, ledger.explain, completion.completion):  # after report, in --help too
     app.command()(command)
 
 if __name__ == "__main__":

@@ -1,18 +1,14 @@
 """The warehouse's tables, each declared once (DESIGN.md, Tables).
 
 Everything else derives from these declarations: the DDL (with each column's description as a
-`COMMENT ON COLUMN`, so `duckdb_columns()` shows it to SQL users), the pandera models
-(schemas.py adds the named checks), the Arrow schemas of the staged parquet (staging.py), the
-data dictionary of an export (dictionary.py), and the column lists and dtypes of the frames the
-checks build (checks.py). A new column is one line here, and a numbered migration
-(pipelines/store/migrations/) for warehouses that already exist.
-
-A figure is staged as read, one exact DOUBLE, and written to the warehouse in two columns
-(pipelines/core/figures.py): a table's `staged()` form is what the stages before the load make.
-
-Declared in Python rather than as SQL read back through `duckdb_columns()`: the pandera checks
-(`isin`, `ge`, keys) and the reader-facing descriptions sit beside the type, and no stage needs
-a database to learn a table's columns.
+`COMMENT ON COLUMN`, so `duckdb_columns()` shows it to SQL users), the pandera models (schemas.py,
+which adds the named checks), the Arrow schemas of the staged parquet (staging.py), the data
+dictionary of an export (dictionary.py), and the frames the checks build (checks.py). A new
+column is one line here, and a numbered migration (pipelines/store/migrations/) for warehouses
+that already exist. A figure is staged as read, one exact DOUBLE, and written to the warehouse in
+two columns (pipelines/core/figures.py): a table's `staged()` form is what the stages before the
+load make. Declared in Python, not SQL: the checks and the descriptions sit beside each type, and
+no stage needs a database to learn a table's columns.
 """
 
 from __future__ import annotations
@@ -272,28 +268,32 @@ FACT_CHANGES = Table("fact_changes", "fact added, changed or removed by a run", 
     _col("load_id", "varchar", "the run that made the change"),
 ))
 
-TABLES = {t.name: t for t in (DOCUMENTS, OBSERVATIONS, FACTS, REJECTIONS, METRICS, GEOS, LOAD_RUNS, FACT_CHANGES)}
+FETCHES = Table("fetches", "source URL asked by a fetch (`ncmec fetch`)", (
+    _col("fetch_id", "varchar", "the fetch's id: its start time and a random suffix"),
+    _col("url", "varchar", "the URL asked, as listed (the command line or sources.toml)"),
+    _col("kind", "varchar", "`sheet` (a PDF for the raw folder) or `index` (a page listing sheets)",
+         isin=["sheet", "index"]),
+    _col("status", "varchar", "`new` (a file the raw folder did not have), `changed` (the file replaced), "
+         "`unchanged` (a 304, or the same bytes), `listed` (an index page read) or `failed` (see check, error)",
+         isin=["new", "changed", "unchanged", "listed", "failed"]),
+    _col("http_status", "integer", "the last HTTP status answered; null when none came (a timeout)", True),
+    _col("final_url", "varchar", "where redirects led; null when the URL answered itself", True),
+    _col("source_file", "varchar", "the file in the raw folder it writes; null for an index", True),
+    _col("etag", "varchar", "the answer's ETag, sent back as If-None-Match by the next fetch", True),
+    _col("last_modified", "varchar", "the answer's Last-Modified, sent back as If-Modified-Since", True),
+    _col("sha256", "varchar", "SHA-256 of the sheet's bytes (unchanged: of the file kept)", True),
+    _col("n_bytes", "bigint", "the answer's size in bytes", True),
+    _col("fetched_at", "timestamptz", "when the answer came, or the attempt failed"),
+    _col("check", "varchar", "for a failure: its name (`not_found`, `timeout`, `not_a_pdf`, ...; the README's "
+         "Fetching sheets)", True),
+    _col("error", "varchar", "for a failure: why, in a sentence", True),
+))
+
+TABLES = {t.name: t for t in (DOCUMENTS, OBSERVATIONS, FACTS, REJECTIONS, METRICS, GEOS, LOAD_RUNS, FACT_CHANGES,
+                              FETCHES)}
 
 
 def ddl() -> str:
     """Every table, for a new warehouse (no primary keys: the pandera models enforce keys before
     a load, and DuckDB rejects a delete-then-insert of the same key inside one transaction)."""
     return "\n\n".join(t.ddl() for t in TABLES.values())
-
-
-@cache
-def model(name: str) -> type:
-    """The pandera DataFrameModel of the table as staged (`Table.staged`): strict, coercing, with
-    its columns' checks."""
-    import pandera.pandas as pandera
-    from pandera.typing.pandas import Series
-
-    table = TABLES[name].staged()  # the frames the pipeline makes; the load writes the rest
-    attrs: dict[str, Any] = {
-        # pandera reads the dtype from Series[...]; here it is a run-time value, not a static type.
-        "__annotations__": {c.name: Series[c.dtype()] for c in table.columns},  # type: ignore[misc]
-        "Config": type("Config", (), {"strict": True, "coerce": True}),
-    }
-    for c in table.columns:
-        attrs[c.name] = pandera.Field(nullable=c.nullable, **c.checks)
-    return type(name.title().replace("_", ""), (pandera.DataFrameModel,), attrs)

@@ -1,5 +1,6 @@
 """What a flow run publishes in Prefect's UI: the validation summary (markdown) and its counts
-(a table), built here as plain data so that they can be read and tested without Prefect."""
+(a table), and what a fetch brought (markdown), built here as plain data so that they can be
+read and tested without Prefect."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 from pipelines.core.printable import markdown
 
 if TYPE_CHECKING:
+    from pipelines.fetch.fetching import FetchSummary
     from pipelines.store.load import LoadStats
 
 # A run over a bad archive can reject thousands of files: the artifact lists this many and
@@ -61,4 +63,25 @@ def summary_markdown(stats: LoadStats, rejected_files: list[tuple[str, str, str]
         lines.append("None.")
     lines += ["", "Every rejected value, with its reason and evidence: the `rejections` table "
               "(`ncmec status` lists them)."]
+    return "\n".join(lines) + "\n"
+
+
+def what_was_new(fetched: FetchSummary, stats: LoadStats) -> str:
+    """One line for a fetch and the run after it: the sheets that arrived, and what the run made of them."""
+    arrived = ", ".join(f"{r.source_file} ({r.status})" for r in fetched.arrived[:10])
+    more = f" and {len(fetched.arrived) - 10:,} more" if len(fetched.arrived) > 10 else ""
+    sheets = f"new or changed sheets: {arrived}{more}" if fetched.arrived else "no new or changed sheet"
+    failed = f", {len(fetched.failed):,} URL(s) failed" if fetched.failed else ""
+    return (f"{sheets} ({fetched.count('unchanged'):,} unchanged{failed}); load {stats.load_id}: "
+            f"{stats.facts_added:,} facts added, {stats.facts_changed:,} changed, {stats.facts_removed:,} removed")
+
+
+def fetch_markdown(fetched: FetchSummary, stats: LoadStats) -> str:
+    """The fetch's summary: the line above, and a row per URL with what came of it."""
+    lines = [f"# ncmec fetch {fetched.fetch_id}", "", markdown(what_was_new(fetched, stats)), "",
+             "| URL | status | file | why |", "|---|---|---|---|"]
+    lines += [f"| {markdown(r.url)} | {r.status} | {markdown(r.source_file or '')} | "
+              f"{markdown(f'{r.check}: {r.error}' if r.check else '')} |" for r in fetched.rows[:MOST_FILES]]
+    if len(fetched.rows) > MOST_FILES:
+        lines += ["", f"... and {len(fetched.rows) - MOST_FILES:,} more: `ncmec query \"select * from fetches\"`."]
     return "\n".join(lines) + "\n"

@@ -108,7 +108,7 @@ def fail_run(db_path: Path, load_id: str, error: str) -> None:
 def record_unchanged_run(db_path: Path, load_id: str) -> LoadStats:
     """A run whose inputs are exactly what the warehouse holds: only the ledger and views change."""
     started = time.perf_counter()
-    with _transaction(db_path) as con:
+    with transaction(db_path) as con:
         apply_views(con)
         stats = _stats(con, load_id, 0, {}, started)
         _finish_run(con, stats)
@@ -199,7 +199,7 @@ def load(db_path: Path, stage_dir: Path, load_id: str, files_parsed: int,
 
     started = time.perf_counter()
     timings = timings or {}
-    with sqlpaths.opened(stage_dir) as staged, _transaction(db_path) as con:
+    with sqlpaths.opened(stage_dir) as staged, transaction(db_path) as con:
         faults.pause_point("load")
         staging.configure(con)
         for table in ("documents", "observations", "rejections", "facts"):  # as the warehouse's rows
@@ -222,7 +222,7 @@ def load(db_path: Path, stage_dir: Path, load_id: str, files_parsed: int,
 
 
 @contextmanager
-def _transaction(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """One write transaction on the warehouse: committed whole, or on any error rolled back."""
     con = connect(db_path)
     try:

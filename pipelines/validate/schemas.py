@@ -13,6 +13,7 @@ import importlib.util
 import sys
 import types
 from collections.abc import Collection
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -46,13 +47,27 @@ def _pandas_only() -> None:
 _pandas_only()
 
 
-# One model per table, made from its declaration (pipelines/core/tables.py); the named checks (the
-# registry's, and a guard on facts) are what makes a value acceptable beyond its type.
-Observations = tables.model("observations")
-Documents = tables.model("documents")
-Rejections = tables.model("rejections")
-Metrics = tables.model("metrics")
-Geos = tables.model("geos")
+def model(name: str) -> type:
+    """The pandera DataFrameModel of a declared table as staged (`Table.staged`, pipelines/core/tables.py):
+    strict, coercing, with its columns' checks."""
+    table = tables.TABLES[name].staged()  # the frames the pipeline makes; the load writes the rest
+    attrs: dict[str, Any] = {
+        # pandera reads the dtype from Series[...]; here it is a run-time value, not a static type.
+        "__annotations__": {c.name: Series[c.dtype()] for c in table.columns},  # type: ignore[misc]
+        "Config": type("Config", (), {"strict": True, "coerce": True}),
+    }
+    for c in table.columns:
+        attrs[c.name] = pa.Field(nullable=c.nullable, **c.checks)
+    return type(name.title().replace("_", ""), (pa.DataFrameModel,), attrs)
+
+
+# One model per table, made from its declaration; the named checks (the registry's, and a guard on
+# facts) are what makes a value acceptable beyond its type.
+Observations = model("observations")
+Documents = model("documents")
+Rejections = model("rejections")
+Metrics = model("metrics")
+Geos = model("geos")
 
 
 def _observation_checks() -> pa.DataFrameSchema:
@@ -66,7 +81,7 @@ def _observation_checks() -> pa.DataFrameSchema:
 ObservationChecks = _observation_checks()
 
 
-class Facts(tables.model("facts")):  # type: ignore[misc]  # a base made at run time, as above
+class Facts(model("facts")):  # type: ignore[misc]  # a base made at run time, as above
     @pa.dataframe_check(name="one_fact_per_key")
     def one_fact_per_key(cls, df: pd.DataFrame) -> Series[bool]:
         return ~df.duplicated(["geo", "year", "metric"], keep=False)
