@@ -21,7 +21,7 @@ RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "warehouse-0.1.0"  # EXPORT
 # changed from 17 to 17.5) and whose DC sheet states 1,140.5 reports (rejected by count_whole).
 RELEASE_0_3_0 = Path(__file__).parent / "fixtures" / "warehouse-0.3.0"
 VARIANTS = Path(__file__).parent / "variants"
-NEW_0_4_0 = [(4, "whole_values_scope_title")]
+NEW_SINCE_0_3_0 = [(4, "whole_values_scope_title"), (5, "fetches")]  # 0.4.0 and 0.5.0 (the fetch ledger)
 
 
 def _import(folder: Path, db: Path) -> None:
@@ -52,7 +52,7 @@ def test_a_warehouse_made_by_release_0_1_0_is_migrated_and_keeps_its_rows(tmp_pa
     summary = run.run(seed_raw(tmp_path / "raw"), db)  # the same sheets, parsed by this release
     _declared(db)
     assert query(db, "select version, name from schema_migrations order by version") == [
-        (1, "load_runs_flow_run_id"), (2, "metrics_caveat"), (3, "load_runs_flow_run_url"), *NEW_0_4_0]
+        (1, "load_runs_flow_run_id"), (2, "metrics_caveat"), (3, "load_runs_flow_run_url"), *NEW_SINCE_0_3_0]
     assert query(db, "select caveat from metrics where metric = 'cvip_children_identified_cumulative'")[0][0]
     assert query(db, "select count(*) from metrics where title is null") == [(0,)]
     # Unchanged values keep the load_id of the run that wrote them in 0.1.0: nothing changed.
@@ -165,7 +165,7 @@ def test_a_warehouse_made_by_release_0_3_0_is_migrated_without_losing_a_figure(t
     _import(RELEASE_0_3_0, db)
     before = _figures(db, "0.3.0")
     con = duckdb.connect(str(db))
-    assert migrate.migrate(con) == ["004_whole_values_scope_title"]  # and the tables are the declared ones
+    assert migrate.migrate(con) == [f"{v:03d}_{n}" for v, n in NEW_SINCE_0_3_0]  # and the tables are the declared
     con.close()
     # Every figure is where it was, but a count that is not whole: no BIGINT holds 1,140.5, and a
     # check rejected it (its reason states it).
@@ -225,7 +225,8 @@ def test_a_reader_of_a_warehouse_not_yet_migrated_says_so_in_one_line_and_a_run_
         result = CliRunner().invoke(app, [*args, "--db", str(db)])
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.strip().count("\n") == 0
-        assert "has not had migration 004_whole_values_scope_title: the next `ncmec run` upgrades it" in result.stderr
+        assert ("has not had migration 004_whole_values_scope_title, 005_fetches: the next `ncmec run` upgrades "
+                "it") in result.stderr
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "exports").exists()
     run.run(raw_0_3_0(tmp_path / "raw"), db)
     for args in commands:

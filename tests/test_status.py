@@ -164,3 +164,35 @@ def test_json_escapes_what_a_terminal_would_act_on(db, tmp_path):
 def test_json_of_a_missing_warehouse_is_one_line_on_stderr(tmp_path):
     result = status("--db", str(tmp_path / "none.duckdb"), "--json")
     assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+
+
+def _fetched(db: Path, fetch_id: str, statuses: list[str]) -> None:
+    """Rows of one fetch in the ledger, as pipelines/fetch/fetching.py writes them."""
+    from pipelines.store.fetches import Row, record
+
+    now = datetime(2026, 12, 8, 6, 0, tzinfo=UTC)
+    record(db, [Row(fetch_id, f"https://example.org/{n}.pdf", "sheet", status, 404 if status == "failed" else 200,
+                    None, f"{n}.pdf", None, None, None if status == "failed" else "0" * 64, 10, now,
+                    "not_found" if status == "failed" else None,
+                    "answered 404 Not Found: no document is there" if status == "failed" else None)
+                for n, status in enumerate(statuses)])
+
+
+def test_status_shows_the_last_fetch_and_each_url_that_failed(db, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    result = status("--db", str(copy))
+    assert "no fetch yet: `ncmec fetch` brings sheets from their URLs" in result.stdout
+    assert json.loads(status("--db", str(copy), "--json").stdout)["last_fetch"] is None
+
+    _fetched(copy, "20261201T060000Z-aaaaaaaa", ["failed", "failed"])
+    _fetched(copy, "20261208T060000Z-bbbbbbbb", ["new", "changed", "unchanged", "unchanged", "failed"])
+    result = status("--db", str(copy))
+    assert result.exit_code == 0, result.output
+    assert ("last fetch 20261208T060000Z-bbbbbbbb (done 2026-12-08 06:00 UTC): 1 new, 1 changed, 2 unchanged, "
+            "1 failed\n  https://example.org/4.pdf (not_found):\n      answered 404 Not Found") in result.stdout
+    assert "1.pdf (not_found)" not in result.stdout  # the earlier fetch's failures are not the last fetch's
+    shown = json.loads(status("--db", str(copy), "--json").stdout)["last_fetch"]
+    assert shown["fetch_id"] == "20261208T060000Z-bbbbbbbb"
+    assert shown["counts"] == {"new": 1, "changed": 1, "unchanged": 2, "listed": 0, "failed": 1}
+    assert [u["status"] for u in shown["urls"]] == ["new", "changed", "unchanged", "unchanged", "failed"]

@@ -63,7 +63,7 @@ def test_the_limits_catch_a_long_function_and_a_nested_one():
 
 
 # The stages, lowest first: a module imports only from its own stage or a lower one.
-STAGES = ("core", "read", "extract", "validate", "store", "orchestration", "outputs", "cli")
+STAGES = ("core", "read", "extract", "validate", "store", "fetch", "orchestration", "outputs", "cli")
 
 
 def _graph() -> dict[str, set[str]]:

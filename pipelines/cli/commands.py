@@ -119,9 +119,7 @@ def serve(
         from pipelines.fetch import sources as listing
 
         try:
-            if not listing.read(sources):
-                _fail("serve", f"{printable(sources)} lists no sheet: add a [[sheet]] or an [[index]] (see the README, "
-                               "Fetching sheets)")
+            listing.wanted([], sources)  # read again by each run; a mistake now is refused at once
         except listing.SourcesError as exc:
             _fail("serve", str(exc))
     if not db.parent.is_dir():

@@ -12,8 +12,9 @@ import typer
 from pipelines.cli import options
 from pipelines.cli.console import err, out
 from pipelines.cli.console import fail as _fail
-from pipelines.cli.options import DbOption, PdfSizeOption, RawOption
+from pipelines.cli.options import DbOption, RawOption
 from pipelines.core.limits import DEFAULT as LIMITS
+from pipelines.core.limits import size_text
 from pipelines.core.printable import printable
 from pipelines.fetch.polite import Polite
 from pipelines.fetch.sources import DEFAULT_SOURCES
@@ -23,16 +24,19 @@ POLITE = Polite()
 
 def fetch(
     urls: Annotated[list[str] | None, typer.Argument(help="Sheet URLs (PDFs); without any, those --sources lists.",
-                                                     show_default=False, metavar="[URL]...")] = None,
+                                                     show_default=False, metavar="URL")] = None,
     sources: Annotated[Path | None, typer.Option("--sources", metavar="FILE", help=(
         f"A list of sheets and index pages (TOML; default: {DEFAULT_SOURCES} when no URL is given)."),
         show_default=False)] = None,
     raw: RawOption = options.DEFAULT_RAW,
     db: DbOption = options.DEFAULT_DB,
-    max_pdf_size: PdfSizeOption = LIMITS.pdf_bytes,
+    max_pdf_size: Annotated[int, typer.Option(
+        "--max-pdf-size", metavar="SIZE", parser=options.size,
+        show_default=size_text(LIMITS.pdf_bytes).replace(" ", ""),
+        help="A sheet larger than this is not downloaded (too_large), as a run would not read it.")] = LIMITS.pdf_bytes,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, metavar="SECONDS", help=(
         "Wait this long to connect, and between two pieces of an answer."))] = POLITE.timeout,
-    retries: Annotated[int, typer.Option("--retries", min=0, max=10, help=(
+    retries: Annotated[int, typer.Option("--retries", min=0, max=10, metavar="N", help=(
         "Ask again this many times after a timeout or a 5xx answer (waiting 1, 2, 4 s...)."))] = POLITE.retries,
     delay: Annotated[float, typer.Option("--delay", min=0.0, metavar="SECONDS", help=(
         "Leave this long between two requests to one server."))] = POLITE.delay,
@@ -55,14 +59,9 @@ def fetch(
 
     talk = err if as_json else out
     try:
-        asked = listing.from_urls(urls) if urls and sources is None else listing.read(sources or Path(DEFAULT_SOURCES))
-        if urls and sources is not None:
-            asked = listing.Sources(listing.from_urls(urls).sheets + asked.sheets, asked.indexes)
+        asked = listing.wanted(urls or [], sources)
     except listing.SourcesError as exc:
         _fail("fetch", str(exc))
-    if not asked:
-        _fail("fetch", f"{printable(sources or DEFAULT_SOURCES)} lists no sheet: add a [[sheet]] or an [[index]] "
-                       "(see the README, Fetching sheets), or give the URLs")
     polite = replace(POLITE, timeout=timeout, retries=retries, delay=delay)
     try:
         summary = fetch_sheets(raw, db, asked, replace(LIMITS, pdf_bytes=max_pdf_size),

@@ -21,7 +21,7 @@ DEFAULT_RAW = Path(locations.DEFAULT_RAW)
 DEFAULT_DB = Path(locations.DEFAULT_DB)
 
 
-def _size(text: str | int) -> int:
+def size(text: str | int) -> int:
     if isinstance(text, int):  # the default, which typer passes through the parser too
         return text
     try:
@@ -31,10 +31,10 @@ def _size(text: str | int) -> int:
 
 
 TextSizeOption = Annotated[int, typer.Option(
-    "--max-text-size", metavar="SIZE", parser=_size, show_default=size_text(DEFAULT.text_bytes).replace(" ", ""),
+    "--max-text-size", metavar="SIZE", parser=size, show_default=size_text(DEFAULT.text_bytes).replace(" ", ""),
     help="A text file larger than this is rejected (too_large) unread: 4MiB, 500KB, bytes.")]
 PdfSizeOption = Annotated[int, typer.Option(
-    "--max-pdf-size", metavar="SIZE", parser=_size, show_default=size_text(DEFAULT.pdf_bytes).replace(" ", ""),
+    "--max-pdf-size", metavar="SIZE", parser=size, show_default=size_text(DEFAULT.pdf_bytes).replace(" ", ""),
     help="A PDF larger than this is rejected (too_large) unread.")]
 
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
-
-import us
 
 from pipelines.core.anchors import Anchored, anchored
 
@@ -22,9 +20,18 @@ from pipelines.core.patterns import NUMBER_WORDS as NUMBER_WORDS
 from pipelines.core.patterns import SCALES as SCALES
 from pipelines.core.patterns import compile_pattern, lead_of, tail_of
 
+# The places (pipelines/core/places.py), read through the catalog as before.
+from pipelines.core.places import NATION as NATION
+from pipelines.core.places import Geo as Geo
+from pipelines.core.places import UnknownPlace as UnknownPlace
+from pipelines.core.places import geo_name as geo_name
+from pipelines.core.places import geos as geos
+from pipelines.core.places import known_geos as known_geos
+from pipelines.core.places import place_code as place_code
+from pipelines.core.places import resolve_place as resolve_place
+
 QUALIFIERS = ("exact", "approximate", "at_least", "at_most")
 SCOPES = ("state", "national")
-NATION = "US"
 
 @dataclass(frozen=True)
 class Metric:
@@ -199,89 +206,3 @@ def metric_index() -> dict[tuple[str, str], Metric]:
 
 def scope_of(geo: str) -> str:
     return "national" if geo == NATION else "state"
-
-
-# ------------------------------------------------------------------------------------ geos
-
-# Names a sheet may use that the `us` package does not spell that way.
-_ALIASES = {
-    "u.s. virgin islands": "VI",
-    "us virgin islands": "VI",
-    "united states virgin islands": "VI",
-    "washington, d.c.": "DC",
-    "washington d.c.": "DC",
-    "washington dc": "DC",
-    "d.c.": "DC",
-    "commonwealth of the northern mariana islands": "MP",
-    "commonwealth of puerto rico": "PR",
-}
-
-
-@dataclass(frozen=True)
-class Geo:
-    geo: str
-    name: str
-    kind: str  # state, district, territory, nation
-    fips: str | None
-
-
-@cache
-def geos() -> tuple[Geo, ...]:
-    rows = [Geo(s.abbr, s.name, "state", s.fips) for s in us.states.STATES]
-    rows.append(Geo(us.states.DC.abbr, us.states.DC.name, "district", us.states.DC.fips))
-    rows += [Geo(s.abbr, s.name, "territory", s.fips) for s in us.states.TERRITORIES]
-    rows.append(Geo(NATION, "United States", "nation", None))
-    return tuple(rows)
-
-
-@cache
-def known_geos() -> frozenset[str]:
-    return frozenset(g.geo for g in geos())
-
-
-@cache
-def _names() -> dict[str, str]:
-    names = {g.name.lower(): g.geo for g in geos() if g.kind != "nation"}
-    names.update(_ALIASES)
-    return names
-
-
-def _clean(name: str) -> str:
-    name = re.sub(r"\s+", " ", name).strip().strip(",").lower()
-    return re.sub(r"^the ", "", name)
-
-
-# A word split by a space ("North Car olina", "T ennessee"): a space before a lowercase letter.
-_SPLIT_WORD = re.compile(r"(?<=[A-Za-z])\s+(?=[a-z])")
-# Words glued together ("NewMexico"): a lowercase letter before a capital.
-_GLUED_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
-
-
-@lru_cache(maxsize=4096)  # a pure lookup, asked of every sheet with the same few names
-def resolve_place(name: str) -> str | None:
-    """USPS code for a place name as a sheet writes it, or None.
-
-    Exact names only (no fuzzy matching, no two-letter codes: "In" is not Indiana). When the
-    name runs on into following capitalised words, the longest leading part that is a place wins.
-    A name an extractor split inside a word ("North Car olina") or glued ("NewMexico") is read
-    with the word whole and the words apart, when the name as printed is no place: the letters
-    and their order are the sheet's, so "Indianapolis" never becomes Indiana.
-    """
-    found = _resolve_words(name)
-    if found is None and (mended := _GLUED_WORDS.sub(" ", _SPLIT_WORD.sub("", name))) != name:
-        found = _resolve_words(mended)
-    return found
-
-
-def _resolve_words(name: str) -> str | None:
-    words = _clean(name).split(" ")
-    for n in range(len(words), 0, -1):
-        candidate = " ".join(words[:n])
-        for form in (candidate, candidate.rstrip(".")):
-            if form in _names():
-                return _names()[form]
-    return None
-
-
-def geo_name(code: str) -> str:
-    return next((g.name for g in geos() if g.geo == code), code)

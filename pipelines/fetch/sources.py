@@ -102,11 +102,11 @@ def sheet(url: str, where: str = "the command line", file: object = None, geo: o
     """One sheet, checked: its URL, and what sources.toml says it holds."""
     url = checked_url(url, where)
     if geo is not None:
-        from pipelines.outputs.explain import UnknownKey, resolve_geo  # as `ncmec explain` reads a place
+        from pipelines.core import catalog
 
         try:
-            geo = resolve_geo(geo if isinstance(geo, str) else repr(geo))
-        except UnknownKey as exc:
+            geo = catalog.place_code(geo if isinstance(geo, str) else repr(geo))
+        except catalog.UnknownPlace as exc:
             raise SourcesError(f"{where}: geo: {exc}") from None
     if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1984 <= year <= 2100):
         raise SourcesError(f"{where}: year must be a whole number such as 2023")
@@ -125,6 +125,18 @@ def index(url: str, links: object, where: str) -> Index:
 
 def from_urls(urls: list[str]) -> Sources:
     return Sources(tuple(sheet(u, f"URL {n}") for n, u in enumerate(urls, 1)), ())
+
+
+def wanted(urls: list[str], path: Path | None) -> Sources:
+    """What `ncmec fetch` asks for: the URLs given, and what `path` lists (sources.toml when no URL
+    is given); SourcesError when that is nothing."""
+    if urls and path is None:
+        return from_urls(urls)
+    listed = read(path or Path(DEFAULT_SOURCES))
+    if not listed and not urls:
+        raise SourcesError(f"{printable(path or DEFAULT_SOURCES)} lists no sheet: add a [[sheet]] or an [[index]] "
+                           "(see the README, Fetching sheets), or give the URLs")
+    return Sources(from_urls(urls).sheets + listed.sheets, listed.indexes)
 
 
 def read(path: Path) -> Sources:

@@ -23,7 +23,6 @@ from pipelines.core import catalog, figures, registry
 from pipelines.core.printable import shortened
 from pipelines.store import warehouse
 
-_NATION_NAMES = {"us", "usa", "u.s.", "united states", "national", "nation", "the nation"}
 _CONFLICT = "no value has a majority"
 
 
@@ -71,18 +70,10 @@ class Explanation:
 
 def resolve_geo(text: str) -> str:
     """A USPS code from a code or a name, in any case ("wi", "Wisconsin", "us", "national")."""
-    name = text.strip()
-    if name.upper() in catalog.known_geos():
-        return name.upper()
-    if name.lower() in _NATION_NAMES:
-        return catalog.NATION
-    geo = catalog.resolve_place(name)
-    if geo:
-        return geo
-    names = [g.name for g in catalog.geos()] + [g.geo for g in catalog.geos()]
-    near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(near)}?" if near else " (a USPS code such as WI, or a name such as Wisconsin)"
-    raise UnknownKey(f"unknown place {shortened(repr(text))}{hint}")
+    try:
+        return catalog.place_code(text)
+    except catalog.UnknownPlace as exc:
+        raise UnknownKey(str(exc)) from None
 
 
 def resolve_metric(text: str, geo: str) -> catalog.About:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from rich.text import Text
 
 from pipelines.core.printable import printable
 from pipelines.outputs import terminal
-from pipelines.store import warehouse
+from pipelines.store import fetches, warehouse
 
 if TYPE_CHECKING:
     from pipelines.orchestration.run import RunSummary
@@ -28,6 +29,7 @@ RUN_COLUMNS = ("load_id", "started_at", "finished_at", "status", "files_seen", "
 # What the warehouse holds, by the name JSON gives it, and the label the text shows.
 COUNTS = {"observations": "observations", "observations_accepted": "  accepted", "facts": "facts",
           "facts_national": "  national (US)", "rejections": "rejections", "runs": "runs"}
+FETCH_STATUSES = ("new", "changed", "unchanged", "listed", "failed")
 _OPEN_SQL = ('select source_file, geo, year, metric, "check", reason, evidence from rejections '
              'order by source_file, "check", metric nulls first')
 
@@ -42,6 +44,7 @@ class Status:
     places: list[str]
     rejections_by_check: dict[str, int]
     rejections: list[dict]  # the open ones: every row of `rejections`
+    last_fetch: list[dict]  # every row of the newest fetch (`ncmec fetch`), none before a first one
 
 
 def gather(db: Path, runs: int = 5) -> Status:
@@ -76,6 +79,7 @@ def gather(db: Path, runs: int = 5) -> Status:
                 'select "check", count(*) from rejections group by "check" order by count(*) desc, "check"'
             ).fetchall()),
             rejections=rows(_OPEN_SQL),
+            last_fetch=fetches.last(con),
         )
     except duckdb.Error as exc:
         raise warehouse.WarehouseError(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
@@ -95,6 +99,7 @@ def render(s: Status, console: Console, limit: int = 20) -> None:
     """Print the ledger; `limit` caps the rejection entries (one per file, check and reason)."""
     _render_runs(s, console)
     _render_held(s, console)
+    _render_fetch(s.last_fetch, console, limit)
     _render_rejections(s, console, limit)
 
 
@@ -147,6 +152,28 @@ def _render_held(s: Status, console: Console) -> None:
     console.print(held)
 
 
+def _fetch_counts(rows: list[dict]) -> dict[str, int]:
+    return {status: sum(r["status"] == status for r in rows) for status in FETCH_STATUSES}
+
+
+def _render_fetch(rows: list[dict], console: Console, limit: int) -> None:
+    """The newest fetch: when, how its URLs went, and each that did not give a sheet."""
+    if not rows:
+        console.print("no fetch yet: `ncmec fetch` brings sheets from their URLs", markup=False)
+        return
+    counts = ", ".join(f"{n} {status}" for status, n in _fetch_counts(rows).items() if n or status != "listed")
+    when = max(r["fetched_at"] for r in rows).astimezone(UTC)
+    console.print(_text(f"last fetch {rows[0]['fetch_id']} (done {when:%Y-%m-%d %H:%M} UTC): {counts}"),
+                  soft_wrap=not console.is_terminal)
+    failed = [r for r in rows if r["status"] == "failed"]
+    for r in failed[:limit]:
+        console.print(_text(f"  {r['url']} ({r['check']}):"), soft_wrap=not console.is_terminal)
+        console.print(_text(f"      {r['error']}"), soft_wrap=not console.is_terminal)
+    if len(failed) > limit:
+        console.print(f"  and {len(failed) - limit} more (ncmec query \"select * from fetches where status = "
+                      "'failed'\")", markup=False)
+
+
 def _render_rejections(s: Status, console: Console, limit: int) -> None:
     if not s.rejections:
         console.print("no open rejections")
@@ -178,7 +205,8 @@ def as_json(s: Status) -> dict[str, Any]:
              "seconds": (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None}
             for r in s.runs]
     return {"db": str(s.db), "runs": runs, "documents": s.documents, "counts": s.counts, "years": s.years,
-            "places": s.places, "rejections": _rejections(s.counts["rejections"], s.rejections_by_check, s.rejections)}
+            "places": s.places, "rejections": _rejections(s.counts["rejections"], s.rejections_by_check, s.rejections),
+            "last_fetch": _fetch_json(s.last_fetch)}
 
 
 def run_json(summary: RunSummary, db: Path) -> dict[str, Any]:
@@ -208,6 +236,13 @@ def run_json(summary: RunSummary, db: Path) -> dict[str, Any]:
 
 def _rejections(count: int, by_check: dict[str, int], open_rejections: list[dict]) -> dict[str, Any]:
     return {"count": int(count), "by_check": {c: int(n) for c, n in by_check.items()}, "open": open_rejections}
+
+
+def _fetch_json(rows: list[dict]) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    return {"fetch_id": rows[0]["fetch_id"], "counts": _fetch_counts(rows),
+            "urls": [{**r, "fetched_at": _iso(r["fetched_at"])} for r in rows]}
 
 
 def _iso(when: Any) -> str | None:
