@@ -172,18 +172,23 @@ def _sheet(state: _Fetch, wanted: Sheet) -> Row:
         return _fetch_sheet(state, wanted)
     except Failed as failure:
         return _failed(state, wanted.url, "sheet", failure, wanted.file)
+    except OSError as exc:  # the raw folder's file: its permissions, a full disk
+        why = Failed("unwritable", f"{printable(wanted.file)} cannot be read or written in the raw folder: "
+                     f"{exc.strerror or exc}")
+        return _failed(state, wanted.url, "sheet", why, wanted.file)
 
 
 def _fetch_sheet(state: _Fetch, wanted: Sheet) -> Row:
     name, url = wanted.file, wanted.url
-    owner = state.claimed.get(name) or state.owners.get(name)
-    if owner is not None and owner != url:
-        raise Failed("name_taken", f"would replace {printable(name)}, which holds the sheet of {printable(owner)}; "
-                     "give this source its own `file` in sources.toml")
     try:
         have = rawfiles.digest(state.dir_fd, name, state.limits.pdf_bytes)
     except rawfiles.NotReplaceable as exc:
         raise Failed("name_taken", f"{printable(name)} in the raw folder {exc}") from None
+    # Whose the file is: this fetch's, else (while it is there) the address whose fetch last wrote it.
+    owner = state.claimed.get(name) or (state.owners.get(name) if have is not None else None)
+    if owner is not None and owner != url:
+        raise Failed("name_taken", f"would replace {printable(name)}, which holds the sheet of {printable(owner)}; "
+                     "give this source its own `file` in sources.toml")
     prior = state.kept.get(url)
     same = prior if prior is not None and prior.source_file == name and prior.sha256 == have else None
     answer = state.client.get(url, state.limits.pdf_bytes, same.etag if same else None,

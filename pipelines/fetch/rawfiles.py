@@ -40,13 +40,9 @@ def folder(raw: str) -> Iterator[int]:
 def digest(dir_fd: int, name: str, limit: int) -> str | None:
     """SHA-256 of the regular file `name` (None when there is none); NotReplaceable when it is a
     link, a folder or another kind of file, or larger than `limit`."""
-    try:
-        info = os.lstat(name, dir_fd=dir_fd)
-    except FileNotFoundError:
+    info = _replaceable(dir_fd, name)
+    if info is None:
         return None
-    if not stat.S_ISREG(info.st_mode):
-        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-        raise NotReplaceable(f"is {what}, which a fetch never replaces")
     if info.st_size > limit:
         raise NotReplaceable("is larger than a sheet may be, so a fetch does not replace it")
     fd = os.open(name, _READ, dir_fd=dir_fd)
@@ -59,9 +55,21 @@ def digest(dir_fd: int, name: str, limit: int) -> str | None:
         os.close(fd)
 
 
+def _replaceable(dir_fd: int, name: str) -> os.stat_result | None:
+    """The file `name` by lstat (None when there is none); NotReplaceable unless a regular file."""
+    try:
+        info = os.lstat(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise NotReplaceable(f"is {what}, which a fetch never replaces")
+    return info
+
+
 def replace(dir_fd: int, name: str, data: bytes) -> None:
     """Write `data` as `name`, in place of any regular file of that name, atomically."""
-    digest(dir_fd, name, limit=1 << 62)  # NotReplaceable: a link, a folder, a FIFO
+    _replaceable(dir_fd, name)  # NotReplaceable: a link, a folder, a FIFO
     temporary = f".{name}.{secrets.token_hex(4)}.fetching"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
                  dir_fd=dir_fd)

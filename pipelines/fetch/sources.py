@@ -80,9 +80,11 @@ def checked_url(url: object, where: str) -> str:
 
 
 def file_name(url: str) -> str:
-    """The raw folder's name for a sheet at `url`: the URL path's last segment, in letters, digits,
-    dots, dashes and underscores, never hidden, ending in .pdf."""
-    segment = unquote(urlsplit(url).path.rstrip("/").rpartition("/")[2])
+    """The raw folder's name for a sheet at `url`: the URL path's last segment (and its query, which
+    may be what tells sheets apart: `get.php?id=12`), in letters, digits, dots, dashes and
+    underscores, never hidden, ending in .pdf."""
+    parts = urlsplit(url)
+    segment = unquote(parts.path.rstrip("/").rpartition("/")[2]) + (f"_{unquote(parts.query)}" if parts.query else "")
     name = _UNSAFE.sub("_", segment).strip("._-")[:MAX_NAME] or "sheet"
     return name if name.lower().endswith(".pdf") else f"{name}.pdf"
 
