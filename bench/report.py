@@ -202,8 +202,23 @@ def _read_only(found: Any, r: dict[str, Any]) -> list[str]:
             "| command | s |", "|---|---|", *[f"| `{k}` | {v:.2f} |" for k, v in found.items()], ""]
 
 
+def _fetch(f: Any, r: dict[str, Any]) -> list[str]:
+    return ["## Fetching the sheets of a year", "",
+            f"`ncmec fetch --delay 0 --strict` of the {f['sheets']} sheets of a year, as PDFs ({f['pdf_bytes']:,} "
+            "bytes in all) on a web server on 127.0.0.1 (tests/sheetserver.py), into an empty raw folder and a new "
+            "warehouse; then again, each sheet a conditional request answered 304; beside them the floor on the "
+            "same sheets as text, from disk (bench/fetching.py). Median wall seconds of each.", "",
+            "| | s | vs floor |", "|---|---|---|",
+            f"| first fetch ({f['sheets']} new) | {f['first']:.2f} | {f['first'] / f['floor']:.1f}x |",
+            f"| fetch again ({f['sheets']} unchanged, 304) | {f['again']:.2f} | {f['again'] / f['floor']:.1f}x |",
+            f"| floor (reads the text, loads DuckDB) | {f['floor']:.2f} | 1x |", "",
+            f"The server answered {f['requests']:,} requests; {f['unconditional']:,} of them unconditional (the "
+            "first fetch of each round). With the default `--delay 1`, a fetch of 56 sheets from one server takes "
+            "55 s more, by design.", ""]
+
+
 SECTIONS = (("per_sheet", _per_sheet), ("sizes", _sizes), ("crawl", _crawl), ("seeds", _seeds),
-            ("read_only", _read_only))
+            ("read_only", _read_only), ("fetch", _fetch))
 
 
 def render(r: dict[str, Any]) -> str:

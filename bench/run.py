@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import archive
 import endtoend
+import fetching
 import pages
 import report
 import seeds
@@ -83,6 +84,8 @@ def measure_all(args: argparse.Namespace, results: dict[str, Any], save: Callabl
         **results["per_sheet"]))
     save()
     results["report"] = pages.report_at_scale(args.work, args.repeat)
+    save()
+    results["fetch"] = fetching.fetch_at_scale(args.work, args.repeat)
     save()
     log("starting a Prefect server ...")
     server = PrefectServer(args.work)
