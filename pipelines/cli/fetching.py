@@ -66,16 +66,16 @@ def fetch(
     try:
         summary = fetch_sheets(raw, db, asked, replace(LIMITS, pdf_bytes=max_pdf_size),
                                polite, wait, on_row=lambda row: talk.print(describe(row), markup=False,
-                                                                            soft_wrap=True))
+                                                                            soft_wrap=not talk.is_terminal))
     except (FetchRefused, WarehouseError, WarehouseBusy, LockFileError, OSError) as exc:
         _fail("fetch", str(exc))
     if as_json:
         rows = [{**asdict(r), "fetched_at": r.fetched_at.isoformat()} for r in summary.rows]
         sys.stdout.write(json_text({"fetch_id": summary.fetch_id, "raw": str(raw), "db": str(db), "urls": rows}) + "\n")
-    talk.print(summary.line(), markup=False, soft_wrap=True)
+    talk.print(summary.line(), markup=False, soft_wrap=not talk.is_terminal)
     if summary.arrived:
         talk.print(f"`ncmec run --raw {printable(raw)}` loads the {len(summary.arrived)} new or changed sheet(s)",
-                   markup=False, soft_wrap=True)
+                   markup=False, soft_wrap=not talk.is_terminal)
     if strict and summary.failed:
         err.print(f"ncmec fetch: --strict: {len(summary.failed)} URL(s) failed", markup=False)
         raise typer.Exit(1)

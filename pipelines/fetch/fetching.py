@@ -188,7 +188,7 @@ def _fetch_sheet(state: _Fetch, wanted: Sheet) -> Row:
     owner = state.claimed.get(name) or (state.owners.get(name) if have is not None else None)
     if owner is not None and owner != url:
         raise Failed("name_taken", f"would replace {printable(name)}, which holds the sheet of {printable(owner)}; "
-                     "give this source its own `file` in sources.toml")
+                     "remove the file if that address is gone, or give this source its own `file` in sources.toml")
     prior = state.kept.get(url)
     same = prior if prior is not None and prior.source_file == name and prior.sha256 == have else None
     answer = state.client.get(url, state.limits.pdf_bytes, same.etag if same else None,
