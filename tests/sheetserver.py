@@ -68,7 +68,7 @@ class SheetServer:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802  # http.server's name
+            def do_GET(self) -> None:  # http.server's name
                 request = Request("GET", self.path, dict(self.headers.items()))
                 site.log.append(request)
                 request.status = site._answer(self)
