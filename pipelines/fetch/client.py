@@ -75,7 +75,9 @@ class Client:
                 return self._once(url, limit, headers)
             except _Retry as retry:
                 if last:
-                    raise retry.failed from None
+                    asked = self.polite.retries + 1
+                    raise Failed(retry.failed.check, f"{retry.failed.reason} (asked {asked} time{'s' * (asked > 1)})",
+                                 retry.failed.http_status) from None
                 wait = self.polite.backoff * 2 ** attempt
                 self.sleep(max(wait, min(retry.after or 0.0, MAX_RETRY_AFTER)))
         raise AssertionError("unreachable")  # the loop returns or raises
@@ -87,8 +89,7 @@ class Client:
             with self._http.stream("GET", url, headers=headers) as response:
                 return _answer(response, limit, self.polite.timeout * DEADLINE_FACTOR)
         except httpx.TimeoutException:
-            raise _Retry(Failed("timeout", f"did not answer within {self.polite.timeout:g} s (asked "
-                                f"{self.polite.retries + 1} time(s))")) from None
+            raise _Retry(Failed("timeout", f"did not answer within {self.polite.timeout:g} s")) from None
         except httpx.TooManyRedirects:
             raise Failed("unreachable", f"redirects more than {MAX_REDIRECTS} times") from None
         except httpx.UnsupportedProtocol as exc:
@@ -120,8 +121,8 @@ def _host(url: str) -> str:
 def _answer(response: httpx.Response, limit: int, allowed: float) -> Answer:
     status = response.status_code
     if status >= 500:
-        raise _Retry(Failed("server_error", f"answered {status} {response.reason_phrase} (tried again, and it "
-                            "still did)", status), _retry_after(response.headers.get("Retry-After")))
+        raise _Retry(Failed("server_error", f"answered {status} {response.reason_phrase}", status),
+                     _retry_after(response.headers.get("Retry-After")))
     if status in (404, 410):
         raise Failed("not_found", f"answered {status} {response.reason_phrase}: no document is there", status)
     if status >= 400:
