@@ -169,3 +169,9 @@ def test_a_503_s_retry_after_is_waited_up_to_a_minute(site, raw, db_path, retry_
     summary = get(raw, db_path, site.url(PATH), client=Client(kit.POLITE, sleep=slept.append))
     assert [r.status for r in site.asked(PATH)] == [503, 200] and summary.rows[0].status == "new"
     assert slept == [waited]
+
+
+def test_a_url_listed_twice_is_asked_once(site, raw, db_path):
+    site.serve(PATH, PDF())
+    summary = get(raw, db_path, site.url(PATH), site.url(PATH))
+    assert [r.status for r in summary.rows] == ["new"] and len(site.asked(PATH)) == 1

@@ -6,6 +6,7 @@ server that is not there. One failing URL never costs the others; index pages to
 
 from __future__ import annotations
 
+import gzip
 import re
 import socket
 from collections.abc import Callable
@@ -82,6 +83,11 @@ CASES = {
                                      "is 953.7 MiB, over the limit of 32 MiB", 1),
     "cut short": Case(lambda site: site.serve(PATH, PDF(), length=len(PDF()) + 1000), "unreachable", None,
                       "cannot be reached: ", 1),
+    "a 304 not asked for": Case(lambda site: site.serve(PATH, PDF(), status=304), "refused", 304,
+                                "answered 304 Not Modified to a request that was not conditional", 1),
+    "too large, unpacked": Case(lambda site: site.serve(PATH, gzip.compress(b"%PDF-1.4" + bytes(2_000_000)),
+                                                        headers={"Content-Encoding": "gzip"}), "too_large", 200,
+                                "sent more than the limit of 1000 KiB", 1, limits=kit.limited(1_024_000)),
     "redirect loop": Case(_loop, "unreachable", None, "redirects more than 5 times", 3),
     "redirect to ftp": Case(lambda site: site.redirect(PATH, "ftp://127.0.0.1/wi.pdf"), "unreachable", None,
                             "redirects to what is no http(s) URL", 1),
@@ -157,6 +163,15 @@ def test_an_index_page_s_matching_links_are_fetched_and_it_is_listed(site, raw, 
     state = warehouse(raw, db_path)
     assert state["facts"] == kit.BOTH_FACTS and state["wi_figure"] == 155
     assert state["documents"][WI] == ("loaded", sha(PDF())) and state["documents"][IL] == ("loaded", sha(kit.il_pdf()))
+
+
+def test_an_index_page_s_links_are_read_against_where_its_redirect_led(site, raw, db_path):
+    site.serve("/sheets/", b'<a href="wisconsin_2023.pdf">WI</a>', content_type="text/html")
+    site.serve(PATH, PDF())
+    site.redirect("/fact-sheets", "/sheets/")
+    summary = get(raw, db_path, sources=Sources((), (Index(site.url("/fact-sheets"), re.compile(r"\.pdf$")),)))
+    assert [(r.url, r.status, r.final_url) for r in summary.rows] == [
+        (site.url("/fact-sheets"), "listed", site.url("/sheets/")), (site.url(PATH), "new", None)]
 
 
 def test_an_index_link_written_with_spaces_is_asked_as_a_browser_asks_it(site, raw, db_path):

@@ -54,6 +54,13 @@ def test_a_sheet_of_another_place_or_year_than_listed_is_not_kept(site, raw, db_
     assert warehouse(raw, db_path)["facts"] == kit.IL_FACTS
 
 
+def test_a_pdf_that_cannot_be_read_is_kept_for_the_run_to_reject(site, raw, db_path):
+    site.serve(PATH, b"%PDF-1.4 nothing readable")
+    summary = get(raw, db_path, sources=_listed(sheet(site.url(PATH), geo="IL")))
+    assert [(r.status, r.n_bytes) for r in summary.rows] == [("new", 25)]
+    assert warehouse(raw, db_path)["documents"][WI][0] == "rejected"
+
+
 def test_a_file_no_fetch_wrote_is_not_replaced(site, raw, db_path):
     mine = b"%PDF-1.4 the analyst's own copy"
     (raw / WI).write_bytes(mine)
