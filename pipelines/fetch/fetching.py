@@ -186,14 +186,16 @@ def _sheet(state: _Fetch, wanted: Sheet) -> Row:
 
 def _fetch_sheet(state: _Fetch, wanted: Sheet) -> Row:
     name, url = wanted.file, wanted.url
-    owner = state.claimed.get(name) or state.owners.get(name)
-    if owner is not None and owner != url:
-        raise Failed("name_taken", f"would replace {printable(name)}, which holds the sheet of {printable(owner)}; "
-                     "give this source its own `file` in sources.toml")
     try:
         have = rawfiles.digest(state.dir_fd, name, state.limits.pdf_bytes)
     except rawfiles.NotReplaceable as exc:
         raise Failed("name_taken", f"{printable(name)} in the raw folder {exc}") from None
+    # Another URL's file, written by this fetch, or by an earlier one and still there (once it is
+    # removed, a sheet that moved to a new URL may be written again under its name).
+    owner = state.claimed.get(name) or (state.owners.get(name) if have is not None else None)
+    if owner is not None and owner != url:
+        raise Failed("name_taken", f"would replace {printable(name)}, which holds the sheet of {printable(owner)}; "
+                     "give this source its own `file` in sources.toml")
     prior = state.kept.get(url)
     same = prior if prior is not None and prior.source_file == name and prior.sha256 == have else None
     answer = state.client.get(url, state.limits.pdf_bytes, same.etag if same else None,
