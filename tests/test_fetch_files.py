@@ -94,6 +94,18 @@ def test_two_urls_of_one_file_name_never_replace_each_other(site, raw, db_path):
     assert [r.status for r in own.rows] == ["new"] and entries(raw)["wisconsin_2023_other.pdf"] == kit.wi_changed_pdf()
 
 
+def test_a_sheet_that_moved_is_written_from_its_new_url_once_the_old_file_is_removed(site, raw, db_path):
+    moved = site.url("/2024/wisconsin_2023.pdf")
+    site.serve("/2024/wisconsin_2023.pdf", kit.wi_changed_pdf())
+    get(raw, db_path, site.url(PATH))
+    assert [r.check for r in get(raw, db_path, moved).rows] == ["name_taken"]  # the old URL's file is there
+    (raw / WI).unlink()
+    summary = get(raw, db_path, moved)
+    assert [(r.status, r.check) for r in summary.rows] == [("new", None)]
+    assert entries(raw) == {**kit.seed_only(), WI: kit.wi_changed_pdf()}
+    assert [(r.check, r.status) for r in get(raw, db_path, site.url(PATH)).rows] == [("name_taken", "failed")]
+
+
 @pytest.mark.parametrize("target", ["a file outside", "nothing", "a folder"])
 def test_a_symbolic_link_or_a_folder_is_never_replaced(site, raw, db_path, tmp_path, target):
     outside = tmp_path / "outside.pdf"
