@@ -7,6 +7,7 @@ conditional request that still holds, redirects, errors, slow answers), and logg
         site.redirect("/old.pdf", "/wi.pdf")
         site.serve("/flaky.pdf", pdf_bytes, fail_first=1)  # one 500, then the sheet
         site.serve("/slow.pdf", pdf_bytes, stall=5)       # answers after 5 s
+        site.serve("/big.pdf", pdf_bytes, unsized=True)   # no Content-Length: read until the connection closes
         url = site.url("/wi.pdf")
 """
 
@@ -25,12 +26,16 @@ class Page:
     body: bytes
     content_type: str = "application/pdf"
     status: int = 200
-    fail_first: int = 0  # answer 500 this many times first
+    fail_first: int = 0  # answer `fail_status` this many times first
+    fail_status: int = 500
     stall: float = 0.0  # seconds before answering
     validators: bool = True  # ETag and Last-Modified, and 304 when they hold
     etag: str = ""
     last_modified: str = ""
     length: int | None = None  # a Content-Length other than the body's (a lie)
+    unsized: bool = False  # no Content-Length at all: the body ends when the connection closes
+    trickle: float = 0.0  # seconds between two pieces (100 bytes) of the body
+    headers: dict[str, str] = field(default_factory=dict)  # more headers, on every answer (Retry-After)
 
     def __post_init__(self) -> None:
         self.etag = self.etag or f'"{hashlib.sha256(self.body).hexdigest()[:16]}"'
@@ -98,26 +103,34 @@ class SheetServer:
             time.sleep(page.stall)
         if page.fail_first > 0:
             page.fail_first -= 1
-            return _send(h, 500, b"<html>oops</html>", "text/html")
+            return _send(h, page.fail_status, b"<html>oops</html>", "text/html", page.headers)
         headers = {"ETag": page.etag, "Last-Modified": page.last_modified} if page.validators else {}
+        headers.update(page.headers)
         if page.validators and page.status == 200 and h.headers.get("If-None-Match") == page.etag:
             return _send(h, 304, b"", None, headers)
-        return _send(h, page.status, page.body, page.content_type, headers, page.length)
+        length = -1 if page.unsized else page.length
+        return _send(h, page.status, page.body, page.content_type, headers, length, page.trickle)
 
 
 def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str | None,
-          headers: dict[str, str] | None = None, length: int | None = None) -> int:
+          headers: dict[str, str] | None = None, length: int | None = None, trickle: float = 0.0) -> int:
+    """Answer; `length` -1 sends no Content-Length (the connection's end ends the body: HTTP/1.0)."""
     try:
         h.send_response(status)
         if content_type:
             h.send_header("Content-Type", content_type)
         for k, v in (headers or {}).items():
             h.send_header(k, v)
-        if status != 304:
+        if status != 304 and length != -1:
             h.send_header("Content-Length", str(len(body) if length is None else length))
         h.end_headers()
         if status != 304:
-            h.wfile.write(body)
+            step = 100 if trickle else len(body) or 1
+            for start in range(0, len(body), step):
+                if trickle:
+                    h.wfile.flush()
+                    time.sleep(trickle)
+                h.wfile.write(body[start:start + step])
     except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout, a size limit)
         pass
     return status

@@ -30,7 +30,7 @@ from pipelines.core.printable import printable
 from pipelines.fetch import links, rawfiles
 from pipelines.fetch.client import Answer, Client, Failed
 from pipelines.fetch.polite import Polite
-from pipelines.fetch.sources import Index, Sheet, Sources, sheet
+from pipelines.fetch.sources import Index, Sheet, Sources, SourcesError, sheet
 from pipelines.store import fetches
 from pipelines.store.fetches import Kept, Row
 from pipelines.store.lock import run_lock
@@ -125,7 +125,17 @@ def _rows(state: _Fetch, sources: Sources) -> Iterator[Row]:
         for url in found:
             if url not in asked:
                 asked.add(url)
-                yield _sheet(state, sheet(url, f"a link of {page.url}"))
+                yield _link(state, page, url)
+
+
+def _link(state: _Fetch, page: Index, url: str) -> Row:
+    """A sheet an index page links to; a link that is no URL to ask (a port that is no number)
+    fails alone, as any other URL does, and the page's other links are still fetched."""
+    try:
+        wanted = sheet(url, f"a link of {page.url}")
+    except SourcesError as exc:
+        return _failed(state, url, "sheet", Failed("unreachable", str(exc)))
+    return _sheet(state, wanted)
 
 
 def _row(state: _Fetch, url: str, kind: str, status: str, answer: Answer | None = None, **kw: object) -> Row:

@@ -9,6 +9,10 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 MAX_LINKS = 1000  # a page that lists more is not an index of fact sheets (56 places a year)
+# What a browser does with a link written loosely: tabs and line breaks dropped, spaces and other
+# control characters sent as %XX ("Wisconsin 2023.pdf" is asked as "Wisconsin%202023.pdf").
+_DROPPED = re.compile(r"[\t\n\r]")
+_ENCODED = re.compile(r"[\x00-\x20\x7f]")
 
 
 class TooManyLinks(Exception):
@@ -39,8 +43,11 @@ def sheet_links(page: str, page_url: str, pattern: re.Pattern[str]) -> list[str]
     base = urljoin(page_url, anchors.base) if anchors.base else page_url
     found: dict[str, None] = {}
     for href in anchors.hrefs:
-        url = urldefrag(urljoin(base, href)).url
-        if urlsplit(url).scheme in ("http", "https") and pattern.search(url) and url not in found:
+        url = urldefrag(urljoin(base, _DROPPED.sub("", href))).url
+        if urlsplit(url).scheme not in ("http", "https") or not pattern.search(url):
+            continue
+        url = _ENCODED.sub(lambda m: f"%{ord(m.group()):02X}", url)
+        if url not in found:
             found[url] = None
             if len(found) > MAX_LINKS:
                 raise TooManyLinks(f"lists more than {MAX_LINKS:,} sheet links that the pattern finds; a narrower "

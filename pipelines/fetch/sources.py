@@ -115,7 +115,7 @@ def sheet(url: str, where: str = "the command line", file: object = None, geo: o
     return Sheet(url, checked_file(file, where) if file is not None else file_name(url), geo, year)
 
 
-def index(url: str, links: object, where: str) -> Index:
+def index(url: str, links: object = None, where: str = "the command line") -> Index:
     if not isinstance(links, str) or not links:
         raise SourcesError(f"{where}: links must be a regular expression, such as '\\.pdf$'")
     try:
