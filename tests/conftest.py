@@ -104,6 +104,25 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse" / "ncmec.duckdb"
 
 
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    """The fetch tests' raw folder: the Illinois seed alone, beside which a fetched sheet lands
+    (tests/fetchkit.py)."""
+    import fetchkit
+
+    return fetchkit.raw_folder(tmp_path)
+
+
+@pytest.fixture
+def site():
+    """A web server on 127.0.0.1 for the fetch tests (tests/sheetserver.py); a module whose tests
+    all fetch one sheet overrides it to serve that sheet from the start."""
+    from sheetserver import SheetServer
+
+    with SheetServer() as server:
+        yield server
+
+
 @cache
 def corpus_doc(path: Path):
     """A corpus file as the extractor reads it, parsed once in a test process for every module

@@ -12,23 +12,11 @@ import fetchkit as kit
 import pytest
 from conftest import RAW, query
 from fetchkit import WI, entries, get, headers, ledger, sha, warehouse
-from sheetserver import SheetServer
 
 from pipelines.fetch.client import Client
 
 PATH = "/sheets/wisconsin_2023.pdf"
 PDF, CHANGED = kit.wi_pdf, kit.wi_changed_pdf  # rendered once
-
-
-@pytest.fixture
-def raw(tmp_path):
-    return kit.raw_folder(tmp_path)
-
-
-@pytest.fixture
-def site():
-    with SheetServer() as server:
-        yield server
 
 
 def _seed_doc() -> tuple[str, str]:

@@ -10,7 +10,6 @@ import json
 import fetchkit as kit
 import pytest
 from fetchkit import WI, entries, ledger
-from sheetserver import SheetServer
 
 from pipelines.cli.entry import main
 from pipelines.store.lock import run_lock
@@ -21,15 +20,10 @@ FAST = ("--delay", "0", "--retries", "0", "--timeout", "1")
 
 
 @pytest.fixture
-def raw(tmp_path):
-    return kit.raw_folder(tmp_path)
-
-
-@pytest.fixture
-def site():
-    with SheetServer() as server:
-        server.serve(PATH, PDF())
-        yield server
+def site(site):
+    """The web server (conftest.py), serving Wisconsin's sheet at PATH from the start."""
+    site.serve(PATH, PDF())
+    return site
 
 
 @pytest.fixture

@@ -25,17 +25,6 @@ PATH = "/sheets/wisconsin_2023.pdf"
 PDF = kit.wi_pdf
 
 
-@pytest.fixture
-def raw(tmp_path):
-    return kit.raw_folder(tmp_path)
-
-
-@pytest.fixture
-def site():
-    with SheetServer() as server:
-        yield server
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

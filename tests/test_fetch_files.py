@@ -12,7 +12,6 @@ import threading
 import fetchkit as kit
 import pytest
 from fetchkit import WI, entries, get, ledger, sha, warehouse
-from sheetserver import SheetServer
 
 from pipelines.fetch.sources import Sources, sheet
 from pipelines.store.lock import WarehouseBusy, run_lock
@@ -22,15 +21,10 @@ PDF = kit.wi_pdf
 
 
 @pytest.fixture
-def raw(tmp_path):
-    return kit.raw_folder(tmp_path)
-
-
-@pytest.fixture
-def site():
-    with SheetServer() as server:
-        server.serve(PATH, PDF())
-        yield server
+def site(site):
+    """The web server (conftest.py), serving Wisconsin's sheet at PATH from the start."""
+    site.serve(PATH, PDF())
+    return site
 
 
 def _listed(*sheets) -> Sources:
