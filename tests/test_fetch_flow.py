@@ -76,7 +76,7 @@ def test_the_fetch_summary_artifact_lists_each_url_with_its_outcome():
 
 @pytest.mark.parametrize("listing, message", [
     (None, "no sources file at {path}: list sheets there"),
-    ("# nothing yet\n", "{path} lists no sheet: add a [[sheet]] or an [[index]]"),
+    ("# nothing yet\n", "{path} lists no sheet: add a [[sheet]] or an [[index]] (see the README, Fetching sheets)\n"),
     ('[[sheet]]\nurl = "file:///etc/passwd"\n', "{path}: [[sheet]] 1: file:///etc/passwd is not an http(s) URL"),
 ])
 def test_serve_fetch_refuses_a_list_it_cannot_use_in_one_line(tmp_path, raw_dir, db_path, listing, message):

@@ -119,7 +119,7 @@ def serve(
         from pipelines.fetch import sources as listing
 
         try:
-            listing.wanted([], sources)  # read again by each run; a mistake now is refused at once
+            listing.wanted([], sources, takes_urls=False)  # read again by each run; a mistake now is refused now
         except listing.SourcesError as exc:
             _fail("serve", str(exc))
     if not db.parent.is_dir():

@@ -129,15 +129,15 @@ def from_urls(urls: list[str]) -> Sources:
     return Sources(tuple(sheet(u, f"URL {n}") for n, u in enumerate(urls, 1)), ())
 
 
-def wanted(urls: list[str], path: Path | None) -> Sources:
+def wanted(urls: list[str], path: Path | None, takes_urls: bool = True) -> Sources:
     """What `ncmec fetch` asks for: the URLs given, and what `path` lists (sources.toml when no URL
-    is given); SourcesError when that is nothing."""
+    is given); SourcesError when that is nothing (`takes_urls`: the command could be given URLs)."""
     if urls and path is None:
         return from_urls(urls)
     listed = read(path or Path(DEFAULT_SOURCES))
     if not listed and not urls:
         raise SourcesError(f"{printable(path or DEFAULT_SOURCES)} lists no sheet: add a [[sheet]] or an [[index]] "
-                           "(see the README, Fetching sheets), or give the URLs")
+                           "(see the README, Fetching sheets)" + (", or give the URLs" if takes_urls else ""))
     return Sources(from_urls(urls).sheets + listed.sheets, listed.indexes)
 
 
