@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import fetchkit as kit
 import pytest
 from fetchkit import IL, WI, entries, get, ledger, sha, warehouse
+from realprocesses import free_port
 from sheetserver import SheetServer
 
 from pipelines.core.limits import DEFAULT, Limits
@@ -23,12 +23,6 @@ from pipelines.fetch.sources import Index, Sources, from_urls
 
 PATH = "/sheets/wisconsin_2023.pdf"
 PDF = kit.wi_pdf
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -102,7 +96,7 @@ def test_a_failed_url_is_a_row_with_its_check_and_nothing_in_the_raw_folder(site
 
 
 def test_a_server_that_is_not_there_is_unreachable_and_not_asked_twice(raw, db_path):
-    url = f"http://127.0.0.1:{_free_port()}/wisconsin_2023.pdf"
+    url = f"http://127.0.0.1:{free_port()}/wisconsin_2023.pdf"
     summary = get(raw, db_path, url)
     (row,) = summary.rows
     assert (row.status, row.check, row.http_status) == ("failed", "unreachable", None)

@@ -18,6 +18,7 @@ from pipelines.cli.console import fail as _fail
 from pipelines.cli.options import DbOption, Format, PdfSizeOption, RawOption, Runner, TextSizeOption
 from pipelines.core.limits import DEFAULT as LIMITS
 from pipelines.core.printable import first_line, printable
+from pipelines.fetch.sources import DEFAULT_SOURCES
 
 app = typer.Typer(
     help="NCMEC state fact sheets into a validated, traceable DuckDB warehouse.",
@@ -109,7 +110,7 @@ def serve(
     fetch: Annotated[bool, typer.Option("--fetch", help=(
         "Each run fetches what --sources lists into --raw first (as `ncmec fetch`), then loads."))] = False,
     sources: Annotated[Path, typer.Option("--sources", metavar="FILE", help=(
-        "With --fetch: the list of sheets and index pages, read again at each run."))] = Path("sources.toml"),
+        "With --fetch: the list of sheets and index pages, read again at each run."))] = Path(DEFAULT_SOURCES),
 ) -> None:
     """Serve the flow on a schedule, until stopped (Ctrl-C), on the Prefect server `ncmec run` uses:
     PREFECT_API_URL's if set, else this folder's `ncmec server` (a temporary one would vanish)."""

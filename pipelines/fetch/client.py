@@ -45,6 +45,11 @@ class Answer:
     etag: str | None
     last_modified: str | None
 
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without its parameters, in lower case ("text/html; charset=utf-8": "text/html")."""
+        return self.content_type.split(";")[0].strip().lower()
+
 
 @dataclass
 class Client:

@@ -164,7 +164,7 @@ def _index(state: _Fetch, page: Index) -> tuple[Row, list[str]]:
 
 def _listed(answer: Answer, page: Index) -> list[str]:
     """The sheet links of an index page's answer, or `Failed`."""
-    kind = answer.content_type.split(";")[0].strip().lower()
+    kind = answer.media_type
     if kind not in PAGE_TYPES:
         raise Failed("not_a_page", f"answered {kind or 'no content type'}, not a web page that lists sheets",
                      answer.status)
@@ -222,7 +222,7 @@ def _fetch_sheet(state: _Fetch, wanted: Sheet) -> Row:
 
 
 def _check_pdf(answer: Answer) -> None:
-    kind = answer.content_type.split(";")[0].strip().lower()
+    kind = answer.media_type
     if kind not in PDF_TYPES or not answer.body.startswith(b"%PDF"):
         what = "a web page" if kind in PAGE_TYPES else kind or "no content type"
         raise Failed("not_a_pdf", f"answered {what} ({size_text(len(answer.body))}), not a PDF, so nothing is kept",

@@ -60,7 +60,7 @@ def kept(db: Path) -> tuple[dict[str, Kept], dict[str, str]]:
         return {}, {}
     con = warehouse.connect(db, read_only=True)
     try:
-        if not con.execute("select 1 from duckdb_tables() where table_name = 'fetches'").fetchall():
+        if not _has_ledger(con):
             return {}, {}
         by_url = {url: Kept(*rest) for url, *rest in con.execute(_LAST.format(
             key="url", columns="source_file, etag, last_modified, sha256")).fetchall()}
@@ -79,9 +79,14 @@ def record(db: Path, rows: list[Row]) -> None:
         con.executemany(f"insert into fetches values ({placeholders})", [list(astuple(r)) for r in rows])
 
 
+def _has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse has the fetch ledger (a warehouse no 0.5.0 run or fetch has migrated has not)."""
+    return bool(con.execute("select 1 from duckdb_tables() where table_name = 'fetches'").fetchall())
+
+
 def last(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every row of the newest fetch, in the order its URLs were asked (none before a first fetch)."""
-    if not con.execute("select 1 from duckdb_tables() where table_name = 'fetches'").fetchall():
+    if not _has_ledger(con):
         return []
     return warehouse.rows(con, "select * from fetches where fetch_id = (select max(fetch_id) from fetches) "
                                "order by fetched_at, url")
